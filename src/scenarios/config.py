@@ -1,0 +1,663 @@
+"""Scenario configuration: schema, YAML loading, ``extends:`` inheritance, dotted overrides.
+
+A scenario is a YAML file validated into a :class:`ScenarioConfig`. Every field carries
+its unit and range in its description, which is what ``scenarios schema`` prints.
+Unknown keys are errors; every probability is bounded to [0, 1]; every actor, region or
+country named anywhere must exist. Errors are raised as :class:`ConfigError`, which names
+the offending key path, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+import networkx as nx
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Stance = Annotated[float, Field(ge=-1.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+class ConfigError(ValueError):
+    """Bad user input in a config: carries the key path, the value and what is allowed."""
+
+    def __init__(self, message: str, *, source: str | None = None, path: str | None = None):
+        self.source = source
+        self.path = path
+        prefix = f"{source}: " if source else ""
+        super().__init__(f"{prefix}{message}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False)
+
+
+# --------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------
+
+
+class RunSettings(_Strict):
+    """How long and how often a scenario is simulated."""
+
+    steps: int = Field(260, ge=1, le=5200, description="Recorded weeks to simulate (weeks).")
+    replications: int = Field(
+        100, ge=1, le=1_000_000, description="Independent replications (count)."
+    )
+    seed: int = Field(
+        20240322, ge=0, description="Root seed of the numpy SeedSequence (integer >= 0)."
+    )
+    start: dt.date = Field(
+        dt.date(2025, 1, 6), description="Calendar date of step 0 (a Monday, ISO date)."
+    )
+    burn_in: int = Field(
+        26,
+        ge=0,
+        le=520,
+        description="Unrecorded spin-up weeks before `start`, so the plot pipeline is "
+        "populated at step 0 (weeks). Dated interventions are inactive during spin-up.",
+    )
+
+
+class RegionSpec(_Strict):
+    """A node of the region network: who lives there, who rules, how exposed it is."""
+
+    country: str = Field(description="Country (or country group) used for outcomes (id).")
+    jurisdiction: str | None = Field(
+        None, description="Actor holding jurisdiction, or null if the host state is not modelled."
+    )
+    neighbours: list[str] = Field(
+        default_factory=list, description="Adjacent regions (ids); the network is undirected."
+    )
+    grievance: Probability = Field(0.3, description="Recruitment grievance index [0, 1].")
+    economic_stress: Probability = Field(0.3, description="Economic stress index [0, 1].")
+    minority_exposure: Probability = Field(
+        0.3, description="Exposure of marginalised minorities to propaganda [0, 1]."
+    )
+    attractiveness: Probability = Field(
+        0.5, description="Target attractiveness to ISIS-K strategy [0, 1]."
+    )
+    hardening: Probability = Field(
+        0.5, description="Protective hardening: probability an attack attempt fails [0, 1]."
+    )
+    host_security: Probability = Field(
+        0.0,
+        description="Weekly hazard that unmodelled host-state security interdicts a plot "
+        "targeting this region [0, 1] (per week).",
+    )
+    position: tuple[float, float] | None = Field(
+        None, description="Layout position for plots and the dashboard (x, y)."
+    )
+
+
+class CrackdownSpec(_Strict):
+    """An actor's campaign against ISIS-K inside its own jurisdiction."""
+
+    intensity: Probability = Field(0.0, description="Target crackdown intensity [0, 1].")
+    buildup: Probability = Field(
+        0.06,
+        description="Weekly fraction of the gap between current and target intensity closed "
+        "(per week); 0.06 reaches 80% of a new target in about 26 weeks.",
+    )
+    attrition: Probability = Field(
+        0.02,
+        description="Extra weekly fighter attrition in its jurisdiction at intensity 1 "
+        "(fraction per week).",
+    )
+    plot_disruption: Probability = Field(
+        0.10,
+        description="Weekly hazard that an undetected plot originating in its jurisdiction "
+        "is disrupted at intensity 1 (per week).",
+    )
+
+
+class ActorSpec(_Strict):
+    """A state actor: what it sees, what it can act on, how it treats warnings and partners."""
+
+    coverage: dict[str, Probability] = Field(
+        default_factory=dict,
+        description="Region -> weekly probability of detecting a plot that originates in "
+        "or targets the region, before operational security [0, 1] (per week).",
+    )
+    reach: dict[str, Probability] = Field(
+        default_factory=dict,
+        description="Region -> interdiction capacity: fraction of the base interdiction "
+        "hazard it can apply to a known plot originating in or targeting the region [0, 1].",
+    )
+    warning_receptivity: Probability = Field(
+        0.5, description="Probability of acting on a trusted warning [0, 1]."
+    )
+    counter_intelligence: Probability = Field(
+        0.5, description="Probability of noticing a partner's misuse of shared material [0, 1]."
+    )
+    duty_to_warn: bool = Field(
+        False, description="Warns other jurisdictions of plots it detects against them."
+    )
+    stance: dict[str, Stance] = Field(
+        default_factory=dict,
+        description="Other actor -> geopolitical stance [-1 hostile, 1 aligned]; hostility "
+        "amplifies this actor's exploitation of material it receives from that actor.",
+    )
+    crackdown: CrackdownSpec = Field(default_factory=CrackdownSpec)
+
+
+class ThreatSpec(_Strict):
+    """ISIS-K as a population of cells."""
+
+    name: str = Field("ISIS-K", description="Display name.")
+    home_country: str = Field(
+        "afghanistan", description="Country the group is based in (for the outward-shift share)."
+    )
+    fighters: int = Field(3000, ge=1, le=200_000, description="Initial total strength (fighters).")
+    cells: int = Field(60, ge=1, le=5000, description="Initial number of cells (count).")
+    initial_distribution: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="Region -> relative weight of initial cells (>= 0); empty = uniform.",
+    )
+    capability: Probability = Field(0.5, description="Mean initial cell capability [0, 1].")
+    opsec: Probability = Field(
+        0.4, description="Mean operational security: fraction of detection hazard evaded [0, 1]."
+    )
+    recruitment_rate: NonNegative = Field(
+        0.012,
+        description="Weekly recruits per fighter at recruitment pool 1, before crowding "
+        "(per fighter per week).",
+    )
+    carrying_capacity: float = Field(
+        6000.0, gt=0, description="Total strength at which recruitment stops (fighters)."
+    )
+    attrition_rate: Probability = Field(
+        0.003, description="Baseline weekly fighter attrition (fraction per week)."
+    )
+    split_size: int = Field(
+        120, ge=2, le=100_000, description="A cell larger than this splits in two (fighters)."
+    )
+    relocation_rate: Probability = Field(
+        0.05,
+        description="Weekly probability that a cell under crackdown at intensity 1 moves to "
+        "a neighbouring region (per week).",
+    )
+    plot_rate: NonNegative = Field(
+        0.25,
+        description="Plots started per week per 100 fighters at capability 1 (per week).",
+    )
+    target_preference: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="Country -> strategic targeting weight (>= 0); missing countries weigh 0.",
+    )
+    distance_decay: Probability = Field(
+        0.6, description="Targeting weight multiplier per network hop from origin [0, 1]."
+    )
+    displacement: Probability = Field(
+        0.7,
+        description="Fraction of home-country targeting displaced abroad at home crackdown "
+        "intensity 1 [0, 1].",
+    )
+    maturation_hazard_domestic: Probability = Field(
+        0.06, description="Weekly hazard that a plot in its origin country matures (per week)."
+    )
+    maturation_hazard_external: Probability = Field(
+        0.026,
+        description="Weekly hazard that a plot against another country matures (per week); "
+        "0.026 = mean 9 months (Kaplan 2012).",
+    )
+    propaganda_boost: NonNegative = Field(
+        0.5, description="Max relative recruitment boost from recent successful attacks (ratio)."
+    )
+    propaganda_memory: Probability = Field(
+        0.9, description="Weekly retention of the propaganda effect of past attacks [0, 1]."
+    )
+    fighters_lost_per_interdiction: NonNegative = Field(
+        3.0, description="Fighters the owning cell loses when a plot is interdicted (fighters)."
+    )
+    disruption_weeks: int = Field(
+        4, ge=0, le=520, description="Weeks a cell stops plotting after an interdiction (weeks)."
+    )
+    learning: Probability = Field(
+        0.02, description="Capability gained by a cell per successful attack [0, 1]."
+    )
+
+
+class SeveritySpec(_Strict):
+    """Fatalities of a successful attack: a capped discrete power law."""
+
+    exponent: float = Field(
+        2.2,
+        gt=1.0,
+        le=5.0,
+        description="Power-law exponent alpha of P(x) ~ x^-alpha (Clauset et al. 2007: 2-2.5).",
+    )
+    minimum: int = Field(1, ge=1, description="Smallest fatality count of a successful attack.")
+    cap: int = Field(2000, ge=1, description="Largest fatality count (fatalities).")
+    mass_casualty_threshold: int = Field(
+        25, ge=1, description="Fatalities at or above which an attack is mass-casualty."
+    )
+
+
+class SharingSpec(_Strict):
+    """Who shares ISIS-K intelligence with whom, and how sanitised it is."""
+
+    policy: dict[str, dict[str, Probability]] = Field(
+        default_factory=dict,
+        description="[from][to] probability that a relevant detection is shared, before "
+        "trust throttling [0, 1]; missing pairs are 0.",
+    )
+    compartmentalisation: Probability = Field(
+        0.0,
+        description="c in [0, 1]: share of material sanitised to assessments; lowers its "
+        "value by c x sanitisation_loss and its exploitability by (1 - c).",
+    )
+    sanitisation_loss: Probability = Field(
+        0.5, description="Fraction of interdiction value lost by fully sanitised material."
+    )
+    duty_to_warn: bool = Field(
+        True, description="Master switch for duty-to-warn messages (per-actor flag also needed)."
+    )
+    warning_quality: Probability = Field(
+        0.5, description="Interdiction value of a heeded warning relative to own detection."
+    )
+    trust_sensitivity: float = Field(
+        1.0,
+        gt=0.0,
+        le=10.0,
+        description="Exponent k of the trust throttle f(trust) = trust^k (dimensionless).",
+    )
+
+
+class TrustSpec(_Strict):
+    """Beta-reputation trust between actors (Josang & Ismail 2002)."""
+
+    initial: dict[str, dict[str, Probability]] = Field(
+        default_factory=dict,
+        description="[truster][trustee] prior expected trust (base rate) [0, 1].",
+    )
+    default: Probability = Field(0.3, description="Prior trust for pairs not listed [0, 1].")
+    forgetting: Probability = Field(
+        0.97, description="Weekly retention of past evidence lambda [0, 1] (per week)."
+    )
+    bad_weight: float = Field(
+        3.0, ge=1.0, le=100.0, description="Weight of a bad experience relative to a good one."
+    )
+    prior_weight: float = Field(
+        2.0, gt=0.0, le=1000.0, description="Evidence weight W of the prior (Josang: 2)."
+    )
+
+
+class CounterIntelligenceSpec(_Strict):
+    """What misuse of shared material costs the sender, and leakage to the threat."""
+
+    leakage: dict[str, Probability] = Field(
+        default_factory=dict,
+        description="Receiver -> probability a received item leaks to ISIS-K, before "
+        "compartmentalisation [0, 1].",
+    )
+    coverage_damage: Probability = Field(
+        0.02, description="Loss of the sender's collection coverage per misuse event [0, 1]."
+    )
+    coverage_recovery: Probability = Field(
+        0.02, description="Weekly recovery of lost coverage (fraction of the gap per week)."
+    )
+    rivalry_gain: NonNegative = Field(
+        1.0, description="Exploitation multiplier per unit of hostile stance (ratio >= 0)."
+    )
+    tipoff_effect: Probability = Field(
+        0.5, description="Fraction of interdiction hazard a tipped-off plot evades [0, 1]."
+    )
+    tipoff_opsec_gain: Probability = Field(
+        0.05, description="Operational security a tipped-off cell gains [0, 1]."
+    )
+
+
+class InterdictionSpec(_Strict):
+    """How fast a known plot is stopped by an actor with reach."""
+
+    hazard: Probability = Field(
+        0.35,
+        description="Weekly interdiction hazard h of a plot fully known to an actor with full "
+        "reach (per week); Kaplan: P(interdict) = h / (h + alpha).",
+    )
+    crackdown_boost: NonNegative = Field(
+        1.0, description="Relative increase of an actor's reach at home at crackdown 1 (ratio)."
+    )
+
+
+class Intervention(_Strict):
+    """A time-bounded change: dotted config paths set between two dates."""
+
+    name: str = Field(description="Label shown in reports.")
+    start: dt.date = Field(description="First date the change applies (ISO date).")
+    end: dt.date | None = Field(None, description="Date the change lapses (exclusive) or null.")
+    set: dict[str, Any] = Field(description="Dotted path -> value, e.g. actors.taliban.crackdown.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        return self
+
+
+# Paths an intervention may not change mid-run (structure, not behaviour).
+FROZEN_PATHS = (
+    "run",
+    "interventions",
+    "name",
+    "description",
+    "threat.fighters",
+    "threat.cells",
+    "threat.initial_distribution",
+    "threat.name",
+    "threat.home_country",
+)
+FROZEN_REGION_FIELDS = ("country", "jurisdiction", "neighbours", "position")
+
+
+class ScenarioConfig(_Strict):
+    """A complete, validated scenario."""
+
+    name: str = Field(description="Scenario id (used in output paths).")
+    description: str = Field("", description="One paragraph for reports.")
+    run: RunSettings = Field(default_factory=RunSettings)
+    regions: dict[str, RegionSpec] = Field(description="Region id -> region.")
+    actors: dict[str, ActorSpec] = Field(description="Actor id -> state actor.")
+    threat: ThreatSpec = Field(default_factory=ThreatSpec)
+    severity: SeveritySpec = Field(default_factory=SeveritySpec)
+    sharing: SharingSpec = Field(default_factory=SharingSpec)
+    trust: TrustSpec = Field(default_factory=TrustSpec)
+    exploitation: dict[str, dict[str, Probability]] = Field(
+        default_factory=dict,
+        description="[receiver][sender] propensity to misuse received material against the "
+        "sender, before compartmentalisation [0, 1]; missing pairs are 0.",
+    )
+    counterintelligence: CounterIntelligenceSpec = Field(default_factory=CounterIntelligenceSpec)
+    interdiction: InterdictionSpec = Field(default_factory=InterdictionSpec)
+    interventions: list[Intervention] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Self:
+        actors = set(self.actors)
+        regions = set(self.regions)
+        countries = {r.country for r in self.regions.values()}
+
+        def need(kind: str, value: str, allowed: set[str], path: str) -> None:
+            if value not in allowed:
+                raise ValueError(
+                    f"{path}: unknown {kind} {value!r}; allowed: {', '.join(sorted(allowed))}"
+                )
+
+        if not actors:
+            raise ValueError("actors: at least one actor is required")
+        if len(regions) < 2:
+            raise ValueError("regions: at least two regions are required")
+        for rid, region in self.regions.items():
+            if region.jurisdiction is not None:
+                need("actor", region.jurisdiction, actors, f"regions.{rid}.jurisdiction")
+            for n in region.neighbours:
+                need("region", n, regions, f"regions.{rid}.neighbours")
+                if n == rid:
+                    raise ValueError(f"regions.{rid}.neighbours: a region cannot neighbour itself")
+        for aid, actor in self.actors.items():
+            for r in actor.coverage:
+                need("region", r, regions, f"actors.{aid}.coverage")
+            for r in actor.reach:
+                need("region", r, regions, f"actors.{aid}.reach")
+            for other in actor.stance:
+                need("actor", other, actors, f"actors.{aid}.stance")
+        for section, matrix in (
+            ("sharing.policy", self.sharing.policy),
+            ("trust.initial", self.trust.initial),
+            ("exploitation", self.exploitation),
+        ):
+            for a, row in matrix.items():
+                need("actor", a, actors, section)
+                for b in row:
+                    need("actor", b, actors, f"{section}.{a}")
+                    if a == b:
+                        raise ValueError(f"{section}.{a}.{b}: an actor cannot pair with itself")
+        for a in self.counterintelligence.leakage:
+            need("actor", a, actors, "counterintelligence.leakage")
+        for r in self.threat.initial_distribution:
+            need("region", r, regions, "threat.initial_distribution")
+        if self.threat.initial_distribution and sum(self.threat.initial_distribution.values()) <= 0:
+            raise ValueError("threat.initial_distribution: weights must not all be 0")
+        need("country", self.threat.home_country, countries, "threat.home_country")
+        for c in self.threat.target_preference:
+            need("country", c, countries, "threat.target_preference")
+        if not any(self.threat.target_preference.get(c, 0) > 0 for c in countries):
+            raise ValueError("threat.target_preference: at least one country needs weight > 0")
+        if self.severity.cap < self.severity.minimum:
+            raise ValueError(
+                f"severity.cap: {self.severity.cap} must be >= severity.minimum "
+                f"{self.severity.minimum}"
+            )
+        graph = nx.Graph()
+        graph.add_nodes_from(self.regions)
+        for rid, region in self.regions.items():
+            graph.add_edges_from((rid, n) for n in region.neighbours)
+        if not nx.is_connected(graph):
+            parts = [sorted(c) for c in nx.connected_components(graph)]
+            raise ValueError(f"regions.*.neighbours: the region network is disconnected: {parts}")
+        for i, iv in enumerate(self.interventions):
+            for path in iv.set:
+                _check_intervention_path(path, f"interventions.{i}.set")
+        if self.threat.cells > self.threat.fighters:
+            raise ValueError(
+                f"threat.cells: {self.threat.cells} cells need at least as many fighters "
+                f"(threat.fighters = {self.threat.fighters})"
+            )
+        return self
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON of this config (identifies a resolved config)."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(payload).hexdigest()
+
+    def date_of(self, step: int) -> dt.date:
+        """Calendar date of a (possibly negative, spin-up) step."""
+        return self.run.start + dt.timedelta(weeks=step)
+
+    def step_of(self, date: dt.date) -> int:
+        """First step whose week starts on or after ``date``."""
+        days = (date - self.run.start).days
+        return -((-days) // 7)
+
+
+def _check_intervention_path(path: str, where: str) -> None:
+    parts = path.split(".")
+    if any(path == p or path.startswith(p + ".") for p in FROZEN_PATHS):
+        raise ValueError(f"{where}: {path!r} is structural and cannot change during a run")
+    if parts[0] == "regions" and len(parts) >= 3 and parts[2] in FROZEN_REGION_FIELDS:
+        raise ValueError(f"{where}: {path!r} is structural and cannot change during a run")
+    if not path_exists(ScenarioConfig, parts):
+        raise ValueError(f"{where}: {path!r} is not a config path")
+
+
+# --------------------------------------------------------------------------------------
+# Dotted paths
+# --------------------------------------------------------------------------------------
+
+
+def path_exists(model: type[BaseModel], parts: list[str]) -> bool:
+    """Whether a dotted path names a field of the schema (dict keys may be anything)."""
+    import typing
+
+    annotation: Any = model
+    for part in parts:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+            origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(part)
+            if field is None:
+                return False
+            annotation = field.annotation
+        elif origin is dict:
+            annotation = typing.get_args(annotation)[1]
+        elif origin is list and part.isdigit():
+            annotation = typing.get_args(annotation)[0]
+        else:
+            return False
+    return True
+
+
+def set_dotted(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``data[a][b][c] = value`` for ``path = 'a.b.c'``, creating dicts on the way."""
+    parts = path.split(".")
+    node: Any = data
+    for part in parts[:-1]:
+        if isinstance(node, list):
+            node = node[int(part)]
+            continue
+        if not isinstance(node.get(part), dict | list):
+            node[part] = {}
+        node = node[part]
+    if isinstance(node, list):
+        node[int(parts[-1])] = value
+    else:
+        node[parts[-1]] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``KEY=VALUE`` from ``--set``; the value is read as YAML (numbers, bools...)."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. sharing.compartmentalisation=0.5")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key or any(not p for p in key.split(".")):
+        raise ConfigError(f"--set {text!r}: the key must be a dotted path such as trust.forgetting")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set {key}={raw!r}: value is not valid YAML ({exc})") from None
+    return key, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Return a copy of ``data`` with dotted overrides applied; unknown paths are errors."""
+    result = copy.deepcopy(data)
+    for key, value in overrides:
+        parts = key.split(".")
+        if not path_exists(ScenarioConfig, parts):
+            raise ConfigError(
+                f"--set {key}={value!r}: {key!r} is not a config path; "
+                f"run `scenarios schema` for the allowed keys",
+                path=key,
+            )
+        set_dotted(result, key, value)
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}", source=str(path)) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config: {exc}", source=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"malformed YAML{where}: {problem}", source=str(path)) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"top level must be a mapping of sections, got {type(data).__name__}",
+            source=str(path),
+        )
+    return data
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into ``base`` recursively; lists and scalars are replaced."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def load_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a config file and resolve its ``extends:`` chain into one mapping."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _chain:
+        cycle = " -> ".join(str(p) for p in (*_chain, resolved))
+        raise ConfigError(f"extends: circular inheritance: {cycle}", source=str(path))
+    data = _read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(
+            f"extends: {parent!r} must be a file path relative to this file", source=str(path)
+        )
+    parent_path = resolved.parent / parent
+    if not parent_path.exists():
+        raise ConfigError(
+            f"extends: {parent!r}: file not found (looked for {parent_path})", source=str(path)
+        )
+    base = load_raw(parent_path, (*_chain, resolved))
+    return deep_merge(base, data)
+
+
+def validate(data: dict[str, Any], source: str | None = None) -> ScenarioConfig:
+    """Validate a raw mapping into a config, converting pydantic errors to ConfigError."""
+    try:
+        return ScenarioConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, data), source=source) from None
+
+
+def load_config(
+    path: str | Path, overrides: list[str] | list[tuple[str, Any]] | None = None
+) -> ScenarioConfig:
+    """Load, inherit, override and validate a scenario config."""
+    raw = load_raw(path)
+    pairs = [parse_override(o) if isinstance(o, str) else o for o in overrides or []]
+    raw = apply_overrides(raw, pairs)
+    return validate(raw, source=str(path))
+
+
+def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
+    """One readable paragraph per error: key path, offending value, what is allowed."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{loc}: unknown key (not in the schema; run `scenarios schema`)")
+            continue
+        if err["type"] == "missing":
+            lines.append(f"{loc}: required key is missing")
+            continue
+        if err["type"] == "value_error" and not loc:
+            lines.append(msg.removeprefix("Value error, "))
+            continue
+        value = err.get("input")
+        shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
+        allowed = msg.removeprefix("Value error, ")
+        lines.append(f"{loc or '(top level)'} = {shown}: {allowed}")
+    return "; ".join(lines)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of a scenario config (what `scenarios schema` prints)."""
+    return ScenarioConfig.model_json_schema()

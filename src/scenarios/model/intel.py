@@ -1,0 +1,105 @@
+"""Intelligence mechanics as pure array functions: detection, sharing, misuse, trust.
+
+Every function here is deterministic given its inputs, so each mechanism is tested on
+its own arithmetic (see ``tests/model/test_intel.py``). Matrices are indexed by actor
+position; ``[a, b]`` means "from a to b" for flows and "a about b" for trust.
+
+References: Josang & Ismail (2002), The Beta Reputation System; Kaplan (2010), Terror
+Queues; Jensen (2016), unverifiable intelligence is discounted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+def combine_hazards(hazards: FloatArray, axis: int = -1) -> FloatArray:
+    """Probability that at least one of independent per-step hazards fires: 1 - prod(1 - h)."""
+    return 1.0 - np.prod(1.0 - hazards, axis=axis)
+
+
+def detection_hazard(
+    coverage_origin: FloatArray, coverage_target: FloatArray, opsec: FloatArray
+) -> FloatArray:
+    """Weekly detection hazard of plots (rows) by actors (columns).
+
+    An actor may see a plot where it is hatched or where it is aimed; operational
+    security (``opsec`` per plot, [0, 1]) removes that fraction of the hazard.
+    """
+    seen = 1.0 - (1.0 - coverage_origin) * (1.0 - coverage_target)
+    return seen * (1.0 - opsec)[:, None]
+
+
+def share_probability(policy: FloatArray, trust: FloatArray, sensitivity: float) -> FloatArray:
+    """Probability that a relevant detection flows a -> b: policy[a, b] x trust[a, b]^k."""
+    return policy * np.power(trust, sensitivity)
+
+
+def shared_value(compartmentalisation: float, sanitisation_loss: float) -> float:
+    """Interdiction value of shared material relative to own detection, in [0, 1]."""
+    return 1.0 - compartmentalisation * sanitisation_loss
+
+
+def exploitation_probability(
+    exploitation: FloatArray,
+    stance: FloatArray,
+    compartmentalisation: float,
+    rivalry_gain: float,
+) -> FloatArray:
+    """Per-item probability that receiver b misuses material from sender a, as [a, b].
+
+    ``exploitation[b, a]`` is b's propensity against a; hostility (negative
+    ``stance[b, a]``) amplifies it by ``1 + rivalry_gain x hostility``; sanitisation
+    removes the fraction ``c`` of exploitable content.
+    """
+    hostility = np.clip(-stance, 0.0, 1.0)
+    p = exploitation * (1.0 + rivalry_gain * hostility) * (1.0 - compartmentalisation)
+    return np.clip(p, 0.0, 1.0).T
+
+
+def trust_expectation(
+    good: FloatArray, bad: FloatArray, prior: FloatArray, prior_weight: float
+) -> FloatArray:
+    """Expected trust of a Beta reputation with base rate: (r + W a) / (r + s + W).
+
+    With W = 2 and a = 0.5 this is Josang & Ismail's (r + 1) / (r + s + 2); without
+    evidence it equals the configured prior ``a``.
+    """
+    return (good + prior_weight * prior) / (good + bad + prior_weight)
+
+
+def update_evidence(
+    good: FloatArray,
+    bad: FloatArray,
+    new_good: FloatArray,
+    new_bad: FloatArray,
+    forgetting: float,
+    bad_weight: float,
+) -> tuple[FloatArray, FloatArray]:
+    """One week of Beta-reputation bookkeeping: forget old evidence, add the new.
+
+    Bad experiences count ``bad_weight`` times (trust is lost faster than it is won).
+    """
+    return forgetting * good + new_good, forgetting * bad + bad_weight * new_bad
+
+
+def interdiction_probability(hazard: float, maturation: float) -> float:
+    """Probability that a plot is interdicted before it matures (Kaplan's terror queue).
+
+    In discrete weeks with interdiction checked first: h / (h + alpha - h alpha); for
+    small hazards this tends to Kaplan's continuous-time h / (h + alpha).
+    """
+    if hazard <= 0.0:
+        return 0.0
+    return hazard / (hazard + maturation - hazard * maturation)
+
+
+def powerlaw_fatalities(
+    uniforms: FloatArray, exponent: float, minimum: int, cap: int
+) -> NDArray[np.int64]:
+    """Fatalities drawn by inversion from a power law P(x) ~ x^-alpha, x >= minimum, capped."""
+    x = minimum * np.power(1.0 - uniforms, -1.0 / (exponent - 1.0))
+    return np.minimum(np.floor(x), cap).astype(np.int64)

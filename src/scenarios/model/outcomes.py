@@ -1,0 +1,127 @@
+"""What every run records: weekly outcome arrays, and per-replication summaries.
+
+Weekly outcomes are kept in preallocated numpy arrays (one row per recorded week), not
+in a DataCollector, so a replication costs no per-step allocation. Column names are flat:
+``attacks_successful__russia`` (per country), ``exploitation_against__us`` (per actor),
+``trust__us__taliban`` (per directed pair, truster first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+WEEKS_PER_YEAR = 52
+HALF_YEAR = 26
+
+SCALAR_OUTCOMES: tuple[str, ...] = (
+    "plots_started",
+    "plots_detected",
+    "plots_interdicted",
+    "warnings_issued",
+    "warnings_heeded",
+    "attacks_despite_warning",
+    "mass_casualty_despite_warning",
+    "leaks",
+    "strength",
+    "cells",
+    "live_plots",
+)
+COUNTRY_OUTCOMES: tuple[str, ...] = (
+    "attacks_attempted",
+    "attacks_successful",
+    "fatalities",
+    "mass_casualty_attacks",
+)
+ACTOR_OUTCOMES: tuple[str, ...] = (
+    "exploitation_against",
+    "leaks_of",
+    "coverage_health",
+    "crackdown",
+)
+PAIR_OUTCOMES: tuple[str, ...] = ("shared", "trust")
+# Levels (not flows): summarised by their final value, not summed.
+LEVELS = frozenset({"strength", "cells", "live_plots", "coverage_health", "crackdown", "trust"})
+
+
+class Recorder:
+    """Preallocated weekly outcome arrays for one replication."""
+
+    def __init__(self, steps: int, countries: Sequence[str], actors: Sequence[str]) -> None:
+        self.steps = steps
+        self.countries = tuple(countries)
+        self.actors = tuple(actors)
+        n_c, n_a = len(countries), len(actors)
+        self.scalar = {k: np.zeros(steps) for k in SCALAR_OUTCOMES}
+        self.country = {k: np.zeros((steps, n_c)) for k in COUNTRY_OUTCOMES}
+        self.actor = {k: np.zeros((steps, n_a)) for k in ACTOR_OUTCOMES}
+        self.pair = {k: np.zeros((steps, n_a, n_a)) for k in PAIR_OUTCOMES}
+
+    def columns(self) -> dict[str, NDArray[np.float64]]:
+        """Flat ``{column: weekly array}`` in a stable order."""
+        cols: dict[str, NDArray[np.float64]] = {}
+        for name in COUNTRY_OUTCOMES:
+            cols[name] = self.country[name].sum(axis=1)
+        cols.update(self.scalar)
+        for name in COUNTRY_OUTCOMES:
+            for j, c in enumerate(self.countries):
+                cols[f"{name}__{c}"] = self.country[name][:, j]
+        for name in ACTOR_OUTCOMES:
+            for j, a in enumerate(self.actors):
+                cols[f"{name}__{a}"] = self.actor[name][:, j]
+        for name in PAIR_OUTCOMES:
+            for i, a in enumerate(self.actors):
+                for j, b in enumerate(self.actors):
+                    if i != j:
+                        cols[f"{name}__{a}__{b}"] = self.pair[name][:, i, j]
+        return cols
+
+
+def summarise(
+    columns: dict[str, NDArray[np.float64]],
+    countries: Sequence[str],
+    actors: Sequence[str],
+    home_country: str,
+) -> dict[str, float]:
+    """Per-replication outcomes analysts compare, from the weekly columns.
+
+    ``attack_risk__<country>`` is the share of whole simulated years (52-week blocks; the
+    whole run if shorter) with at least one mass-casualty attack there: averaged over
+    replications it estimates the annual probability of such an attack.
+    """
+    steps = len(columns["plots_started"])
+    out: dict[str, float] = {}
+    for name, series in columns.items():
+        base = name.split("__", 1)[0]
+        out[name if base not in LEVELS else f"final_{name}"] = float(
+            series[-1] if base in LEVELS else series.sum()
+        )
+    out["min_strength"] = float(columns["strength"].min())
+    out["max_strength"] = float(columns["strength"].max())
+    resolved = out["plots_interdicted"] + out["attacks_attempted"]
+    out["share_interdicted"] = out["plots_interdicted"] / resolved if resolved else float("nan")
+    n_years = max(1, steps // WEEKS_PER_YEAR)
+    block = WEEKS_PER_YEAR if steps >= WEEKS_PER_YEAR else steps
+    out["years"] = float(n_years)
+    for c in countries:
+        mc = columns[f"mass_casualty_attacks__{c}"][: n_years * block].reshape(n_years, block)
+        years_hit = float((mc.sum(axis=1) > 0).sum())
+        out[f"mass_casualty_years__{c}"] = years_hit
+        out[f"attack_risk__{c}"] = years_hit / n_years
+        attacks = columns[f"attacks_successful__{c}"]
+        if steps >= 2 * HALF_YEAR:
+            first, last = attacks[:HALF_YEAR].sum(), attacks[-HALF_YEAR:].sum()
+            out[f"attack_change__{c}"] = (last - first) / first if first else float("nan")
+    for a in actors:
+        out[f"ci_exposure__{a}"] = out[f"exploitation_against__{a}"] + out[f"leaks_of__{a}"]
+    if steps >= 2 * WEEKS_PER_YEAR:
+        total = columns["attacks_successful"]
+        home = columns[f"attacks_successful__{home_country}"]
+        for label, window in (("first", slice(0, WEEKS_PER_YEAR)), ("last", slice(-WEEKS_PER_YEAR, None))):
+            n = total[window].sum()
+            out[f"share_abroad_{label}_year"] = (
+                float((n - home[window].sum()) / n) if n else float("nan")
+            )
+    return out
