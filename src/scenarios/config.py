@@ -113,8 +113,8 @@ class CrackdownSpec(_Strict):
     )
     plot_disruption: Probability = Field(
         0.10,
-        description="Weekly hazard that an undetected plot originating in its jurisdiction "
-        "is disrupted at intensity 1 (per week).",
+        description="Weekly hazard that a plot originating in or aimed at its jurisdiction "
+        "is disrupted at intensity 1, known or not (per week).",
     )
 
 

@@ -301,19 +301,23 @@ def intel_week(
     severity_minimum: int,
     severity_cap: int,
     mass_threshold: int,
+    severity_edges: np.ndarray,
     # outputs
     counts: np.ndarray,
     by_pair: np.ndarray,
     by_country: np.ndarray,
     new_good: np.ndarray,
     new_bad: np.ndarray,
+    severity_ccdf: np.ndarray,
 ) -> int:
     """One week of the intelligence contest over every live plot; returns plots still live.
 
     ``counts`` receives [detected, warnings issued, warnings heeded, interdicted,
-    attacks despite warning, mass-casualty attacks despite warning, successful attacks];
+    successful attacks despite warning, (unused), successful attacks];
     ``by_pair[k, a, b]`` the shared (k=0), exploited (1) and leaked (2) items from a to b;
-    ``by_country[k, c]`` attempted (0), successful (1), fatalities (2), mass-casualty (3).
+    ``by_country[k, c]`` attempted (0), successful (1), fatalities (2), mass-casualty (3),
+    mass-casualty despite a warning (4); ``severity_ccdf[e]`` counts successful attacks
+    with at least ``severity_edges[e]`` fatalities.
     Resolved plots are removed by compacting the plot arrays in place.
     """
     n_actors = coverage.shape[0]
@@ -394,7 +398,8 @@ def intel_week(
             h = interdiction_hazard * reach_p[a] * knowledge[p, a] * tip
             hazards[a] = h
             survive *= 1.0 - h
-        other = 1.0 - (1.0 - host_security[t]) * (1.0 - region_disruption[o])
+        disruption = max(region_disruption[o], region_disruption[t])
+        other = 1.0 - (1.0 - host_security[t]) * (1.0 - disruption)
         hazards[n_actors] = other
         survive *= 1.0 - other
         h_total = 1.0 - survive
@@ -439,7 +444,10 @@ def intel_week(
                 if warned[p]:
                     counts[4] += 1
                     if mass:
-                        counts[5] += 1
+                        by_country[4, country] += 1
+                for e in range(len(severity_edges)):
+                    if deaths >= severity_edges[e]:
+                        severity_ccdf[e] += 1
             if ignored_by[p] >= 0:
                 new_bad[ignored_by[p], jurisdiction[t]] += 1.0
         else:

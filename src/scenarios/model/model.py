@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from scenarios.config import ScenarioConfig, deep_merge, set_dotted
 from scenarios.model import intel, kernels
 from scenarios.model.agents import CellTable, StateActor, ThreatCell
-from scenarios.model.outcomes import Recorder, summarise
+from scenarios.model.outcomes import SEVERITY_EDGES, Recorder, summarise
 from scenarios.model.params import Parameters, compile_parameters
 from scenarios.model.regions import RegionGeometry, build_geometry
 
@@ -135,6 +135,7 @@ class ScenarioModel(mesa.Model):
 
         self.recorder = Recorder(config.run.steps, self.geometry.countries, self.actor_ids)
         self._flows: dict[str, Any] = {}
+        self._severity_edges = np.array(SEVERITY_EDGES, dtype=np.int64)
         self._derive_pressure()
 
     # ----------------------------------------------------------------------------------
@@ -302,7 +303,8 @@ class ScenarioModel(mesa.Model):
         n_a, n_c = len(self.actor_ids), len(self.geometry.countries)
         counts = np.zeros(7)
         by_pair = np.zeros((3, n_a, n_a))
-        by_country = np.zeros((4, n_c))
+        by_country = np.zeros((5, n_c))
+        ccdf = self.recorder.severity_ccdf if self.week >= 0 else np.zeros(len(SEVERITY_EDGES))
         share_prob = intel.share_probability(
             p.share_policy, self.trust, cfg.sharing.trust_sensitivity
         )
@@ -322,8 +324,8 @@ class ScenarioModel(mesa.Model):
             ci.tipoff_effect, ci.tipoff_opsec_gain, ci.coverage_damage,
             t.maturation_hazard_domestic, t.maturation_hazard_external,
             round(t.fighters_lost_per_interdiction), t.disruption_weeks, t.learning,
-            sev.exponent, sev.minimum, sev.cap, sev.mass_casualty_threshold,
-            counts, by_pair, by_country, self._new_good, self._new_bad,
+            sev.exponent, sev.minimum, sev.cap, sev.mass_casualty_threshold, self._severity_edges,
+            counts, by_pair, by_country, self._new_good, self._new_bad, ccdf,
         )  # fmt: skip
         self.propaganda += counts[6]
         self._flows.update(counts=counts, by_pair=by_pair, by_country=by_country)
@@ -353,7 +355,6 @@ class ScenarioModel(mesa.Model):
         s["warnings_heeded"][week] = counts[2]
         s["plots_interdicted"][week] = counts[3]
         s["attacks_despite_warning"][week] = counts[4]
-        s["mass_casualty_despite_warning"][week] = counts[5]
         s["leaks"][week] = by_pair[2].sum()
         live = self.cells.live_slots()
         s["strength"][week] = self.cells.strength[live].sum()
@@ -364,6 +365,7 @@ class ScenarioModel(mesa.Model):
         c["attacks_successful"][week] = by_country[1]
         c["fatalities"][week] = by_country[2]
         c["mass_casualty_attacks"][week] = by_country[3]
+        c["mass_casualty_despite_warning"][week] = by_country[4]
         a = rec.actor
         a["exploitation_against"][week] = by_pair[1].sum(axis=1)
         a["leaks_of"][week] = by_pair[2].sum(axis=1)
@@ -397,7 +399,11 @@ def run_replication(
     model = ScenarioModel(config, seed, geometry=geometry, parameters=parameters)
     columns = model.run()
     summary = summarise(
-        columns, model.geometry.countries, model.actor_ids, config.threat.home_country
+        columns,
+        model.geometry.countries,
+        model.actor_ids,
+        config.threat.home_country,
+        model.recorder.severity_ccdf,
     )
     model.remove_all_agents()
     return columns, summary

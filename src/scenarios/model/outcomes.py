@@ -23,7 +23,6 @@ SCALAR_OUTCOMES: tuple[str, ...] = (
     "warnings_issued",
     "warnings_heeded",
     "attacks_despite_warning",
-    "mass_casualty_despite_warning",
     "leaks",
     "strength",
     "cells",
@@ -34,7 +33,10 @@ COUNTRY_OUTCOMES: tuple[str, ...] = (
     "attacks_successful",
     "fatalities",
     "mass_casualty_attacks",
+    "mass_casualty_despite_warning",
 )
+# Fatality thresholds of the per-replication severity tail (successful attacks >= edge).
+SEVERITY_EDGES: tuple[int, ...] = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
 ACTOR_OUTCOMES: tuple[str, ...] = (
     "exploitation_against",
     "leaks_of",
@@ -58,6 +60,7 @@ class Recorder:
         self.country = {k: np.zeros((steps, n_c)) for k in COUNTRY_OUTCOMES}
         self.actor = {k: np.zeros((steps, n_a)) for k in ACTOR_OUTCOMES}
         self.pair = {k: np.zeros((steps, n_a, n_a)) for k in PAIR_OUTCOMES}
+        self.severity_ccdf = np.zeros(len(SEVERITY_EDGES))  # whole run, not weekly
 
     def columns(self) -> dict[str, NDArray[np.float64]]:
         """Flat ``{column: weekly array}`` in a stable order."""
@@ -84,6 +87,7 @@ def summarise(
     countries: Sequence[str],
     actors: Sequence[str],
     home_country: str,
+    severity_ccdf: NDArray[np.float64],
 ) -> dict[str, float]:
     """Per-replication outcomes analysts compare, from the weekly columns.
 
@@ -98,6 +102,8 @@ def summarise(
         out[name if base not in LEVELS else f"final_{name}"] = float(
             series[-1] if base in LEVELS else series.sum()
         )
+    for edge, count in zip(SEVERITY_EDGES, severity_ccdf, strict=True):
+        out[f"attacks_with_fatalities_ge__{edge}"] = float(count)
     out["min_strength"] = float(columns["strength"].min())
     out["max_strength"] = float(columns["strength"].max())
     resolved = out["plots_interdicted"] + out["attacks_attempted"]

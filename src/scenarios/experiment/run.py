@@ -1,0 +1,67 @@
+"""`scenarios run`: replications -> run directory (data, manifest, plots, report)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from scenarios.config import ScenarioConfig
+from scenarios.experiment import store
+from scenarios.experiment.runner import Progress, RunResult, run_scenario
+from scenarios.report import plots
+from scenarios.report.run_report import run_report
+from scenarios.report.tables import Row, core_trust_pairs, key_outcomes
+
+
+def default_run_dir(results: Path, config: ScenarioConfig) -> Path:
+    """``results/<name>-<UTC timestamp>``."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    path = results / f"{config.name}-{stamp}"
+    k = 1
+    while path.exists():
+        k += 1
+        path = results / f"{config.name}-{stamp}-{k}"
+    return path
+
+
+def execute_run(
+    config: ScenarioConfig,
+    run_dir: Path,
+    *,
+    workers: int = 1,
+    progress: Progress | None = None,
+    source: str | None = None,
+) -> tuple[RunResult, list[Row]]:
+    """Run every replication and write the run directory atomically."""
+    started = store.now()
+    with store.staged_directory(run_dir) as staging:
+        manifest = {
+            "status": "running",
+            "scenario": config.name,
+            "source": source,
+            "config_hash": config.digest(),
+            "root_seed": config.run.seed,
+            "replications": config.run.replications,
+            "steps": config.run.steps,
+            "versions": store.package_versions(),
+            "git_commit": store.git_commit(),
+            "started": started,
+        }
+        store.write_json(manifest, staging / store.MANIFEST)
+        result = run_scenario(config, workers=workers, progress=progress)
+        store.write_parquet(result.summary, staging / store.SUMMARY)
+        store.write_parquet(result.timeseries, staging / store.TIMESERIES)
+        figures = plots.draw_all(result.summary, result.timeseries, staging / "plots")
+        rows = core_trust_pairs(key_outcomes(result.summary))
+        report = run_report(config, rows, figures, manifest)
+        store.write_atomic(staging / "report.md", report.encode())
+        manifest.update(
+            status="complete",
+            finished=store.now(),
+            replication_seeds=result.seeds,
+            config=config.model_dump(mode="json"),
+            files=[store.SUMMARY, store.TIMESERIES, "report.md",
+                   *(f"plots/{name}" for name in figures)],  # fmt: skip
+        )
+        store.write_json(manifest, staging / store.MANIFEST)
+    return result, rows

@@ -1,0 +1,1 @@
+"""Plots and reports from stored runs (reads files, never runs a model)."""
