@@ -135,7 +135,11 @@ def run(
     out.print(table)
     if os.environ.get("SCENARIOS_TABLE_MARKDOWN"):
         out.print(to_markdown(rows))
-    out.print(f"Finished in {elapsed:.1f} s. Run directory: [bold]{run_dir}[/]", highlight=False)
+    out.print(
+        f"Finished in {elapsed:.1f} s. Run directory: [bold]{run_dir}[/]",
+        highlight=False,
+        soft_wrap=True,  # never fold the path: scripts read it from the last line
+    )
 
 
 @app.command()
@@ -172,7 +176,9 @@ def schema() -> None:
 def main() -> None:
     """Entry point: map errors to exit codes and one-paragraph messages."""
     try:
-        app(standalone_mode=False)
+        # With standalone_mode=False, Typer returns (not raises) the code of a
+        # `typer.Exit` raised by a command, and turns Ctrl-C into `Exit(130)`.
+        code = app(standalone_mode=False)
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except (ConfigError, OutputError, BadInput) as exc:
@@ -197,6 +203,10 @@ def main() -> None:
             soft_wrap=True,
         )
         raise SystemExit(1) from None
+    if isinstance(code, int) and code != 0:
+        if code == 130:
+            err.print("interrupted: no run directory was kept", highlight=False)
+        raise SystemExit(code)
 
 
 if __name__ == "__main__":

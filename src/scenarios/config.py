@@ -475,7 +475,7 @@ def _check_intervention_path(path: str, where: str) -> None:
     if parts[0] == "regions" and len(parts) >= 3 and parts[2] in FROZEN_REGION_FIELDS:
         raise ValueError(f"{where}: {path!r} is structural and cannot change during a run")
     if not path_exists(ScenarioConfig, parts):
-        raise ValueError(f"{where}: {path!r} is not a config path")
+        raise ValueError(f"{where}: {path!r} is not a config path; {_unknown_key_hint(parts)}")
 
 
 # --------------------------------------------------------------------------------------
@@ -483,8 +483,11 @@ def _check_intervention_path(path: str, where: str) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def path_exists(model: type[BaseModel], parts: list[str]) -> bool:
-    """Whether a dotted path names a field of the schema (dict keys may be anything)."""
+_NOWHERE = object()
+
+
+def _annotation_at(model: type[BaseModel], parts: list[str]) -> Any:
+    """Return the type a dotted path leads to in the schema, or ``_NOWHERE``."""
     import typing
 
     annotation: Any = model
@@ -496,15 +499,40 @@ def path_exists(model: type[BaseModel], parts: list[str]) -> bool:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             field = annotation.model_fields.get(part)
             if field is None:
-                return False
+                return _NOWHERE
             annotation = field.annotation
         elif origin is dict:
             annotation = typing.get_args(annotation)[1]
         elif origin is list and part.isdigit():
             annotation = typing.get_args(annotation)[0]
         else:
-            return False
-    return True
+            return _NOWHERE
+    return annotation
+
+
+def path_exists(model: type[BaseModel], parts: list[str]) -> bool:
+    """Whether a dotted path names a field of the schema (dict keys may be anything)."""
+    return _annotation_at(model, parts) is not _NOWHERE
+
+
+def allowed_keys(parts: list[str]) -> list[str]:
+    """Keys the schema allows under the section at ``parts`` (empty if it is not a section)."""
+    annotation = _annotation_at(ScenarioConfig, parts)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _unknown_key_hint(parts: list[str]) -> str:
+    """Say which keys are allowed in the deepest known section above an unknown key."""
+    for depth in range(len(parts) - 1, -1, -1):
+        if path_exists(ScenarioConfig, parts[:depth]):
+            keys = allowed_keys(parts[:depth])
+            if keys:
+                where = ".".join(parts[:depth]) or "the top level"
+                return f"allowed under {where}: {', '.join(keys)}"
+            break
+    return "run `scenarios schema` for the allowed keys"
 
 
 def set_dotted(data: dict[str, Any], path: str, value: Any) -> None:
@@ -546,8 +574,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[tuple[str, Any]]) -> d
         parts = key.split(".")
         if not path_exists(ScenarioConfig, parts):
             raise ConfigError(
-                f"--set {key}={value!r}: {key!r} is not a config path; "
-                f"run `scenarios schema` for the allowed keys",
+                f"--set {key}={value!r}: {key!r} is not a config path; {_unknown_key_hint(parts)}",
                 path=key,
             )
         set_dotted(result, key, value)
@@ -643,7 +670,8 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
         loc = ".".join(str(p) for p in err["loc"])
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            lines.append(f"{loc}: unknown key (not in the schema; run `scenarios schema`)")
+            hint = _unknown_key_hint([str(p) for p in err["loc"]])
+            lines.append(f"{loc}: unknown key; {hint}")
             continue
         if err["type"] == "missing":
             lines.append(f"{loc}: required key is missing")

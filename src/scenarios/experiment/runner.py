@@ -7,6 +7,7 @@ sorted by replication.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -68,7 +69,8 @@ def run_scenario(
                 progress(len(indices))
     else:
         size = max(1, min(25, n // (4 * workers)))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [
                 pool.submit(_run_chunk, config, idx, [seeds[i] for i in idx])
                 for idx in _chunks(n, size)

@@ -206,7 +206,8 @@ def place_plots(
             total += w
             target_cdf[o, t] = total
         for t in range(n_regions):
-            target_cdf[o, t] /= total
+            # No admissible target (all weights 0): choose uniformly rather than divide by 0.
+            target_cdf[o, t] = target_cdf[o, t] / total if total > 0.0 else (t + 1.0) / n_regions
     row = start
     for i in range(len(slots)):
         for _ in range(counts[i]):
@@ -313,7 +314,8 @@ def intel_week(
     """One week of the intelligence contest over every live plot; returns plots still live.
 
     ``counts`` receives [detected, warnings issued, warnings heeded, interdicted,
-    successful attacks despite warning, (unused), successful attacks];
+    successful attacks despite warning, plots abandoned by destroyed cells, successful
+    attacks];
     ``by_pair[k, a, b]`` the shared (k=0), exploited (1) and leaked (2) items from a to b;
     ``by_country[k, c]`` attempted (0), successful (1), fatalities (2), mass-casualty (3),
     mass-casualty despite a warning (4); ``severity_ccdf[e]`` counts successful attacks
@@ -329,6 +331,9 @@ def intel_week(
         o = origin[p]
         t = target[p]
         c = cell[p]
+        if cell_strength[c] <= 0:
+            counts[5] += 1  # the cell is gone: its plot dies with it
+            continue
         # Collection
         known_before = False
         any_new = False
@@ -339,7 +344,10 @@ def intel_week(
             new[a] = False
             if not own[p, a]:
                 h = coverage_health[a]
-                seen = 1.0 - (1.0 - coverage[a, o] * h) * (1.0 - coverage[a, t] * h)
+                if o == t:
+                    seen = coverage[a, o] * h
+                else:
+                    seen = 1.0 - (1.0 - coverage[a, o] * h) * (1.0 - coverage[a, t] * h)
                 if uniform(rng, COLLECTION) < seen * evade:
                     new[a] = True
                     own[p, a] = True

@@ -103,6 +103,8 @@ class ScenarioModel(mesa.Model):
         self.config = config
         self.geometry = geometry or build_geometry(config)
         self.base_parameters = parameters or compile_parameters(config, self.geometry)
+        # ``self.p`` holds the parameters in force this week (interventions applied); read
+        # behaviour from ``self.p.config`` and structure from ``self.config``.
         self.p = self.base_parameters
         self.actor_ids = tuple(config.actors)
         n_a = len(self.actor_ids)
@@ -207,12 +209,26 @@ class ScenarioModel(mesa.Model):
         """Switch parameters when an intervention starts or ends (dates map to weeks)."""
         if self.week < 0:
             return
+        if self.week == 0:
+            self._end_spin_up()
         index = self._epoch
         while index + 1 < len(self._epochs) and self._epochs[index + 1].start <= self.week:
             index += 1
         if index != self._epoch:
             self._epoch = index
             self.p = self._parameters_for(self._epochs[index].active)
+
+    def _end_spin_up(self) -> None:
+        """Recording starts: relations restart from the configured priors at ``run.start``.
+
+        Spin-up fills the plot pipeline and lets cells settle; trust evidence and burned
+        coverage accumulated meanwhile are discarded so that ``trust.initial`` is the
+        trust at the start date, as analysts configure it.
+        """
+        self.good[:] = 0.0
+        self.bad[:] = 0.0
+        self.trust = self.p.trust_prior.copy()
+        self.coverage_health[:] = 1.0
 
     def _update_crackdown(self) -> None:
         """Crackdown intensity moves toward its target at the configured build-up rate."""
@@ -228,11 +244,11 @@ class ScenarioModel(mesa.Model):
         self._region_crackdown = level
         self._region_attrition = p.region_crackdown_attrition * level
         self._region_disruption = p.region_crackdown_disruption * level
-        self._home_boost = 1.0 + self.config.interdiction.crackdown_boost * self.crackdown_level
+        self._home_boost = 1.0 + self.p.config.interdiction.crackdown_boost * self.crackdown_level
 
     def _threat_week(self) -> None:
         """Cells recruit and lose fighters, relocate under pressure, split, die, start plots."""
-        t = self.config.threat
+        t = self.p.config.threat
         cells = self.cells
         slots = cells.live_slots()
         crowding = max(0.0, 1.0 - cells.strength[slots].sum() / t.carrying_capacity)
@@ -262,7 +278,7 @@ class ScenarioModel(mesa.Model):
         start = plots.reserve(total)
         plots.n = kernels.place_plots(
             self.rng_streams, slots, counts, self.cells.region, self.p.target_base,
-            self.geometry.same_country, self._region_crackdown, self.config.threat.displacement,
+            self.geometry.same_country, self._region_crackdown, self.p.config.threat.displacement,
             start, plots.origin, plots.target, plots.cell, plots.age,
         )  # fmt: skip
 
@@ -271,7 +287,7 @@ class ScenarioModel(mesa.Model):
         cells = self.cells
         slots = cells.live_slots()
         strength = cells.strength[slots]
-        for slot in slots[strength > self.config.threat.split_size]:
+        for slot in slots[strength > self.p.config.threat.split_size]:
             half = int(cells.strength[slot]) // 2
             cells.strength[slot] -= half
             new = cells.add(
@@ -298,7 +314,7 @@ class ScenarioModel(mesa.Model):
     def _intel_week(self) -> None:
         """Collection, sharing, misuse, warnings, then interdiction versus maturation."""
         p = self.p
-        cfg = self.config
+        cfg = self.p.config
         plots, cells = self.plots, self.cells
         n_a, n_c = len(self.actor_ids), len(self.geometry.countries)
         counts = np.zeros(7)
@@ -332,16 +348,16 @@ class ScenarioModel(mesa.Model):
 
     def _update_trust(self) -> None:
         """Beta reputation with forgetting; misuse and ignored warnings weigh heavier."""
-        tc = self.config.trust
+        tc = self.p.config.trust
         self.good, self.bad = intel.update_evidence(
             self.good, self.bad, self._new_good, self._new_bad, tc.forgetting, tc.bad_weight
         )
         self.trust = intel.trust_expectation(self.good, self.bad, self.p.trust_prior, tc.prior_weight)
         self._new_good[:] = 0.0
         self._new_bad[:] = 0.0
-        recovery = self.config.counterintelligence.coverage_recovery
+        recovery = self.p.config.counterintelligence.coverage_recovery
         self.coverage_health += recovery * (1.0 - self.coverage_health)
-        self.propaganda *= self.config.threat.propaganda_memory
+        self.propaganda *= self.p.config.threat.propaganda_memory
 
     def _record(self, week: int) -> None:
         """Write this week's outcomes into the recorder's row ``week``."""
@@ -354,6 +370,7 @@ class ScenarioModel(mesa.Model):
         s["warnings_issued"][week] = counts[1]
         s["warnings_heeded"][week] = counts[2]
         s["plots_interdicted"][week] = counts[3]
+        s["plots_abandoned"][week] = counts[5]
         s["attacks_despite_warning"][week] = counts[4]
         s["leaks"][week] = by_pair[2].sum()
         live = self.cells.live_slots()

@@ -20,6 +20,7 @@ SCALAR_OUTCOMES: tuple[str, ...] = (
     "plots_started",
     "plots_detected",
     "plots_interdicted",
+    "plots_abandoned",
     "warnings_issued",
     "warnings_heeded",
     "attacks_despite_warning",

@@ -1,0 +1,39 @@
+"""Shared fixtures: paths and a cached scenario runner for validation tests."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scenarios.config import ScenarioConfig, load_config
+from scenarios.experiment.runner import RunResult, run_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+
+
+@pytest.fixture
+def configs_dir() -> Path:
+    return CONFIGS
+
+
+def config(name: str, *overrides: str) -> ScenarioConfig:
+    """A shipped config with overrides applied."""
+    return load_config(CONFIGS / f"{name}.yaml", list(overrides))
+
+
+@cache
+def _run(name: str, overrides: tuple[str, ...]) -> RunResult:
+    return run_scenario(config(name, *overrides), workers=2)
+
+
+def run(name: str, *overrides: str) -> RunResult:
+    """Run (once per session, then cached) a shipped scenario with overrides."""
+    return _run(name, tuple(overrides))
+
+
+def summary(name: str, *overrides: str) -> pd.DataFrame:
+    return run(name, *overrides).summary
