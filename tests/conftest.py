@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -25,9 +26,13 @@ def config(name: str, *overrides: str) -> ScenarioConfig:
     return load_config(CONFIGS / f"{name}.yaml", list(overrides))
 
 
+# Under pytest-xdist the suite is already spread over the cores.
+WORKERS = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
+
+
 @cache
 def _run(name: str, overrides: tuple[str, ...]) -> RunResult:
-    return run_scenario(config(name, *overrides), workers=2)
+    return run_scenario(config(name, *overrides), workers=WORKERS)
 
 
 def run(name: str, *overrides: str) -> RunResult:
