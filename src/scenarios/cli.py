@@ -33,15 +33,6 @@ out = Console()
 err = Console(stderr=True)
 
 
-class BadInput(Exception):
-    """User error: exit code 2 with this message."""
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
 class _DelayedProgress:
     """A progress bar that appears only once work has taken more than ``delay`` seconds."""
 
@@ -105,8 +96,11 @@ def run(
     from scenarios.report.tables import to_markdown
 
     overrides = list(set_ or [])
-    for key, value in (("run.replications", replications), ("run.seed", seed),
-                       ("run.steps", steps)):  # fmt: skip
+    for key, value in (
+        ("run.replications", replications),
+        ("run.seed", seed),
+        ("run.steps", steps),
+    ):
         if value is not None:
             overrides.append(f"{key}={value}")
     cfg = load_config(config, overrides)
@@ -117,20 +111,25 @@ def run(
     progress = _DelayedProgress(cfg.run.replications, f"{cfg.name}")
     started = time.monotonic()
     try:
-        _, rows = execute_run(
-            cfg, run_dir, workers=workers, progress=progress, source=str(config)
-        )
+        _, rows = execute_run(cfg, run_dir, workers=workers, progress=progress, source=str(config))
     finally:
         progress.close()
     elapsed = time.monotonic() - started
     table = Table(title=f"{cfg.name}: {cfg.run.replications} replications x {cfg.run.steps} weeks")
-    for name, justify in (("outcome", "left"), ("", "left"), ("value", "right"),
-                          ("95% interval", "left"), ("method", "left")):  # fmt: skip
+    for name, justify in (
+        ("outcome", "left"),
+        ("", "left"),
+        ("value", "right"),
+        ("95% interval", "left"),
+        ("method", "left"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     previous = None
     for row in rows:
         value, interval, method = row.formatted()
-        table.add_row(row.group if row.group != previous else "", row.label, value, interval, method)
+        table.add_row(
+            row.group if row.group != previous else "", row.label, value, interval, method
+        )
         previous = row.group
     out.print(table)
     if os.environ.get("SCENARIOS_TABLE_MARKDOWN"):
@@ -181,7 +180,7 @@ def main() -> None:
         code = app(standalone_mode=False)
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except (ConfigError, OutputError, BadInput) as exc:
+    except (ConfigError, OutputError) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
@@ -190,7 +189,7 @@ def main() -> None:
     except typer.Abort:
         err.print("interrupted: no run directory was kept", highlight=False)
         raise SystemExit(130) from None
-    except Exception as exc:  # noqa: BLE001 - last resort: report, exit 1
+    except Exception as exc:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # Click usage errors: exit 2
             exc.show()
             raise SystemExit(exc.exit_code) from None

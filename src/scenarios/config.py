@@ -555,7 +555,9 @@ def set_dotted(data: dict[str, Any], path: str, value: Any) -> None:
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse ``KEY=VALUE`` from ``--set``; the value is read as YAML (numbers, bools...)."""
     if "=" not in text:
-        raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. sharing.compartmentalisation=0.5")
+        raise ConfigError(
+            f"--set {text!r}: expected KEY=VALUE, e.g. sharing.compartmentalisation=0.5"
+        )
     key, raw = text.split("=", 1)
     key = key.strip()
     if not key or any(not p for p in key.split(".")):

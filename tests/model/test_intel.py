@@ -23,9 +23,13 @@ def test_trust_without_evidence_equals_configured_prior() -> None:
 
 def test_bad_experiences_weigh_more_and_evidence_is_forgotten() -> None:
     good, bad = intel.update_evidence(
-        np.array([4.0]), np.array([2.0]), np.array([1.0]), np.array([1.0]),
-        forgetting=0.5, bad_weight=3.0,
-    )  # fmt: skip
+        np.array([4.0]),
+        np.array([2.0]),
+        np.array([1.0]),
+        np.array([1.0]),
+        forgetting=0.5,
+        bad_weight=3.0,
+    )
     assert good[0] == pytest.approx(0.5 * 4 + 1)
     assert bad[0] == pytest.approx(0.5 * 2 + 3)
     # one good and one bad experience leave trust below the prior: lost faster than won

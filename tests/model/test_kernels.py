@@ -33,7 +33,8 @@ def test_seed_zero_is_a_seed() -> None:
 def test_uniform_moments() -> None:
     s = _state(7)
     x = np.array([kernels.uniform(s, 2) for _ in range(40_000)])
-    assert x.min() >= 0.0 and x.max() < 1.0
+    assert x.min() >= 0.0
+    assert x.max() < 1.0
     assert x.mean() == pytest.approx(0.5, abs=0.01)
     assert x.var() == pytest.approx(1 / 12, abs=0.005)
 
@@ -46,11 +47,13 @@ def test_poisson_mean_and_variance(lam: float) -> None:
     assert x.var() == pytest.approx(lam, abs=0.1 * max(lam, 1))
 
 
-@pytest.mark.parametrize(("n", "p"), [(0, 0.5), (10, 0.0), (10, 1.0), (50, 0.02), (200, 0.7),
-                                      (5000, 0.3)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("n", "p"), [(0, 0.5), (10, 0.0), (10, 1.0), (50, 0.02), (200, 0.7), (5000, 0.3)]
+)
 def test_binomial_mean_and_bounds(n: int, p: float) -> None:
     s = _state(11)
     x = np.array([kernels.binomial(s, 0, n, p) for _ in range(10_000)])
-    assert x.min() >= 0 and x.max() <= n
+    assert x.min() >= 0
+    assert x.max() <= n
     assert x.mean() == pytest.approx(n * p, abs=max(0.05, 0.02 * n * p))
     assert x.var() == pytest.approx(n * p * (1 - p), abs=max(0.05, 0.1 * n * p * (1 - p)))

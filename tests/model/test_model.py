@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 from mesa.discrete_space import CellAgent
+from tests.conftest import config
 
 from scenarios.config import deep_merge, validate
 from scenarios.model.agents import StateActor, ThreatCell
 from scenarios.model.model import ScenarioModel, run_replication
-from tests.conftest import config
 
 N_PLOTS = 20_000
 
@@ -28,9 +28,14 @@ def tiny(**overrides: Any) -> ScenarioModel:
             "b": {"country": "abroad", "jurisdiction": "y", "neighbours": ["a"]},
         },
         "actors": {"x": {}, "y": {}},
-        "threat": {"fighters": 100, "cells": 1, "target_preference": {"home": 1, "abroad": 1},
-                   "home_country": "home",
-                   "opsec": 0.0, "initial_distribution": {"a": 1}},  # fmt: skip
+        "threat": {
+            "fighters": 100,
+            "cells": 1,
+            "target_preference": {"home": 1, "abroad": 1},
+            "home_country": "home",
+            "opsec": 0.0,
+            "initial_distribution": {"a": 1},
+        },
         "sharing": {"duty_to_warn": False},
         "interdiction": {"hazard": 0.0},
     }
@@ -80,8 +85,11 @@ def test_sharing_is_policy_times_trust_and_exploitation_is_compartmentalised() -
     model = tiny(
         **no_maturation(),
         actors={"x": {"coverage": {"a": 1.0, "b": 1.0}}, "y": {"reach": {"b": 1.0}}},
-        sharing={"policy": {"x": {"y": 0.6}}, "compartmentalisation": 0.5,
-                 "sanitisation_loss": 0.4},  # fmt: skip
+        sharing={
+            "policy": {"x": {"y": 0.6}},
+            "compartmentalisation": 0.5,
+            "sanitisation_loss": 0.4,
+        },
         trust={"initial": {"x": {"y": 0.5}}},
         exploitation={"y": {"x": 0.4}},
         counterintelligence={"coverage_damage": 0.0},
@@ -112,8 +120,10 @@ def test_nothing_is_shared_with_an_actor_without_reach() -> None:
 def test_noticed_misuse_is_bad_evidence_and_burns_coverage() -> None:
     model = tiny(
         **no_maturation(),
-        actors={"x": {"coverage": {"a": 1.0, "b": 1.0}, "counter_intelligence": 0.5},
-                "y": {"reach": {"b": 1.0}}},  # fmt: skip
+        actors={
+            "x": {"coverage": {"a": 1.0, "b": 1.0}, "counter_intelligence": 0.5},
+            "y": {"reach": {"b": 1.0}},
+        },
         sharing={"policy": {"x": {"y": 1.0}}},
         trust={"initial": {"x": {"y": 1.0}}},
         exploitation={"y": {"x": 1.0}},
@@ -150,8 +160,10 @@ def test_leaks_tip_off_the_cell() -> None:
 def test_duty_to_warn_heeded_with_receptivity_times_trust() -> None:
     model = tiny(
         **no_maturation(),
-        actors={"x": {"coverage": {"a": 1.0, "b": 1.0}, "duty_to_warn": True},
-                "y": {"warning_receptivity": 0.8}},  # fmt: skip
+        actors={
+            "x": {"coverage": {"a": 1.0, "b": 1.0}, "duty_to_warn": True},
+            "y": {"warning_receptivity": 0.8},
+        },
         sharing={"duty_to_warn": True, "warning_quality": 0.5},
         trust={"initial": {"y": {"x": 0.5}}},
     )
@@ -228,11 +240,22 @@ def test_crackdown_builds_up_displaces_targets_and_disrupts_plots() -> None:
     model = tiny(
         run={"steps": 40, "burn_in": 0},
         actors={"x": {"crackdown": {"intensity": 0.0, "buildup": 0.5, "plot_disruption": 0.4}}},
-        threat={"displacement": 1.0, "plot_rate": 50.0, "maturation_hazard_domestic": 0.0,
-                "maturation_hazard_external": 0.0, "relocation_rate": 0.0,
-                "fighters_lost_per_interdiction": 0, "disruption_weeks": 0},  # fmt: skip
-        interventions=[{"name": "crackdown", "start": "2025-01-06",
-                        "set": {"actors.x.crackdown.intensity": 1.0}}],  # fmt: skip
+        threat={
+            "displacement": 1.0,
+            "plot_rate": 50.0,
+            "maturation_hazard_domestic": 0.0,
+            "maturation_hazard_external": 0.0,
+            "relocation_rate": 0.0,
+            "fighters_lost_per_interdiction": 0,
+            "disruption_weeks": 0,
+        },
+        interventions=[
+            {
+                "name": "crackdown",
+                "start": "2025-01-06",
+                "set": {"actors.x.crackdown.intensity": 1.0},
+            }
+        ],
     )
     model.cells.strength[0] = 1000
     model.step()

@@ -10,22 +10,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import summary
 
 from scenarios.experiment.stats import mean_ci
-from tests.conftest import summary
 
 pytestmark = pytest.mark.slow
 
 N = "run.replications=60"
 CORE = ("us", "russia", "taliban")
-TRUSTWORTHY = (N, "exploitation={}", "counterintelligence.leakage={}", "trust.initial={}",
-               "trust.default=0.9")  # fmt: skip
+TRUSTWORTHY = (
+    N,
+    "exploitation={}",
+    "counterintelligence.leakage={}",
+    "trust.initial={}",
+    "trust.default=0.9",
+)
 
 
 def full_policy(level: float) -> str:
-    rows = ", ".join(
-        f"{a}: {{{', '.join(f'{b}: {level}' for b in CORE if b != a)}}}" for a in CORE
-    )
+    rows = ", ".join(f"{a}: {{{', '.join(f'{b}: {level}' for b in CORE if b != a)}}}" for a in CORE)
     return f"sharing.policy={{{rows}}}"
 
 
@@ -50,10 +53,11 @@ def test_more_sharing_between_trustworthy_partners_lowers_attack_risk() -> None:
 def test_exploitation_raises_harm_erodes_trust_and_throttles_sharing() -> None:
     low = summary("trilateral", N, "exploitation={}")
     high = summary(
-        "trilateral", N,
+        "trilateral",
+        N,
         "exploitation={russia: {us: 0.6, taliban: 0.6}, taliban: {us: 0.6, russia: 0.6}, "
         "us: {russia: 0.6, taliban: 0.6}}",
-    )  # fmt: skip
+    )
     _, low_ci, _ = paired(low, high, "ci_exposure__us")
     assert low_ci > 0, "more exploitation propensity, more counter-intelligence harm"
     _, _, high_ci = paired(low, high, "final_trust__us__russia")
@@ -99,14 +103,23 @@ def test_compartmentalisation_lowers_the_detection_benefit() -> None:
 
 
 def test_warnings_to_a_recipient_that_does_not_act_change_nothing() -> None:
-    deaf = ("actors.russia.warning_receptivity=0", "actors.taliban.warning_receptivity=0",
-            "actors.iran.warning_receptivity=0", "actors.pakistan.warning_receptivity=0")  # fmt: skip
+    deaf = (
+        "actors.russia.warning_receptivity=0",
+        "actors.taliban.warning_receptivity=0",
+        "actors.iran.warning_receptivity=0",
+        "actors.pakistan.warning_receptivity=0",
+    )
     silent = summary("baseline", N, *deaf, "sharing.duty_to_warn=false")
     ignored = summary("baseline", N, *deaf)
     assert ignored["warnings_issued"].sum() > 0
     assert ignored["warnings_heeded"].sum() == 0
-    outcomes = [c for c in silent.columns if c.startswith(("attacks_", "fatalities",
-                "mass_casualty_attacks", "plots_", "final_strength"))]  # fmt: skip
+    outcomes = [
+        c
+        for c in silent.columns
+        if c.startswith(
+            ("attacks_", "fatalities", "mass_casualty_attacks", "plots_", "final_strength")
+        )
+    ]
     outcomes.remove("attacks_despite_warning")
     pd.testing.assert_frame_equal(silent[outcomes], ignored[outcomes])
 
@@ -115,7 +128,8 @@ def test_warnings_to_a_receptive_recipient_do_help() -> None:
     """Positive control for the test above: the same warnings, heeded, prevent attacks."""
     many = "run.replications=150"
     silent = summary("baseline", many, "sharing.duty_to_warn=false")
-    heeded = summary("baseline", many, "actors.russia.warning_receptivity=1",
-                     "trust.initial.russia.us=1.0")  # fmt: skip
+    heeded = summary(
+        "baseline", many, "actors.russia.warning_receptivity=1", "trust.initial.russia.us=1.0"
+    )
     _, _, high = paired(silent, heeded, "attacks_successful__russia")
     assert high < 0

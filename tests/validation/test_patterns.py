@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from tests.conftest import run
 
 pytestmark = pytest.mark.slow
@@ -33,8 +32,11 @@ def test_attacks_shift_outward() -> None:
 
 def test_mass_casualty_attacks_abroad_occur_despite_warnings() -> None:
     s = run(HISTORICAL, *N).summary
-    abroad = [c for c in s.columns if c.startswith("mass_casualty_despite_warning__")
-              and not c.endswith("afghanistan")]  # fmt: skip
+    abroad = [
+        c
+        for c in s.columns
+        if c.startswith("mass_casualty_despite_warning__") and not c.endswith("afghanistan")
+    ]
     share = (s[abroad].sum(axis=1) > 0).mean()
     # Kerman and Crocus: such attacks happen in a sizeable share of 3-year histories.
     assert 0.15 <= share <= 0.9

@@ -60,8 +60,12 @@ def execute_run(
             finished=store.now(),
             replication_seeds=result.seeds,
             config=config.model_dump(mode="json"),
-            files=[store.SUMMARY, store.TIMESERIES, "report.md",
-                   *(f"plots/{name}" for name in figures)],  # fmt: skip
+            files=[
+                store.SUMMARY,
+                store.TIMESERIES,
+                "report.md",
+                *(f"plots/{name}" for name in figures),
+            ],
         )
         store.write_json(manifest, staging / store.MANIFEST)
     return result, rows

@@ -42,9 +42,7 @@ def _run_chunk(
     parameters = compile_parameters(config, geometry)
     out = []
     for i, seed in zip(indices, seeds, strict=True):
-        columns, summary = run_replication(
-            config, replication_sequence(seed), geometry, parameters
-        )
+        columns, summary = run_replication(config, replication_sequence(seed), geometry, parameters)
         out.append((i, columns, summary))
     return out
 

@@ -36,8 +36,15 @@ class CellTable:
     def add(self, region: int, strength: int, capability: float, opsec: float, week: int) -> int:
         """Append a cell row and return its slot."""
         if self.size == len(self.alive):
-            for name in ("alive", "region", "strength", "capability", "opsec",
-                         "disrupted_until", "plotting"):  # fmt: skip
+            for name in (
+                "alive",
+                "region",
+                "strength",
+                "capability",
+                "opsec",
+                "disrupted_until",
+                "plotting",
+            ):
                 old = getattr(self, name)
                 new = np.zeros(2 * len(old), dtype=old.dtype)
                 new[: len(old)] = old
@@ -89,7 +96,7 @@ class ThreatCell(CellAgent):
 
     @property
     def state(self) -> str:
-        """``disrupted`` after an interdiction, ``plotting`` with live plots, else ``recruiting``."""
+        """``disrupted`` after an interdiction, ``plotting`` with live plots, or ``recruiting``."""
         table = self.model.cells
         if table.disrupted_until[self.slot] > self.model.week:
             return "disrupted"

@@ -66,7 +66,7 @@ def poisson(state: np.ndarray, k: int, lam: float) -> int:
     if lam <= 0.0:
         return 0
     if lam > _INVERSION_LIMIT:
-        return max(0, int(round(lam + math.sqrt(lam) * normal(state, k))))
+        return max(0, round(lam + math.sqrt(lam) * normal(state, k)))
     u = uniform(state, k)
     p = math.exp(-lam)
     cdf = p
@@ -89,7 +89,7 @@ def binomial(state: np.ndarray, k: int, n: int, p: float) -> int:
         return n - binomial(state, k, n, 1.0 - p)
     mean = n * p
     if mean > _INVERSION_LIMIT:
-        x = int(round(mean + math.sqrt(mean * (1.0 - p)) * normal(state, k)))
+        x = round(mean + math.sqrt(mean * (1.0 - p)) * normal(state, k))
         return min(n, max(0, x))
     u = uniform(state, k)
     q = 1.0 - p
@@ -411,10 +411,7 @@ def intel_week(
         hazards[n_actors] = other
         survive *= 1.0 - other
         h_total = 1.0 - survive
-        if country_of[o] == country_of[t]:
-            alpha = maturation_domestic
-        else:
-            alpha = maturation_external
+        alpha = maturation_domestic if country_of[o] == country_of[t] else maturation_external
         u = uniform(rng, RESOLUTION)
         if u < h_total:
             counts[3] += 1

@@ -29,11 +29,23 @@ from scenarios.model.regions import RegionGeometry, build_geometry
 
 
 class PlotTable:
-    """Live plots as parallel arrays: abstract events with an origin, a target, an age,
-    and what each actor knows of them (value in [0, 1] and who told it, -1 = itself)."""
+    """Live plots as parallel arrays: abstract events with an origin, target and age.
 
-    _FIELDS = ("origin", "target", "cell", "age", "tipped", "warned", "ignored_by", "own",
-               "knowledge", "source")  # fmt: skip
+    Also what each actor knows of each plot (value in [0, 1]) and who told it (-1 = itself).
+    """
+
+    _FIELDS = (
+        "origin",
+        "target",
+        "cell",
+        "age",
+        "tipped",
+        "warned",
+        "ignored_by",
+        "own",
+        "knowledge",
+        "source",
+    )
 
     def __init__(self, n_actors: int, capacity: int = 256) -> None:
         self.n = 0
@@ -256,12 +268,24 @@ class ScenarioModel(mesa.Model):
         moved = np.empty(len(slots), dtype=np.int64)
         new_plots = np.empty(len(slots), dtype=np.int64)
         n_moved, n_plots = kernels.threat_week(
-            self.rng_streams, self.week, slots, cells.region, cells.strength, cells.capability,
-            cells.disrupted_until, self.p.recruitment_pool, self._region_crackdown,
-            self._region_attrition, self.geometry.adjacency,
-            t.recruitment_rate * crowding * boost, t.attrition_rate, t.relocation_rate,
-            t.plot_rate / 100.0, moved, new_plots,
-        )  # fmt: skip
+            self.rng_streams,
+            self.week,
+            slots,
+            cells.region,
+            cells.strength,
+            cells.capability,
+            cells.disrupted_until,
+            self.p.recruitment_pool,
+            self._region_crackdown,
+            self._region_attrition,
+            self.geometry.adjacency,
+            t.recruitment_rate * crowding * boost,
+            t.attrition_rate,
+            t.relocation_rate,
+            t.plot_rate / 100.0,
+            moved,
+            new_plots,
+        )
         if n_moved:
             for slot, region in zip(slots[moved >= 0], moved[moved >= 0], strict=True):
                 agent = cells.agents[slot]
@@ -277,10 +301,20 @@ class ScenarioModel(mesa.Model):
         plots = self.plots
         start = plots.reserve(total)
         plots.n = kernels.place_plots(
-            self.rng_streams, slots, counts, self.cells.region, self.p.target_base,
-            self.geometry.same_country, self._region_crackdown, self.p.config.threat.displacement,
-            start, plots.origin, plots.target, plots.cell, plots.age,
-        )  # fmt: skip
+            self.rng_streams,
+            slots,
+            counts,
+            self.cells.region,
+            self.p.target_base,
+            self.geometry.same_country,
+            self._region_crackdown,
+            self.p.config.threat.displacement,
+            start,
+            plots.origin,
+            plots.target,
+            plots.cell,
+            plots.age,
+        )
 
     def _split_and_remove(self) -> None:
         """Large cells split in two; cells emptied by attrition or interdiction leave."""
@@ -327,22 +361,63 @@ class ScenarioModel(mesa.Model):
         cells.plotting[:] = False
         t, sev, ci = cfg.threat, cfg.severity, cfg.counterintelligence
         plots.n = kernels.intel_week(
-            self.rng_streams, self.week, plots.n,
-            plots.origin, plots.target, plots.cell, plots.age, plots.tipped, plots.warned,
-            plots.ignored_by, plots.own, plots.knowledge, plots.source,
-            cells.opsec, cells.strength, cells.capability, cells.disrupted_until, cells.plotting,
-            self.geometry.jurisdiction, self.geometry.country_of, p.hardening, p.host_security,
+            self.rng_streams,
+            self.week,
+            plots.n,
+            plots.origin,
+            plots.target,
+            plots.cell,
+            plots.age,
+            plots.tipped,
+            plots.warned,
+            plots.ignored_by,
+            plots.own,
+            plots.knowledge,
+            plots.source,
+            cells.opsec,
+            cells.strength,
+            cells.capability,
+            cells.disrupted_until,
+            cells.plotting,
+            self.geometry.jurisdiction,
+            self.geometry.country_of,
+            p.hardening,
+            p.host_security,
             self._region_disruption,
-            p.coverage, p.reach, self._home_boost, self.coverage_health, share_prob,
-            p.exploit_ab, p.leak, p.counter_intelligence, p.receptivity, p.duty_to_warn,
+            p.coverage,
+            p.reach,
+            self._home_boost,
+            self.coverage_health,
+            share_prob,
+            p.exploit_ab,
+            p.leak,
+            p.counter_intelligence,
+            p.receptivity,
+            p.duty_to_warn,
             self.trust,
-            p.shared_value, cfg.sharing.warning_quality, cfg.interdiction.hazard,
-            ci.tipoff_effect, ci.tipoff_opsec_gain, ci.coverage_damage,
-            t.maturation_hazard_domestic, t.maturation_hazard_external,
-            round(t.fighters_lost_per_interdiction), t.disruption_weeks, t.learning,
-            sev.exponent, sev.minimum, sev.cap, sev.mass_casualty_threshold, self._severity_edges,
-            counts, by_pair, by_country, self._new_good, self._new_bad, ccdf,
-        )  # fmt: skip
+            p.shared_value,
+            cfg.sharing.warning_quality,
+            cfg.interdiction.hazard,
+            ci.tipoff_effect,
+            ci.tipoff_opsec_gain,
+            ci.coverage_damage,
+            t.maturation_hazard_domestic,
+            t.maturation_hazard_external,
+            round(t.fighters_lost_per_interdiction),
+            t.disruption_weeks,
+            t.learning,
+            sev.exponent,
+            sev.minimum,
+            sev.cap,
+            sev.mass_casualty_threshold,
+            self._severity_edges,
+            counts,
+            by_pair,
+            by_country,
+            self._new_good,
+            self._new_bad,
+            ccdf,
+        )
         self.propaganda += counts[6]
         self._flows.update(counts=counts, by_pair=by_pair, by_country=by_country)
 
@@ -352,7 +427,9 @@ class ScenarioModel(mesa.Model):
         self.good, self.bad = intel.update_evidence(
             self.good, self.bad, self._new_good, self._new_bad, tc.forgetting, tc.bad_weight
         )
-        self.trust = intel.trust_expectation(self.good, self.bad, self.p.trust_prior, tc.prior_weight)
+        self.trust = intel.trust_expectation(
+            self.good, self.bad, self.p.trust_prior, tc.prior_weight
+        )
         self._new_good[:] = 0.0
         self._new_bad[:] = 0.0
         recovery = self.p.config.counterintelligence.coverage_recovery

@@ -126,7 +126,10 @@ def summarise(
     if steps >= 2 * WEEKS_PER_YEAR:
         total = columns["attacks_successful"]
         home = columns[f"attacks_successful__{home_country}"]
-        for label, window in (("first", slice(0, WEEKS_PER_YEAR)), ("last", slice(-WEEKS_PER_YEAR, None))):
+        for label, window in (
+            ("first", slice(0, WEEKS_PER_YEAR)),
+            ("last", slice(-WEEKS_PER_YEAR, None)),
+        ):
             n = total[window].sum()
             out[f"share_abroad_{label}_year"] = (
                 float((n - home[window].sum()) / n) if n else float("nan")

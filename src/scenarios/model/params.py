@@ -64,9 +64,7 @@ def compile_parameters(config: ScenarioConfig, geometry: RegionGeometry) -> Para
     def per_region(mapping: dict[str, float]) -> Array:
         return np.array([mapping.get(r, 0.0) for r in regions], dtype=np.float64)
 
-    pool = np.array(
-        [(r.grievance + r.economic_stress + r.minority_exposure) / 3.0 for r in rspecs]
-    )
+    pool = np.array([(r.grievance + r.economic_stress + r.minority_exposure) / 3.0 for r in rspecs])
     attractiveness = np.array([r.attractiveness for r in rspecs])
     hardening = np.array([r.hardening for r in rspecs])
     preference = np.array(

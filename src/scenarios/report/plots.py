@@ -7,11 +7,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from scenarios.experiment.stats import wilson  # noqa: E402
+from scenarios.experiment.stats import wilson
 
 QUARTER = 13  # weeks
 
@@ -22,8 +22,11 @@ def _envelope(ts: pd.DataFrame, column: str, window: int = 1) -> pd.DataFrame:
     frame["bucket"] = frame["step"] // window
     per = frame.groupby(["replication", "bucket"])[column].sum().unstack("replication")
     return pd.DataFrame(
-        {"median": per.median(axis=1), "low": per.quantile(0.05, axis=1),
-         "high": per.quantile(0.95, axis=1)}  # fmt: skip
+        {
+            "median": per.median(axis=1),
+            "low": per.quantile(0.05, axis=1),
+            "high": per.quantile(0.95, axis=1),
+        }
     )
 
 
@@ -34,15 +37,19 @@ def _dates(ts: pd.DataFrame, window: int) -> pd.Series:
 
 def attacks_by_country(ts: pd.DataFrame, path: Path) -> None:
     """Successful attacks per quarter by target country: median and 5-95% band."""
-    countries = [c.removeprefix("attacks_successful__") for c in ts.columns
-                 if c.startswith("attacks_successful__")]  # fmt: skip
+    countries = [
+        c.removeprefix("attacks_successful__")
+        for c in ts.columns
+        if c.startswith("attacks_successful__")
+    ]
     dates = _dates(ts, QUARTER)
     fig, ax = plt.subplots(figsize=(9, 4.8))
     for c in countries:
         env = _envelope(ts, f"attacks_successful__{c}", QUARTER)
         (line,) = ax.plot(dates.values, env["median"].values, label=c.replace("_", " "))
-        ax.fill_between(dates.values, env["low"].values, env["high"].values,
-                        color=line.get_color(), alpha=0.15)  # fmt: skip
+        ax.fill_between(
+            dates.values, env["low"].values, env["high"].values, color=line.get_color(), alpha=0.15
+        )
     ax.set_ylabel("successful attacks per quarter")
     ax.set_title("Attacks by target country (median, 5-95% of replications)")
     ax.legend(ncol=3, fontsize=8)
@@ -59,8 +66,14 @@ def strength(ts: pd.DataFrame, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(9, 4))
     ax.axhspan(1500, 6000, color="grey", alpha=0.12, label="UN reporting band 1,500-6,000")
     ax.plot(dates.values, env["median"].values, color="black", label="median")
-    ax.fill_between(dates.values, env["low"].values, env["high"].values, color="black",
-                    alpha=0.15, label="5-95%")  # fmt: skip
+    ax.fill_between(
+        dates.values,
+        env["low"].values,
+        env["high"].values,
+        color="black",
+        alpha=0.15,
+        label="5-95%",
+    )
     ax.set_ylabel("fighters")
     ax.set_title("ISIS-K strength")
     ax.legend(fontsize=8)
@@ -70,18 +83,25 @@ def strength(ts: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-def trust(ts: pd.DataFrame, path: Path, actors: tuple[str, ...] = ("us", "russia", "taliban")) -> None:
+def trust(
+    ts: pd.DataFrame, path: Path, actors: tuple[str, ...] = ("us", "russia", "taliban")
+) -> None:
     """Trust trajectories between the core actors (median over replications)."""
-    pairs = [c for c in ts.columns if c.startswith("trust__")
-             and all(p in actors for p in c.removeprefix("trust__").split("__"))]  # fmt: skip
+    pairs = [
+        c
+        for c in ts.columns
+        if c.startswith("trust__")
+        and all(p in actors for p in c.removeprefix("trust__").split("__"))
+    ]
     dates = _dates(ts, 1)
     fig, ax = plt.subplots(figsize=(9, 4.4))
     for col in pairs:
         a, b = col.removeprefix("trust__").split("__")
         env = _envelope(ts, col)
         (line,) = ax.plot(dates.values, env["median"].values, label=f"{a} in {b}")
-        ax.fill_between(dates.values, env["low"].values, env["high"].values,
-                        color=line.get_color(), alpha=0.1)  # fmt: skip
+        ax.fill_between(
+            dates.values, env["low"].values, env["high"].values, color=line.get_color(), alpha=0.1
+        )
     ax.set_ylim(0, 1)
     ax.set_ylabel("expected trust")
     ax.set_title("Trust between actors (median, 5-95%)")
@@ -94,8 +114,11 @@ def trust(ts: pd.DataFrame, path: Path, actors: tuple[str, ...] = ("us", "russia
 
 def attack_risk(summary: pd.DataFrame, path: Path) -> None:
     """Annual probability of at least one mass-casualty attack, per country, Wilson 95%."""
-    countries = [c.removeprefix("mass_casualty_years__") for c in summary.columns
-                 if c.startswith("mass_casualty_years__")]  # fmt: skip
+    countries = [
+        c.removeprefix("mass_casualty_years__")
+        for c in summary.columns
+        if c.startswith("mass_casualty_years__")
+    ]
     years = float(summary["years"].sum())
     est = [wilson(float(summary[f"mass_casualty_years__{c}"].sum()), years) for c in countries]
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -116,8 +139,11 @@ def attack_risk(summary: pd.DataFrame, path: Path) -> None:
 
 def severity(summary: pd.DataFrame, path: Path) -> None:
     """Complementary CDF of fatalities per successful attack, pooled over replications."""
-    cols = sorted((int(c.rsplit("__", 1)[1]), c) for c in summary.columns
-                  if c.startswith("attacks_with_fatalities_ge__"))  # fmt: skip
+    cols = sorted(
+        (int(c.rsplit("__", 1)[1]), c)
+        for c in summary.columns
+        if c.startswith("attacks_with_fatalities_ge__")
+    )
     edges = np.array([e for e, _ in cols])
     counts = np.array([summary[c].sum() for _, c in cols])
     fig, ax = plt.subplots(figsize=(6, 4.4))
@@ -126,7 +152,7 @@ def severity(summary: pd.DataFrame, path: Path) -> None:
         mask = ccdf > 0
         ax.loglog(edges[mask], ccdf[mask], "o-", color="#08519c", label="model")
         ref = edges[mask].astype(float)
-        ax.loglog(ref, ref ** -1.2, "--", color="grey", label="slope -1.2 (alpha 2.2)")
+        ax.loglog(ref, ref**-1.2, "--", color="grey", label="slope -1.2 (alpha 2.2)")
     ax.set_xlabel("fatalities x")
     ax.set_ylabel("P(fatalities >= x | successful attack)")
     ax.set_title("Severity is heavy-tailed")

@@ -44,7 +44,12 @@ def key_outcomes(summary: pd.DataFrame) -> list[Row]:
     actors = _names(summary, "ci_exposure__")
     for c in countries:
         rows.append(
-            Row("Attacks (successful, whole run)", c, mean_ci(summary[f"attacks_successful__{c}"]), "t")
+            Row(
+                "Attacks (successful, whole run)",
+                c,
+                mean_ci(summary[f"attacks_successful__{c}"]),
+                "t",
+            )
         )
     for c in countries:
         rows.append(Row("Fatalities (whole run)", c, mean_ci(summary[f"fatalities__{c}"]), "t"))
@@ -56,11 +61,24 @@ def key_outcomes(summary: pd.DataFrame) -> list[Row]:
     for c in change_cols:
         x = summary[f"attack_change__{c}"].dropna()
         if len(x):
-            est = Estimate(float(x.median()), float(x.quantile(0.05)), float(x.quantile(0.95)), len(x))
+            est = Estimate(
+                float(x.median()), float(x.quantile(0.05)), float(x.quantile(0.95)), len(x)
+            )
             rows.append(Row("Attack change, first vs last 6 months", c, est, "median"))
-    rows.append(Row("Interdiction", "share of plots interdicted", mean_ci(summary["share_interdicted"]), "t"))
+    rows.append(
+        Row(
+            "Interdiction", "share of plots interdicted", mean_ci(summary["share_interdicted"]), "t"
+        )
+    )
     for a in actors:
-        rows.append(Row("Exploitation events against", a, mean_ci(summary[f"exploitation_against__{a}"]), "t"))
+        rows.append(
+            Row(
+                "Exploitation events against",
+                a,
+                mean_ci(summary[f"exploitation_against__{a}"]),
+                "t",
+            )
+        )
     for col in [c for c in summary.columns if c.startswith("final_trust__")]:
         truster, trustee = col.removeprefix("final_trust__").split("__")
         rows.append(Row("Trust (final)", f"{truster} in {trustee}", mean_ci(summary[col]), "t"))
@@ -69,7 +87,9 @@ def key_outcomes(summary: pd.DataFrame) -> list[Row]:
     return rows
 
 
-def core_trust_pairs(rows: list[Row], actors: tuple[str, ...] = ("us", "russia", "taliban")) -> list[Row]:
+def core_trust_pairs(
+    rows: list[Row], actors: tuple[str, ...] = ("us", "russia", "taliban")
+) -> list[Row]:
     """Drop trust rows outside the core actors (keeps the table readable)."""
     keep = []
     for row in rows:
