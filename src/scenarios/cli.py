@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from scenarios.config import ConfigError, json_schema, load_config
-from scenarios.experiment.store import OutputError, check_writable
+from scenarios.experiment.store import OutputError, check_writable, default_run_dir
 
 app = typer.Typer(
     add_completion=False,
@@ -92,9 +92,6 @@ def run(
     ] = 1,
 ) -> None:
     """Run one scenario: replications -> run directory, and print the key outcomes."""
-    from scenarios.experiment.run import default_run_dir, execute_run
-    from scenarios.report.tables import to_markdown
-
     overrides = list(set_ or [])
     for key, value in (
         ("run.replications", replications),
@@ -104,10 +101,14 @@ def run(
         if value is not None:
             overrides.append(f"{key}={value}")
     cfg = load_config(config, overrides)
-    run_dir = out_dir if out_dir is not None else default_run_dir(Path("results"), cfg)
+    run_dir = out_dir if out_dir is not None else default_run_dir(Path("results"), cfg.name)
     if run_dir.exists():
         raise OutputError(f"--out {run_dir}: already exists; choose a new directory")
     check_writable(run_dir.parent)
+    # Heavy imports (model, plotting) only once the input is known to be good.
+    from scenarios.experiment.run import execute_run
+    from scenarios.report.tables import to_markdown
+
     progress = _DelayedProgress(cfg.run.replications, f"{cfg.name}")
     started = time.monotonic()
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from scenarios.config import ScenarioConfig
@@ -11,17 +10,6 @@ from scenarios.experiment.runner import Progress, RunResult, run_scenario
 from scenarios.report import plots
 from scenarios.report.run_report import run_report
 from scenarios.report.tables import Row, core_trust_pairs, key_outcomes
-
-
-def default_run_dir(results: Path, config: ScenarioConfig) -> Path:
-    """``results/<name>-<UTC timestamp>``."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    path = results / f"{config.name}-{stamp}"
-    k = 1
-    while path.exists():
-        k += 1
-        path = results / f"{config.name}-{stamp}-{k}"
-    return path
 
 
 def execute_run(

@@ -106,6 +106,17 @@ def staged_directory(final: Path) -> Iterator[Path]:
         raise
 
 
+def default_run_dir(results: Path, name: str) -> Path:
+    """``results/<name>-<UTC timestamp>`` (suffixed if taken)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    path = results / f"{name}-{stamp}"
+    k = 1
+    while path.exists():
+        k += 1
+        path = results / f"{name}-{stamp}-{k}"
+    return path
+
+
 def now() -> str:
     """UTC time stamp for manifests."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
