@@ -45,18 +45,18 @@ def key_outcomes(summary: pd.DataFrame) -> list[Row]:
     for c in countries:
         rows.append(
             Row(
-                "Attacks (successful, whole run)",
+                "Attacks (successful)",
                 c,
                 mean_ci(summary[f"attacks_successful__{c}"]),
                 "t",
             )
         )
     for c in countries:
-        rows.append(Row("Fatalities (whole run)", c, mean_ci(summary[f"fatalities__{c}"]), "t"))
+        rows.append(Row("Fatalities", c, mean_ci(summary[f"fatalities__{c}"]), "t"))
     years = float(summary["years"].sum())
     for c in countries:
         hits = float(summary[f"mass_casualty_years__{c}"].sum())
-        rows.append(Row("P(mass-casualty attack) per year", c, wilson(hits, years), "wilson"))
+        rows.append(Row("P(mass-casualty)/year", c, wilson(hits, years), "wilson"))
     change_cols = [c for c in countries if f"attack_change__{c}" in summary]
     for c in change_cols:
         x = summary[f"attack_change__{c}"].dropna()
@@ -64,16 +64,16 @@ def key_outcomes(summary: pd.DataFrame) -> list[Row]:
             est = Estimate(
                 float(x.median()), float(x.quantile(0.05)), float(x.quantile(0.95)), len(x)
             )
-            rows.append(Row("Attack change, first vs last 6 months", c, est, "median"))
+            rows.append(Row("Attacks, last vs first 26 wk", c, est, "median"))
     rows.append(
         Row(
-            "Interdiction", "share of plots interdicted", mean_ci(summary["share_interdicted"]), "t"
+            "Interdiction", "share of plots", mean_ci(summary["share_interdicted"]), "t"
         )
     )
     for a in actors:
         rows.append(
             Row(
-                "Exploitation events against",
+                "Exploited, against",
                 a,
                 mean_ci(summary[f"exploitation_against__{a}"]),
                 "t",
