@@ -255,6 +255,21 @@ BAD_BODIES: dict[str, tuple[str, list[str]]] = {
         """,
         ["interventions.0.set", "sharing.polcy.us.russia", "not a config path"],
     ),
+    "intervention_value_out_of_range": (
+        """
+        interventions:
+          - name: overdrive
+            start: 2025-06-02
+            set: {actors.taliban.crackdown.intensity: 1.5}
+        """,
+        [
+            "interventions.0.set",
+            "overdrive",
+            "actors.taliban.crackdown.intensity",
+            "1.5",
+            "less than or equal to 1",
+        ],
+    ),
 }
 
 

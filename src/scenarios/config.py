@@ -446,12 +446,31 @@ class ScenarioConfig(_Strict):
         for i, iv in enumerate(self.interventions):
             for path in iv.set:
                 _check_intervention_path(path, f"interventions.{i}.set")
+            self._check_intervention_values(i, iv)
         if self.threat.cells > self.threat.fighters:
             raise ValueError(
                 f"threat.cells: {self.threat.cells} cells need at least as many fighters "
                 f"(threat.fighters = {self.threat.fighters})"
             )
         return self
+
+    def _check_intervention_values(self, index: int, intervention: Intervention) -> None:
+        """The config with an intervention applied must itself be valid."""
+        raw = self.model_dump(mode="python", exclude={"interventions"})
+        for path, value in intervention.set.items():
+            set_dotted(raw, path, value)
+        try:
+            ScenarioConfig.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            msg = first["msg"].removeprefix("Value error, ")
+            value = first.get("input")
+            shown = "" if isinstance(value, dict) else f" = {json.dumps(value, default=str)}"
+            raise ValueError(
+                f"interventions.{index}.set: with {intervention.name!r} applied, "
+                f"{loc}{shown}: {msg}"
+            ) from None
 
     def digest(self) -> str:
         """SHA-256 of the canonical JSON of this config (identifies a resolved config)."""

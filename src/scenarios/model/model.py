@@ -20,7 +20,7 @@ import numpy as np
 from mesa.discrete_space import Network
 from numpy.typing import NDArray
 
-from scenarios.config import ScenarioConfig, deep_merge, set_dotted
+from scenarios.config import ScenarioConfig, set_dotted
 from scenarios.model import intel, kernels
 from scenarios.model.agents import CellTable, StateActor, ThreatCell
 from scenarios.model.outcomes import SEVERITY_EDGES, Recorder, summarise
@@ -129,7 +129,7 @@ class ScenarioModel(mesa.Model):
         self.space = Network(
             self.geometry.graph, random=self.random, layout=dict(self.geometry.positions)
         )
-        self.region_cells = [self.space._cells[rid] for rid in self.geometry.ids]
+        self.region_cells = [self.space[rid] for rid in self.geometry.ids]
 
         # State actors and their mutable state.
         self.actors_list = [StateActor(self, a, i) for i, a in enumerate(self.actor_ids)]
@@ -196,7 +196,7 @@ class ScenarioModel(mesa.Model):
             for i in active:
                 for path, value in self.config.interventions[i].set.items():
                     set_dotted(raw, path, value)
-            changed = ScenarioConfig.model_validate(deep_merge({}, raw))
+            changed = ScenarioConfig.model_validate(raw)
             self._compiled[active] = compile_parameters(changed, self.geometry)
         return self._compiled[active]
 

@@ -65,11 +65,7 @@ def key_outcomes(summary: pd.DataFrame) -> list[Row]:
                 float(x.median()), float(x.quantile(0.05)), float(x.quantile(0.95)), len(x)
             )
             rows.append(Row("Attacks, last vs first 26 wk", c, est, "median"))
-    rows.append(
-        Row(
-            "Interdiction", "share of plots", mean_ci(summary["share_interdicted"]), "t"
-        )
-    )
+    rows.append(Row("Interdiction", "share of plots", mean_ci(summary["share_interdicted"]), "t"))
     for a in actors:
         rows.append(
             Row(
