@@ -1,4 +1,5 @@
 """Running replications, storing them, and the statistics on stored runs.
 
-Knows nothing of ISIS-K: it runs any model callable ``(config, seed) -> (columns, summary)``.
+Knows nothing of the model's mechanisms: it calls ``scenarios.model.run_replication``
+and deals with seeds, processes, files and statistics.
 """

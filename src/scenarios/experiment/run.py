@@ -39,8 +39,9 @@ def execute_run(
         result = run_scenario(config, workers=workers, progress=progress)
         store.write_parquet(result.summary, staging / store.SUMMARY)
         store.write_parquet(result.timeseries, staging / store.TIMESERIES)
-        figures = plots.draw_all(result.summary, result.timeseries, staging / "plots")
-        rows = core_trust_pairs(key_outcomes(result.summary))
+        threat = config.threat.name
+        figures = plots.draw_all(result.summary, result.timeseries, staging / "plots", threat)
+        rows = core_trust_pairs(key_outcomes(result.summary, threat))
         report = run_report(config, rows, figures, manifest)
         store.write_atomic(staging / "report.md", report.encode())
         manifest.update(

@@ -59,8 +59,8 @@ def attacks_by_country(ts: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-def strength(ts: pd.DataFrame, path: Path) -> None:
-    """ISIS-K strength over time against the UN reporting band."""
+def strength(ts: pd.DataFrame, path: Path, threat: str = "ISIS-K") -> None:
+    """Threat strength over time against the UN reporting band for ISIS-K."""
     env = _envelope(ts, "strength")
     dates = _dates(ts, 1)
     fig, ax = plt.subplots(figsize=(9, 4))
@@ -75,7 +75,7 @@ def strength(ts: pd.DataFrame, path: Path) -> None:
         label="5-95%",
     )
     ax.set_ylabel("fighters")
-    ax.set_title("ISIS-K strength")
+    ax.set_title(f"{threat} strength")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -166,18 +166,20 @@ def severity(summary: pd.DataFrame, path: Path) -> None:
 FIGURES = {
     "attacks_by_country.png": "Successful attacks per quarter by target country.",
     "attack_risk.png": "Annual probability of at least one mass-casualty attack, per country.",
-    "strength.png": "ISIS-K strength against the UN reporting band.",
+    "strength.png": "Threat strength (fighters) against the UN reporting band for ISIS-K.",
     "trust.png": "Trust between the US, Russia and the Taliban over time.",
     "severity.png": "Fatalities per successful attack: complementary CDF on log-log axes.",
 }
 
 
-def draw_all(summary: pd.DataFrame, ts: pd.DataFrame, folder: Path) -> dict[str, str]:
+def draw_all(
+    summary: pd.DataFrame, ts: pd.DataFrame, folder: Path, threat: str = "ISIS-K"
+) -> dict[str, str]:
     """Draw every run figure into ``folder``; return {file name: caption}."""
     folder.mkdir(parents=True, exist_ok=True)
     attacks_by_country(ts, folder / "attacks_by_country.png")
     attack_risk(summary, folder / "attack_risk.png")
-    strength(ts, folder / "strength.png")
+    strength(ts, folder / "strength.png", threat)
     trust(ts, folder / "trust.png")
     severity(summary, folder / "severity.png")
     return dict(FIGURES)

@@ -37,7 +37,7 @@ def _names(summary: pd.DataFrame, prefix: str) -> list[str]:
     return [c.removeprefix(prefix) for c in summary.columns if c.startswith(prefix)]
 
 
-def key_outcomes(summary: pd.DataFrame) -> list[Row]:
+def key_outcomes(summary: pd.DataFrame, threat: str = "ISIS-K") -> list[Row]:
     """Key outcomes with 95% intervals over replications (one summary row each)."""
     rows: list[Row] = []
     countries = _names(summary, "attacks_successful__")
@@ -78,8 +78,8 @@ def key_outcomes(summary: pd.DataFrame) -> list[Row]:
     for col in [c for c in summary.columns if c.startswith("final_trust__")]:
         truster, trustee = col.removeprefix("final_trust__").split("__")
         rows.append(Row("Trust (final)", f"{truster} in {trustee}", mean_ci(summary[col]), "t"))
-    rows.append(Row("ISIS-K", "final strength (fighters)", mean_ci(summary["final_strength"]), "t"))
-    rows.append(Row("ISIS-K", "final cells", mean_ci(summary["final_cells"]), "t"))
+    rows.append(Row(threat, "final strength (fighters)", mean_ci(summary["final_strength"]), "t"))
+    rows.append(Row(threat, "final cells", mean_ci(summary["final_cells"]), "t"))
     return rows
 
 
