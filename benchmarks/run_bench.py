@@ -58,10 +58,14 @@ def main() -> None:
     base = load_config(BASELINE)
     times = seconds_per_replication(base, reps, repeats)
     best, median = min(times), statistics.median(times)
-    print(f"baseline: {base.run.steps} weekly steps (+{base.run.burn_in} spin-up), "
-          f"{base.threat.fighters} fighters, {base.threat.cells} cells, one core")
-    print(f"  {1 / best:.1f} replications/s best, {1 / median:.1f} median "
-          f"({median * 1000:.1f} ms per replication, {repeats} x {reps} replications)")
+    print(
+        f"baseline: {base.run.steps} weekly steps (+{base.run.burn_in} spin-up), "
+        f"{base.threat.fighters} fighters, {base.threat.cells} cells, one core"
+    )
+    print(
+        f"  {1 / best:.1f} replications/s best, {1 / median:.1f} median "
+        f"({median * 1000:.1f} ms per replication, {repeats} x {reps} replications)"
+    )
 
     print("time vs steps (seconds per replication; ratio to 1x; linear = 2.0 and 4.0):")
     ref = None
@@ -74,15 +78,20 @@ def main() -> None:
     print("time vs initial strength (fighters, cells and carrying capacity scaled together):")
     ref = None
     for k in (1, 2, 4):
-        cfg = load_config(BASELINE, [
-            f"threat.fighters={k * base.threat.fighters}",
-            f"threat.cells={k * base.threat.cells}",
-            f"threat.carrying_capacity={k * base.threat.carrying_capacity}",
-        ])
+        cfg = load_config(
+            BASELINE,
+            [
+                f"threat.fighters={k * base.threat.fighters}",
+                f"threat.cells={k * base.threat.cells}",
+                f"threat.carrying_capacity={k * base.threat.carrying_capacity}",
+            ],
+        )
         t = statistics.median(seconds_per_replication(cfg, max(5, reps // k), repeats))
         ref = ref or t
-        print(f"  strength x{k} ({k * base.threat.fighters:6d} fighters): {t * 1000:7.1f} ms"
-              f"   ratio {t / ref:4.2f}")
+        print(
+            f"  strength x{k} ({k * base.threat.fighters:6d} fighters): {t * 1000:7.1f} ms"
+            f"   ratio {t / ref:4.2f}"
+        )
 
 
 if __name__ == "__main__":
