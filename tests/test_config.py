@@ -255,6 +255,24 @@ BAD_BODIES: dict[str, tuple[str, list[str]]] = {
         """,
         ["interventions.0.set", "sharing.polcy.us.russia", "not a config path"],
     ),
+    "intervention_adds_an_actor": (
+        """
+        interventions:
+          - name: newcomer
+            start: 2025-06-02
+            set: {actors.china: {warning_receptivity: 0.5}}
+        """,
+        ["interventions.0.set", "newcomer", "set of actors", "structural"],
+    ),
+    "intervention_replaces_a_whole_region": (
+        """
+        interventions:
+          - name: annex
+            start: 2025-06-02
+            set: {regions.kabul: {country: russia, jurisdiction: russia, neighbours: [russia]}}
+        """,
+        ["interventions.0.set", "annex", "regions.kabul.", "structural"],
+    ),
     "intervention_value_out_of_range": (
         """
         interventions:

@@ -460,7 +460,7 @@ class ScenarioConfig(_Strict):
         for path, value in intervention.set.items():
             set_dotted(raw, path, value)
         try:
-            ScenarioConfig.model_validate(raw)
+            changed = ScenarioConfig.model_validate(raw)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             loc = ".".join(str(p) for p in first["loc"])
@@ -471,6 +471,21 @@ class ScenarioConfig(_Strict):
                 f"interventions.{index}.set: with {intervention.name!r} applied, "
                 f"{loc}{shown}: {msg}"
             ) from None
+        structure = [
+            (list(self.actors), list(changed.actors), "the set of actors"),
+            (list(self.regions), list(changed.regions), "the set of regions"),
+        ]
+        structure += [
+            (getattr(self.regions[r], f), getattr(changed.regions[r], f), f"regions.{r}.{f}")
+            for r in self.regions
+            for f in FROZEN_REGION_FIELDS
+        ]
+        for before, after, what in structure:
+            if before != after:
+                raise ValueError(
+                    f"interventions.{index}.set: {intervention.name!r} would change {what}, "
+                    "which is structural and cannot change during a run"
+                )
 
     def digest(self) -> str:
         """SHA-256 of the canonical JSON of this config (identifies a resolved config)."""

@@ -335,3 +335,13 @@ def test_finished_model_is_garbage_collected() -> None:
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_an_intervention_from_the_start_date_sets_trust_at_week_zero() -> None:
+    cfg = config(
+        "baseline",
+        "run.steps=2",
+        "interventions=[{name: detente, start: 2025-01-06, set: {trust.initial.us.russia: 0.9}}]",
+    )
+    columns, _ = run_replication(cfg, 2)
+    assert columns["trust__us__russia"][0] == pytest.approx(0.9, abs=0.05)

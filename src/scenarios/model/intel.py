@@ -16,23 +16,6 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 
 
-def combine_hazards(hazards: FloatArray, axis: int = -1) -> FloatArray:
-    """Probability that at least one of independent per-step hazards fires: 1 - prod(1 - h)."""
-    return 1.0 - np.prod(1.0 - hazards, axis=axis)
-
-
-def detection_hazard(
-    coverage_origin: FloatArray, coverage_target: FloatArray, opsec: FloatArray
-) -> FloatArray:
-    """Weekly detection hazard of plots (rows) by actors (columns).
-
-    An actor may see a plot where it is hatched or where it is aimed; operational
-    security (``opsec`` per plot, [0, 1]) removes that fraction of the hazard.
-    """
-    seen = 1.0 - (1.0 - coverage_origin) * (1.0 - coverage_target)
-    return seen * (1.0 - opsec)[:, None]
-
-
 def share_probability(policy: FloatArray, trust: FloatArray, sensitivity: float) -> FloatArray:
     """Probability that a relevant detection flows a -> b: policy[a, b] x trust[a, b]^k."""
     return policy * np.power(trust, sensitivity)
@@ -95,11 +78,3 @@ def interdiction_probability(hazard: float, maturation: float) -> float:
     if hazard <= 0.0:
         return 0.0
     return hazard / (hazard + maturation - hazard * maturation)
-
-
-def powerlaw_fatalities(
-    uniforms: FloatArray, exponent: float, minimum: int, cap: int
-) -> NDArray[np.int64]:
-    """Fatalities drawn by inversion from a power law P(x) ~ x^-alpha, x >= minimum, capped."""
-    x = minimum * np.power(1.0 - uniforms, -1.0 / (exponent - 1.0))
-    return np.minimum(np.floor(x), cap).astype(np.int64)

@@ -221,14 +221,14 @@ class ScenarioModel(mesa.Model):
         """Switch parameters when an intervention starts or ends (dates map to weeks)."""
         if self.week < 0:
             return
-        if self.week == 0:
-            self._end_spin_up()
         index = self._epoch
         while index + 1 < len(self._epochs) and self._epochs[index + 1].start <= self.week:
             index += 1
         if index != self._epoch:
             self._epoch = index
             self.p = self._parameters_for(self._epochs[index].active)
+        if self.week == 0:
+            self._end_spin_up()
 
     def _end_spin_up(self) -> None:
         """Recording starts: relations restart from the configured priors at ``run.start``.
