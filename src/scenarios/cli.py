@@ -12,15 +12,19 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from scenarios.experiment.compare import Comparison
+
 from scenarios.config import ConfigError, json_schema, load_config
-from scenarios.experiment.store import OutputError, check_writable, default_run_dir
+from scenarios.experiment.errors import CompareError, OutputError
+from scenarios.experiment.store import check_writable, default_run_dir
 
 app = typer.Typer(
     add_completion=False,
@@ -142,6 +146,114 @@ def run(
     )
 
 
+def _print_comparison(cmp: Comparison) -> None:
+    from scenarios.report.compare_report import compact_rows, methods_line
+
+    others = [r.label for r in cmp.runs if r is not cmp.baseline]
+    table = Table(title=f"Relative change against {cmp.baseline.label}")
+    table.add_column("outcome", overflow="fold")
+    table.add_column(cmp.baseline.label, justify="right")
+    for label in others:
+        table.add_column(label, justify="right", overflow="fold")
+    for row in compact_rows(cmp):
+        table.add_row(*row)
+    out.print(table)
+    out.print(
+        f"* the 95% CI of the difference excludes zero ({methods_line(cmp)}). "
+        "Intervals: report.html and comparison.csv.",
+        highlight=False,
+    )
+    for warning in cmp.warnings:
+        err.print(f"[yellow]precision:[/] {warning.message()}", highlight=False, soft_wrap=True)
+
+
+@app.command("compare")
+def compare_cmd(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories written by `run`.")],
+    baseline: Annotated[
+        Path | None, typer.Option(help="Run directory to compare against (default: the first).")
+    ] = None,
+    outcomes: Annotated[
+        list[str] | None,
+        typer.Option("--outcomes", help="summary.parquet columns to compare (repeatable)."),
+    ] = None,
+    precision: Annotated[
+        float, typer.Option(help="Wanted CI half-width of a mean, relative to it.")
+    ] = 0.1,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Where to write (default results/compare-<time>).")
+    ] = None,
+) -> None:
+    """Compare run directories: estimates, differences against a baseline, report."""
+    from scenarios.experiment.compare import compare, load_run
+    from scenarios.report.compare_report import write_comparison
+
+    paths = list(run_dirs)
+    if baseline is not None and baseline not in paths:
+        paths.insert(0, baseline)
+    runs = [load_run(p) for p in paths]
+    base = runs[paths.index(baseline)] if baseline is not None else runs[0]
+    cmp = compare(runs, base, outcomes or None, precision)
+    target = out_dir or default_run_dir(Path("results"), "compare")
+    check_writable(target.parent)
+    write_comparison(cmp, target, f"Comparison against {base.label}")
+    _print_comparison(cmp)
+    out.print(f"Report: [bold]{target / 'report.html'}[/]", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def experiment(
+    spec_path: Annotated[
+        Path, typer.Argument(help="Experiment YAML, e.g. experiments/crackdown.yaml.")
+    ],
+    workers: Annotated[int, typer.Option(min=1, help="Processes for replications.")] = 1,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (default results/experiments/<name>)."),
+    ] = None,
+) -> None:
+    """Run the scenarios an experiment names (common random numbers), then compare them.
+
+    Finished runs with the same resolved config, seeds and package version are reused.
+    """
+    from scenarios.experiment.compare import compare, load_run
+    from scenarios.experiment.experiment import load_experiment, run_experiment
+    from scenarios.report.compare_report import write_comparison
+
+    spec, configs = load_experiment(spec_path)
+    target = out_dir or Path("results") / "experiments" / spec.name
+    check_writable(target)
+    started = time.monotonic()
+    bars: list[_DelayedProgress] = []
+
+    def announce(label: str, reused: bool) -> _DelayedProgress | None:
+        for bar in bars:
+            bar.close()
+        if reused:
+            err.print(f"{label}: reusing the finished run", highlight=False)
+            return None
+        err.print(f"{label}: running {spec.replications} replications", highlight=False)
+        bars.append(_DelayedProgress(spec.replications, label))
+        return bars[-1]
+
+    try:
+        paths = run_experiment(spec, configs, target, workers=workers, on_scenario=announce)
+    finally:
+        for bar in bars:
+            bar.close()
+    runs = [load_run(paths[label]) for label in spec.scenarios]
+    base = runs[list(spec.scenarios).index(spec.baseline)]
+    cmp = compare(runs, base, spec.outcomes, spec.precision, spec.probability_precision)
+    write_comparison(cmp, target, f"Experiment `{spec.name}`", spec.description)
+    _print_comparison(cmp)
+    out.print(
+        f"Finished in {time.monotonic() - started:.1f} s. Report: "
+        f"[bold]{target / 'report.html'}[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 @app.command()
 def validate(
     configs: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
@@ -181,7 +293,7 @@ def main() -> None:
         code = app(standalone_mode=False)
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except (ConfigError, OutputError) as exc:
+    except (ConfigError, OutputError, CompareError) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except KeyboardInterrupt:

@@ -19,6 +19,7 @@ def execute_run(
     workers: int = 1,
     progress: Progress | None = None,
     source: str | None = None,
+    label: str | None = None,
 ) -> tuple[RunResult, list[Row]]:
     """Run every replication and write the run directory atomically."""
     started = store.now()
@@ -26,6 +27,7 @@ def execute_run(
         manifest = {
             "status": "running",
             "scenario": config.name,
+            "label": label or config.name,
             "source": source,
             "config_hash": config.digest(),
             "root_seed": config.run.seed,

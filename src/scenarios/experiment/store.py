@@ -18,17 +18,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from scenarios.experiment.errors import OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.parquet"
 TIMESERIES = "timeseries.parquet"
-
-
-class OutputError(OSError):
-    """The output location cannot be used (exists, not writable...)."""
 
 
 def package_versions() -> dict[str, str]:

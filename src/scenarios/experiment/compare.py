@@ -1,0 +1,297 @@
+"""Compare stored runs: estimates per scenario, differences against a baseline, precision.
+
+Reads run directories only (never runs a model). Runs are comparable when they have the
+same horizon and the same outcome columns (hence the same countries and actors). When
+two runs used the same replication seeds (common random numbers) their differences are
+paired; otherwise Welch's unpaired interval is used, and the method is reported.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scenarios.experiment import store
+from scenarios.experiment.errors import CompareError
+from scenarios.experiment.stats import (
+    Estimate,
+    mean_ci,
+    paired_difference,
+    replications_needed,
+    welch_difference,
+    wilson,
+)
+
+RISK_PREFIX = "attack_risk__"
+CORE_ACTORS = ("us", "russia", "taliban")
+
+
+@dataclass
+class StoredRun:
+    """A finished run directory, read from disk."""
+
+    path: Path
+    manifest: dict[str, Any]
+    summary: pd.DataFrame
+    _timeseries: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        """The scenario name (or the directory name when names collide)."""
+        return str(self.manifest.get("label") or self.manifest["scenario"])
+
+    @property
+    def seeds(self) -> list[int]:
+        """Per-replication seeds."""
+        return [int(s) for s in self.manifest.get("replication_seeds", [])]
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """Weekly outcomes (read on first use)."""
+        if self._timeseries is None:
+            self._timeseries = pd.read_parquet(self.path / store.TIMESERIES)
+        return self._timeseries
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The resolved config recorded in the manifest."""
+        return dict(self.manifest.get("config", {}))
+
+
+def load_run(path: Path) -> StoredRun:
+    """Read a complete run directory; refuse anything else with a clear message."""
+    if not path.is_dir():
+        raise CompareError(f"{path}: not a run directory (does not exist)")
+    manifest_path = path / store.MANIFEST
+    if not manifest_path.exists():
+        raise CompareError(f"{path}: no {store.MANIFEST}; is this a run directory?")
+    try:
+        manifest = store.read_manifest(path)
+    except ValueError as exc:
+        raise CompareError(f"{manifest_path}: unreadable manifest ({exc})") from None
+    if manifest.get("status") != "complete":
+        raise CompareError(
+            f"{path}: run status is {manifest.get('status')!r}, not 'complete'; re-run it"
+        )
+    try:
+        summary = pd.read_parquet(path / store.SUMMARY)
+    except (OSError, ValueError) as exc:
+        raise CompareError(f"{path / store.SUMMARY}: unreadable ({exc})") from None
+    return StoredRun(path, manifest, summary)
+
+
+def check_comparable(runs: list[StoredRun]) -> None:
+    """Refuse runs with different horizons, outcomes or regions."""
+    if len(runs) < 2:
+        raise CompareError("compare needs at least two run directories")
+    first = runs[0]
+    columns = set(first.summary.columns) - {"replication", "seed"}
+    for run in runs[1:]:
+        if run.manifest.get("steps") != first.manifest.get("steps"):
+            raise CompareError(
+                f"different horizons: {first.path} has {first.manifest.get('steps')} weeks, "
+                f"{run.path} has {run.manifest.get('steps')}; compare runs of equal length"
+            )
+        start_a = first.config.get("run", {}).get("start")
+        start_b = run.config.get("run", {}).get("start")
+        if start_a != start_b:
+            raise CompareError(
+                f"different start dates: {first.path} starts {start_a}, {run.path} {start_b}"
+            )
+        other = set(run.summary.columns) - {"replication", "seed"}
+        if other != columns:
+            only_a = sorted(columns - other)[:5]
+            only_b = sorted(other - columns)[:5]
+            raise CompareError(
+                f"different outcomes (regions, countries or actors differ): {first.path} "
+                f"has {only_a or 'nothing extra'}, {run.path} has {only_b or 'nothing extra'}"
+            )
+    labels = [r.label for r in runs]
+    if len(set(labels)) != len(labels):
+        for run in runs:
+            run.manifest["label"] = run.path.name
+
+
+def default_outcomes(summary: pd.DataFrame) -> list[str]:
+    """Outcomes an analyst compares first: attacks, deaths, risk, exposure, trust."""
+    cols = set(summary.columns)
+    picks = ["attacks_successful", "fatalities", "mass_casualty_attacks", "share_interdicted"]
+    picks += sorted(c for c in cols if c.startswith(RISK_PREFIX))
+    picks += [f"ci_exposure__{a}" for a in CORE_ACTORS if f"ci_exposure__{a}" in cols]
+    picks += [
+        f"final_trust__{a}__{b}"
+        for a in CORE_ACTORS
+        for b in CORE_ACTORS
+        if a != b and f"final_trust__{a}__{b}" in cols
+    ]
+    return [p for p in picks if p in cols]
+
+
+def is_event(outcome: str) -> bool:
+    """Event outcomes are probabilities estimated from replication-years."""
+    return outcome.startswith(RISK_PREFIX)
+
+
+def estimate(summary: pd.DataFrame, outcome: str) -> tuple[Estimate, str]:
+    """Point estimate and 95% interval of one outcome for one run."""
+    if is_event(outcome):
+        country = outcome.removeprefix(RISK_PREFIX)
+        hits = float(summary[f"mass_casualty_years__{country}"].sum())
+        return wilson(hits, float(summary["years"].sum())), "Wilson"
+    return mean_ci(summary[outcome].to_numpy()), "t"
+
+
+@dataclass(frozen=True)
+class PrecisionWarning:
+    """A CI wider than wanted, and how many replications would narrow it enough."""
+
+    scenario: str
+    outcome: str
+    half_width: float
+    wanted: float
+    replications: int
+    needed: int
+
+    def message(self) -> str:
+        """One line for the terminal and the report."""
+        return (
+            f"{self.scenario} / {self.outcome}: 95% CI half-width {self.half_width:.3g} > "
+            f"wanted {self.wanted:.3g}; about {self.needed} replications would be needed "
+            f"(have {self.replications})"
+        )
+
+
+@dataclass
+class Comparison:
+    """Everything `compare` computes, as a tidy table plus warnings."""
+
+    runs: list[StoredRun]
+    baseline: StoredRun
+    outcomes: list[str]
+    table: pd.DataFrame  # scenario, outcome, statistic, value, ci_low, ci_high, method, n
+    warnings: list[PrecisionWarning]
+    paired: dict[str, bool]  # scenario label -> paired with the baseline?
+
+    def value(self, scenario: str, outcome: str, statistic: str) -> pd.Series:
+        """One row of the table (value, ci_low, ci_high, method, n)."""
+        t = self.table
+        row = t[(t.scenario == scenario) & (t.outcome == outcome) & (t.statistic == statistic)]
+        if row.empty:
+            raise KeyError((scenario, outcome, statistic))
+        return row.iloc[0]
+
+
+def compare(
+    runs: list[StoredRun],
+    baseline: StoredRun | None = None,
+    outcomes: list[str] | None = None,
+    precision: float = 0.1,
+    probability_precision: float = 0.05,
+) -> Comparison:
+    """Estimates, differences against the baseline and precision checks.
+
+    Args:
+        runs: comparable runs (checked here).
+        baseline: the reference run (default: the first).
+        outcomes: summary columns to compare (default: :func:`default_outcomes`).
+        precision: wanted CI half-width of a mean, relative to its absolute value.
+        probability_precision: wanted CI half-width of a probability (absolute).
+    """
+    check_comparable(runs)
+    base = baseline or runs[0]
+    chosen = outcomes or default_outcomes(base.summary)
+    missing = [o for o in chosen if o not in base.summary.columns and not is_event(o)]
+    missing += [
+        o
+        for o in chosen
+        if is_event(o) and f"mass_casualty_years__{o.removeprefix(RISK_PREFIX)}" not in base.summary
+    ]
+    if missing:
+        known = ", ".join(default_outcomes(base.summary)[:8])
+        raise CompareError(
+            f"--outcomes: unknown outcome(s) {', '.join(missing)}; outcomes are summary.parquet "
+            f"columns, e.g. {known}"
+        )
+    rows: list[dict[str, Any]] = []
+    warnings: list[PrecisionWarning] = []
+    paired: dict[str, bool] = {}
+    for run in runs:
+        is_paired = run.seeds == base.seeds and len(run.seeds) == len(run.summary)
+        paired[run.label] = is_paired
+        for outcome in chosen:
+            est, method = estimate(run.summary, outcome)
+            rows.append(
+                _row(
+                    run.label, outcome, "probability" if is_event(outcome) else "mean", est, method
+                )
+            )
+            if not is_event(outcome):
+                x = run.summary[outcome].dropna()
+                rows.append(
+                    {
+                        "scenario": run.label,
+                        "outcome": outcome,
+                        "statistic": "median",
+                        "value": float(x.median()) if len(x) else math.nan,
+                        "ci_low": float(x.quantile(0.05)) if len(x) else math.nan,
+                        "ci_high": float(x.quantile(0.95)) if len(x) else math.nan,
+                        "method": "5-95% of replications",
+                        "n": len(x),
+                    }
+                )
+            wanted = probability_precision if is_event(outcome) else precision * abs(est.value)
+            if wanted > 0 and est.half_width > wanted:
+                if is_event(outcome):
+                    years = float(run.summary["years"].sum())
+                    needed_years = years * (est.half_width / wanted) ** 2
+                    per_rep = years / max(1, len(run.summary))
+                    needed = math.ceil(needed_years / per_rep)
+                else:
+                    needed = replications_needed(est, wanted)
+                warnings.append(
+                    PrecisionWarning(
+                        run.label, outcome, est.half_width, wanted, len(run.summary), needed
+                    )
+                )
+            if run is base:
+                continue
+            series = _per_replication(run.summary, outcome)
+            base_series = _per_replication(base.summary, outcome)
+            diff = (paired_difference if is_paired else welch_difference)(base_series, series)
+            rows.append(_row(run.label, outcome, "difference", diff.diff, diff.method))
+            rows.append(
+                _row(
+                    run.label,
+                    outcome,
+                    "relative_change",
+                    diff.relative,
+                    f"{diff.method}, bootstrap",
+                )
+            )
+    table = pd.DataFrame(
+        rows,
+        columns=["scenario", "outcome", "statistic", "value", "ci_low", "ci_high", "method", "n"],
+    )
+    return Comparison(runs, base, chosen, table, warnings, paired)
+
+
+def _per_replication(summary: pd.DataFrame, outcome: str) -> Any:
+    """Per-replication values; for event outcomes, each replication's share of years hit."""
+    return summary[outcome].to_numpy(dtype=float)
+
+
+def _row(scenario: str, outcome: str, statistic: str, est: Estimate, method: str) -> dict:
+    return {
+        "scenario": scenario,
+        "outcome": outcome,
+        "statistic": statistic,
+        "value": est.value,
+        "ci_low": est.low,
+        "ci_high": est.high,
+        "method": method,
+        "n": est.n,
+    }

@@ -1,0 +1,150 @@
+"""Experiments: several scenarios, common random numbers, one comparison.
+
+An experiment file (``experiments/*.yaml``) names the scenario configs to compare, which
+one is the baseline, the replications and root seed they all share (so replication i of
+every scenario uses the same seed streams), the outcomes of interest and the precision
+wanted. Each scenario's run directory is reused when its manifest shows the same
+resolved config, seeds and package version; otherwise it is (re-)run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from scenarios import __version__
+from scenarios.config import ConfigError, ScenarioConfig, load_config
+from scenarios.experiment import store
+from scenarios.experiment.seeds import replication_seeds
+
+Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class ExperimentSpec(BaseModel):
+    """An experiment definition (YAML, unknown keys rejected)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Label = Field(description="Experiment id (output folder name).")
+    description: str = Field("", description="What question the experiment answers.")
+    scenarios: dict[Label, str] = Field(
+        description="Label -> scenario config path (relative to the experiment file)."
+    )
+    baseline: Label = Field(description="Label of the scenario the others are compared with.")
+    replications: int = Field(200, ge=2, le=1_000_000, description="Replications per scenario.")
+    seed: int = Field(20240322, ge=0, description="Root seed shared by every scenario.")
+    steps: int | None = Field(None, ge=1, le=5200, description="Override run.steps (weeks).")
+    outcomes: list[str] | None = Field(
+        None, description="summary.parquet columns to compare (default: the key outcomes)."
+    )
+    precision: float = Field(
+        0.1, gt=0, le=10, description="Wanted 95% CI half-width of a mean, relative to it."
+    )
+    probability_precision: float = Field(
+        0.05, gt=0, le=1, description="Wanted 95% CI half-width of a probability (absolute)."
+    )
+
+    @model_validator(mode="after")
+    def _baseline_named(self) -> Self:
+        if len(self.scenarios) < 2:
+            raise ValueError("scenarios: an experiment compares at least two scenarios")
+        if self.baseline not in self.scenarios:
+            raise ValueError(
+                f"baseline: {self.baseline!r} is not one of the scenarios "
+                f"({', '.join(self.scenarios)})"
+            )
+        return self
+
+
+def load_experiment(path: Path) -> tuple[ExperimentSpec, dict[str, ScenarioConfig]]:
+    """Read and validate an experiment and every config it names (with its overrides)."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"experiment file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"malformed YAML{where}: {exc}", source=str(path)) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("an experiment file is a mapping of keys", source=str(path))
+    try:
+        spec = ExperimentSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbid" or err["type"] == "extra_forbidden":
+            allowed = ", ".join(ExperimentSpec.model_fields)
+            msg = f"unknown key; allowed: {allowed}"
+        raise ConfigError(f"{loc}: {msg}", source=str(path)) from None
+    configs = {}
+    for label, rel in spec.scenarios.items():
+        overrides = [f"run.replications={spec.replications}", f"run.seed={spec.seed}"]
+        if spec.steps is not None:
+            overrides.append(f"run.steps={spec.steps}")
+        cfg_path = (path.parent / rel).resolve()
+        try:
+            configs[label] = load_config(cfg_path, overrides)
+        except ConfigError as exc:
+            raise ConfigError(f"scenarios.{label}: {exc}", source=str(path)) from None
+    return spec, configs
+
+
+def reusable(run_dir: Path, config: ScenarioConfig) -> bool:
+    """A finished run of the same resolved config, seeds and package version."""
+    if not (run_dir / store.MANIFEST).exists():
+        return False
+    try:
+        manifest = store.read_manifest(run_dir)
+    except ValueError:
+        return False
+    seeds = replication_seeds(config.run.seed, config.run.replications)
+    return (
+        manifest.get("status") == "complete"
+        and manifest.get("config_hash") == config.digest()
+        and manifest.get("replication_seeds") == seeds
+        and manifest.get("versions", {}).get("scenarios") == __version__
+        and all((run_dir / f).exists() for f in manifest.get("files", []))
+    )
+
+
+def run_experiment(
+    spec: ExperimentSpec,
+    configs: dict[str, ScenarioConfig],
+    out: Path,
+    *,
+    workers: int = 1,
+    on_scenario: Callable[[str, bool], Callable[[int], None] | None] | None = None,
+) -> dict[str, Path]:
+    """Run (or reuse) every scenario; return label -> run directory.
+
+    ``on_scenario(label, reused)`` is told before each scenario and may return a progress
+    callback for its replications.
+    """
+    from scenarios.experiment.run import execute_run
+
+    runs_dir = out / "runs"
+    paths = {}
+    for label, config in configs.items():
+        run_dir = runs_dir / label
+        reused = reusable(run_dir, config)
+        progress = on_scenario(label, reused) if on_scenario else None
+        if not reused:
+            if run_dir.exists():
+                shutil.rmtree(run_dir)  # a stale or partial run of this experiment
+            execute_run(
+                config,
+                run_dir,
+                workers=workers,
+                progress=progress,
+                source=spec.scenarios[label],
+                label=label,
+            )
+        paths[label] = run_dir
+    return paths

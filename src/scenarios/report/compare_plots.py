@@ -1,0 +1,207 @@
+"""Figures of a comparison between scenarios (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from scenarios.experiment.compare import CORE_ACTORS, Comparison, StoredRun, estimate
+from scenarios.report.plots import QUARTER, _dates, _envelope
+
+COLOURS = plt.get_cmap("tab10").colors
+
+
+def envelopes(cmp: Comparison, path: Path) -> None:
+    """Successful attacks per quarter and strength: median and 5-95% band per scenario."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for k, run in enumerate(cmp.runs):
+        ts = run.timeseries
+        colour = COLOURS[k % 10]
+        for ax, column, window in (
+            (axes[0], "attacks_successful", QUARTER),
+            (axes[1], "strength", 1),
+        ):
+            env = _envelope(ts, column, window)
+            dates = _dates(ts, window)
+            ax.plot(dates.values, env["median"].values, color=colour, label=run.label)
+            ax.fill_between(
+                dates.values, env["low"].values, env["high"].values, color=colour, alpha=0.12
+            )
+    axes[0].set_title("Successful attacks per quarter (all countries)")
+    axes[1].set_title("ISIS-K strength (fighters)")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Median and 5-95% of replications", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def forest(cmp: Comparison, path: Path) -> None:
+    """Differences against the baseline with 95% intervals: one small panel per outcome.
+
+    Each panel has its own scale (outcomes differ in units and in size of effect) and a
+    zero line; the x axis is the absolute difference, the label gives the relative one.
+    """
+    t = cmp.table[cmp.table.statistic.isin(["difference", "relative_change"])]
+    outcomes = [o for o in cmp.outcomes if o in set(t.outcome)]
+    others = [r.label for r in cmp.runs if r is not cmp.baseline]
+    fig, axes = plt.subplots(
+        len(outcomes), 1, figsize=(9, 0.32 * len(others) * len(outcomes) + 1.2), squeeze=False
+    )
+    for ax, outcome in zip(axes.flat, outcomes, strict=True):
+        for k, label in enumerate(others):
+            sel = t[(t.outcome == outcome) & (t.scenario == label)]
+            d = sel[sel.statistic == "difference"].iloc[0]
+            r = sel[sel.statistic == "relative_change"].iloc[0]
+            colour = COLOURS[(k + 1) % 10]
+            err = [[max(0.0, d.value - d.ci_low)], [max(0.0, d.ci_high - d.value)]]
+            ax.errorbar(d.value, -k, xerr=err, fmt="o", color=colour, capsize=3, ms=4)
+            rel = "" if not np.isfinite(r.value) else f" ({100 * r.value:+.0f}%)"
+            ax.text(
+                1.01,
+                -k,
+                f"{label}{rel}",
+                transform=ax.get_yaxis_transform(),
+                fontsize=7,
+                va="center",
+                color=colour,
+            )
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks([])
+        ax.set_ylim(-len(others) + 0.4, 0.6)
+        ax.set_ylabel(outcome.replace("__", "\n"), rotation=0, ha="right", va="center", fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(
+        f"Difference against {cmp.baseline.label} (95% CI; relative change in brackets)",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0.0, 0.0, 0.78, 0.97))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def trust(cmp: Comparison, path: Path) -> None:
+    """Median trust trajectory of each core pair, one line per scenario."""
+    pairs = [(a, b) for a in CORE_ACTORS for b in CORE_ACTORS if a != b]
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6), sharex=True, sharey=True)
+    for ax, (a, b) in zip(axes.flat, pairs, strict=True):
+        col = f"trust__{a}__{b}"
+        for k, run in enumerate(cmp.runs):
+            ts = run.timeseries
+            if col not in ts:
+                continue
+            env = _envelope(ts, col)
+            ax.plot(
+                _dates(ts, 1).values, env["median"].values, color=COLOURS[k % 10], label=run.label
+            )
+        ax.set_title(f"{a} in {b}", fontsize=9)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("Trust between actors (median over replications)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def attacks_by_country(cmp: Comparison, path: Path) -> None:
+    """Mean successful attacks per target country and scenario, with 95% intervals."""
+    countries = [
+        c.removeprefix("attacks_successful__")
+        for c in cmp.baseline.summary.columns
+        if c.startswith("attacks_successful__")
+    ]
+    n = len(cmp.runs)
+    width = 0.8 / n
+    x = np.arange(len(countries))
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    for k, run in enumerate(cmp.runs):
+        ests = [estimate(run.summary, f"attacks_successful__{c}")[0] for c in countries]
+        v = np.array([e.value for e in ests])
+        err = np.clip([[e.value - e.low for e in ests], [e.high - e.value for e in ests]], 0, None)
+        ax.bar(
+            x + k * width - 0.4 + width / 2,
+            v,
+            width,
+            yerr=err,
+            capsize=2,
+            color=COLOURS[k % 10],
+            label=run.label,
+        )
+    ax.set_xticks(x, [c.replace("_", " ") for c in countries])
+    ax.set_ylabel("successful attacks per run (mean)")
+    ax.set_title("Attacks by target country")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def home_country(run: StoredRun, actor: str) -> str | None:
+    """Country of the regions an actor holds jurisdiction over (from the manifest)."""
+    for region in run.config.get("regions", {}).values():
+        if region.get("jurisdiction") == actor:
+            return str(region["country"])
+    return None
+
+
+def frontier(cmp: Comparison, path: Path) -> None:
+    """The article's trade-off: attack risk against counter-intelligence exposure, per actor."""
+    actors = [a for a in CORE_ACTORS if f"ci_exposure__{a}" in cmp.baseline.summary]
+    fig, axes = plt.subplots(1, len(actors), figsize=(4.2 * len(actors), 4.2), squeeze=False)
+    for ax, actor in zip(axes.flat, actors, strict=True):
+        country = home_country(cmp.baseline, actor)
+        for k, run in enumerate(cmp.runs):
+            xe = estimate(run.summary, f"ci_exposure__{actor}")[0]
+            ye = estimate(run.summary, f"attack_risk__{country}")[0]
+            ax.errorbar(
+                xe.value,
+                ye.value,
+                xerr=[[xe.value - xe.low], [xe.high - xe.value]],
+                yerr=[[max(0, ye.value - ye.low)], [max(0, ye.high - ye.value)]],
+                fmt="o",
+                color=COLOURS[k % 10],
+                capsize=3,
+                label=run.label,
+            )
+        ax.set_xlabel(f"counter-intelligence exposure of {actor} (events per run)")
+        ax.set_ylabel(f"P(mass-casualty attack in {country}) per year")
+        ax.set_title(actor)
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle("Attack risk against counter-intelligence exposure (95% intervals)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+FIGURES = {
+    "envelopes.png": "Outcomes over time per scenario: median and 5-95% of replications.",
+    "forest.png": "Difference of each outcome against the baseline with its 95% CI "
+    "(paired when seeds match); relative change in brackets.",
+    "frontier.png": "The trade-off: attack risk at home against counter-intelligence "
+    "exposure, per actor and scenario.",
+    "attacks_by_country.png": "Mean successful attacks per target country, per scenario.",
+    "trust.png": "Trust trajectories between the US, Russia and the Taliban, per scenario.",
+}
+
+
+def draw_all(cmp: Comparison, folder: Path) -> dict[str, str]:
+    """Draw every comparison figure into ``folder``; return {file name: caption}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    envelopes(cmp, folder / "envelopes.png")
+    forest(cmp, folder / "forest.png")
+    frontier(cmp, folder / "frontier.png")
+    attacks_by_country(cmp, folder / "attacks_by_country.png")
+    trust(cmp, folder / "trust.png")
+    return dict(FIGURES)

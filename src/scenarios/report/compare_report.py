@@ -1,0 +1,222 @@
+"""report.md and a self-contained report.html for a comparison of scenarios."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from pathlib import Path
+
+from scenarios.experiment.compare import Comparison, is_event
+
+
+def fmt(value: float, outcome: str = "") -> str:
+    """A number at a sensible precision for its outcome."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if is_event(outcome) or "trust" in outcome or outcome == "share_interdicted":
+        return f"{value:.3f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def pct(value: float) -> str:
+    """A relative change as a signed percentage."""
+    return "n/a" if math.isnan(value) else f"{100 * value:+.1f}%"
+
+
+def summary_rows(cmp: Comparison) -> list[list[str]]:
+    """Rows of the headline table: outcome, baseline estimate, then each scenario's change."""
+    t = cmp.table
+    others = [r.label for r in cmp.runs if r is not cmp.baseline]
+    rows = []
+    for outcome in cmp.outcomes:
+        stat = "probability" if is_event(outcome) else "mean"
+        b = cmp.value(cmp.baseline.label, outcome, stat)
+        row = [
+            outcome,
+            f"{fmt(b.value, outcome)} [{fmt(b.ci_low, outcome)}, {fmt(b.ci_high, outcome)}]",
+        ]
+        for label in others:
+            sel = t[(t.scenario == label) & (t.outcome == outcome)]
+            v = sel[sel.statistic == stat].iloc[0]
+            d = sel[sel.statistic == "difference"].iloc[0]
+            r = sel[sel.statistic == "relative_change"].iloc[0]
+            significant = d.ci_low > 0 or d.ci_high < 0
+            mark = " *" if significant else ""
+            row.append(
+                f"{fmt(v.value, outcome)}; {pct(r.value)} [{pct(r.ci_low)}, {pct(r.ci_high)}]{mark}"
+            )
+        rows.append(row)
+    return rows
+
+
+def compact_rows(cmp: Comparison) -> list[list[str]]:
+    """Terminal rows: outcome, baseline estimate, each scenario's relative change.
+
+    A ``*`` marks a difference whose 95% CI excludes zero.
+    """
+    t = cmp.table
+    others = [r.label for r in cmp.runs if r is not cmp.baseline]
+    rows = []
+    for outcome in cmp.outcomes:
+        stat = "probability" if is_event(outcome) else "mean"
+        row = [
+            outcome.replace("__", " "),
+            fmt(cmp.value(cmp.baseline.label, outcome, stat).value, outcome),
+        ]
+        for label in others:
+            sel = t[(t.scenario == label) & (t.outcome == outcome)]
+            d = sel[sel.statistic == "difference"].iloc[0]
+            r = sel[sel.statistic == "relative_change"].iloc[0]
+            mark = "*" if d.ci_low > 0 or d.ci_high < 0 else ""
+            shown = pct(r.value) if not math.isnan(r.value) else f"{d.value:+.2f} abs"
+            row.append(f"{shown}{mark}")
+        rows.append(row)
+    return rows
+
+
+def methods_line(cmp: Comparison) -> str:
+    """Which scenarios were paired with the baseline and which were not."""
+    paired = [k for k, v in cmp.paired.items() if v and k != cmp.baseline.label]
+    welch = [k for k, v in cmp.paired.items() if not v]
+    parts = []
+    if paired:
+        parts.append(
+            f"paired t on replication-by-replication differences (common random numbers) for "
+            f"{', '.join(paired)}"
+        )
+    if welch:
+        parts.append(f"Welch's unpaired t (seeds differ) for {', '.join(welch)}")
+    return "; ".join(parts)
+
+
+def to_markdown(cmp: Comparison, figures: dict[str, str], title: str, description: str) -> str:
+    """The comparison report in Markdown, embedding ``plots/*.png`` by path."""
+    others = [r.label for r in cmp.runs if r is not cmp.baseline]
+    header = ["outcome", f"{cmp.baseline.label} (baseline)", *others]
+    lines = [
+        f"# {title}",
+        "",
+        description.strip(),
+        "",
+        *_how_to_read(cmp),
+        "",
+        "## Headline",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for row in summary_rows(cmp):
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", f"Differences: {methods_line(cmp)}.", ""]
+    if cmp.warnings:
+        lines += ["## Precision", ""]
+        lines += [f"- {w.message()}" for w in cmp.warnings]
+        lines.append("")
+    lines += ["## Figures", ""]
+    for name, caption in figures.items():
+        lines += [f"![{caption}](plots/{name})", "", f"*{caption}*", ""]
+    lines += ["## Runs", ""]
+    for run in cmp.runs:
+        lines.append(
+            f"- `{run.label}`: {run.path} ({len(run.summary)} replications, root seed "
+            f"{run.manifest.get('root_seed')}, config {str(run.manifest.get('config_hash'))[:12]})"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _how_to_read(cmp: Comparison) -> list[str]:
+    return [
+        "How to read: each cell gives the scenario's estimate, then its change relative to "
+        f"`{cmp.baseline.label}` with a 95% confidence interval. `*` marks a difference whose "
+        "interval excludes zero. Attack risk (`attack_risk__<country>`) is the annual "
+        "probability of at least one mass-casualty attack there (Wilson interval); "
+        "`ci_exposure__<actor>` counts misuse and leaks of that actor's shared material. "
+        "A comparison of stylised scenarios, not a forecast.",
+    ]
+
+
+def to_html(markdown_text: str, folder: Path) -> str:
+    """A self-contained HTML page from the report's Markdown, images inlined as base64."""
+    body: list[str] = []
+    in_table = False
+    in_list = False
+    for raw in markdown_text.splitlines():
+        line = raw.rstrip()
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if all(set(c) <= {"-", ":"} for c in cells):
+                continue
+            if not in_table:
+                body.append("<table>")
+                tag = "th"
+                in_table = True
+            else:
+                tag = "td"
+            body.append("<tr>" + "".join(f"<{tag}>{_inline(c)}</{tag}>" for c in cells) + "</tr>")
+            continue
+        if in_table:
+            body.append("</table>")
+            in_table = False
+        if line.startswith("- "):
+            if not in_list:
+                body.append("<ul>")
+                in_list = True
+            body.append(f"<li>{_inline(line[2:])}</li>")
+            continue
+        if in_list:
+            body.append("</ul>")
+            in_list = False
+        if line.startswith("!["):
+            alt, src = line[2:].split("](", 1)
+            data = base64.b64encode((folder / src.rstrip(")")).read_bytes()).decode()
+            body.append(
+                f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(alt)}</figcaption></figure>"
+            )
+        elif line.startswith("# "):
+            body.append(f"<h1>{_inline(line[2:])}</h1>")
+        elif line.startswith("## "):
+            body.append(f"<h2>{_inline(line[3:])}</h2>")
+        elif line.startswith("*") and line.endswith("*") and len(line) > 2:
+            continue  # captions are rendered under the figure
+        elif line:
+            body.append(f"<p>{_inline(line)}</p>")
+    if in_table:
+        body.append("</table>")
+    if in_list:
+        body.append("</ul>")
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;"
+        "padding:4px 8px;text-align:left}th{background:#f3f3f3}img{max-width:100%}"
+        "figcaption{font-style:italic;font-size:13px;color:#555}code{background:#f3f3f3}"
+    )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>scenarios report</title><style>{style}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )
+
+
+def _inline(text: str) -> str:
+    out = html.escape(text)
+    parts = out.split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def write_comparison(cmp: Comparison, out: Path, title: str, description: str = "") -> Path:
+    """Write comparison.csv, plots/*.png, report.md and report.html into ``out``."""
+    from scenarios.experiment import store
+    from scenarios.report import compare_plots
+
+    out.mkdir(parents=True, exist_ok=True)
+    store.write_atomic(out / "comparison.csv", cmp.table.to_csv(index=False).encode())
+    figures = compare_plots.draw_all(cmp, out / "plots")
+    markdown_text = to_markdown(cmp, figures, title, description)
+    store.write_atomic(out / "report.md", markdown_text.encode())
+    store.write_atomic(out / "report.html", to_html(markdown_text, out).encode())
+    return out

@@ -1,0 +1,229 @@
+"""`scenarios compare` and `scenarios experiment`, end to end on a short horizon."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tests.conftest import CONFIGS, ROOT
+
+from scenarios.experiment.compare import CompareError, compare, load_run
+
+pytestmark = pytest.mark.slow
+
+SHORT = ["--replications", "12", "--steps", "30"]
+
+
+def scenarios(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "scenarios.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Short runs: baseline and trilateral share a seed; `other_seed` does not."""
+    root = tmp_path_factory.mktemp("runs")
+    specs = {
+        "baseline": ("baseline.yaml", "1"),
+        "trilateral": ("trilateral.yaml", "1"),
+        "other_seed": ("trilateral.yaml", "2"),
+        "longer": ("baseline.yaml", "1"),
+    }
+    out = {}
+    for name, (config, seed) in specs.items():
+        steps = ["--steps", "40"] if name == "longer" else []
+        res = scenarios(
+            "run",
+            str(CONFIGS / config),
+            *SHORT,
+            *steps,
+            "--seed",
+            seed,
+            "--out",
+            str(root / name),
+            cwd=root,
+        )
+        assert res.returncode == 0, res.stderr
+        out[name] = root / name
+    return out
+
+
+def test_common_seeds_give_paired_differences(runs: dict[str, Path]) -> None:
+    cmp = compare([load_run(runs["baseline"]), load_run(runs["trilateral"])])
+    diff = cmp.table[(cmp.table.statistic == "difference")]
+    assert set(diff.method) == {"paired t"}
+    assert cmp.paired["trilateral"]
+
+
+def test_different_seeds_give_welch(runs: dict[str, Path]) -> None:
+    cmp = compare([load_run(runs["baseline"]), load_run(runs["other_seed"])])
+    assert set(cmp.table[cmp.table.statistic == "difference"].method) == {"Welch t"}
+
+
+def test_precision_warning_says_how_many_replications(runs: dict[str, Path]) -> None:
+    cmp = compare([load_run(runs["baseline"]), load_run(runs["trilateral"])], precision=0.001)
+    assert cmp.warnings
+    w = cmp.warnings[0]
+    assert w.needed > w.replications
+    assert str(w.needed) in w.message()
+
+
+def test_compare_cli_writes_tidy_csv_and_reports(runs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    res = scenarios(
+        "compare", str(runs["baseline"]), str(runs["trilateral"]), "--out", str(out), cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(out / "comparison.csv")
+    assert list(table.columns) == [
+        "scenario",
+        "outcome",
+        "statistic",
+        "value",
+        "ci_low",
+        "ci_high",
+        "method",
+        "n",
+    ]
+    assert {"mean", "median", "probability", "difference", "relative_change"} <= set(
+        table.statistic
+    )
+    risk = table[(table.outcome == "attack_risk__russia") & (table.statistic == "probability")]
+    assert set(risk.method) == {"Wilson"}
+    assert "trilateral" in res.stdout
+    html = (out / "report.html").read_text()
+    for name in ("envelopes", "forest", "frontier", "attacks_by_country", "trust"):
+        assert (out / "plots" / f"{name}.png").stat().st_size > 10_000
+    assert html.count("data:image/png;base64,") == 5
+    assert 'src="plots/' not in html  # self-contained
+    assert "paired t" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [("longer", "different horizons"), ("missing", "does not exist"), ("partial", "complete")],
+)
+def test_compare_refuses_what_cannot_be_compared(
+    runs: dict[str, Path], tmp_path: Path, case: str, expected: str
+) -> None:
+    other = runs.get(case, tmp_path / case)
+    if case == "partial":
+        other.mkdir()
+        (other / "manifest.json").write_text(json.dumps({"status": "running"}))
+    res = scenarios(
+        "compare", str(runs["baseline"]), str(other), "--out", str(tmp_path / "o"), cwd=tmp_path
+    )
+    assert res.returncode == 2
+    assert expected in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_compare_refuses_runs_with_different_regions(runs: dict[str, Path], tmp_path: Path) -> None:
+    prefs = "{afghanistan: 1, pakistan: 0.6, iran: 0.5, tajikistan: 0.4, russia: 0.6, west: 0.3}"
+    res = scenarios(
+        "run",
+        str(CONFIGS / "baseline.yaml"),
+        *SHORT,
+        "--seed",
+        "1",
+        "--set",
+        "regions.central_asia.country=tajikistan",
+        "--set",
+        f"threat.target_preference={prefs}",
+        "--out",
+        str(tmp_path / "tj"),
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    with pytest.raises(CompareError, match="different outcomes"):
+        compare([load_run(runs["baseline"]), load_run(tmp_path / "tj")])
+
+
+def test_compare_rejects_unknown_outcome(runs: dict[str, Path]) -> None:
+    with pytest.raises(CompareError, match="unknown outcome"):
+        compare([load_run(runs["baseline"]), load_run(runs["trilateral"])], outcomes=["nope"])
+
+
+def write_experiment(folder: Path, replications: int = 10, steps: int = 30) -> Path:
+    spec = folder / "exp.yaml"
+    spec.write_text(
+        "name: mini\n"
+        "description: a short test experiment\n"
+        "baseline: baseline\n"
+        "scenarios:\n"
+        f"  baseline: {CONFIGS / 'baseline.yaml'}\n"
+        f"  trilateral: {CONFIGS / 'trilateral.yaml'}\n"
+        f"  no_crackdown: {CONFIGS / 'no_crackdown.yaml'}\n"
+        f"replications: {replications}\nseed: 7\nsteps: {steps}\n"
+    )
+    return spec
+
+
+def test_experiment_runs_with_common_seeds_then_reuses(tmp_path: Path) -> None:
+    spec = write_experiment(tmp_path)
+    out = tmp_path / "out"
+    first = scenarios("experiment", str(spec), "--out", str(out), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    manifests = {
+        p.parent.name: json.loads(p.read_text()) for p in (out / "runs").glob("*/manifest.json")
+    }
+    assert set(manifests) == {"baseline", "trilateral", "no_crackdown"}
+    seeds = {tuple(m["replication_seeds"]) for m in manifests.values()}
+    assert len(seeds) == 1, "every scenario uses the same replication seeds"
+    assert (out / "report.html").exists()
+    stamp = (out / "runs" / "baseline" / "summary.parquet").stat().st_mtime_ns
+    second = scenarios("experiment", str(spec), "--out", str(out), cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert second.stderr.count("reusing the finished run") == 3
+    assert (out / "runs" / "baseline" / "summary.parquet").stat().st_mtime_ns == stamp
+    # a changed experiment (more replications) re-runs rather than reusing stale results
+    write_experiment(tmp_path, replications=11)
+    third = scenarios("experiment", str(spec), "--out", str(out), cwd=tmp_path)
+    assert third.returncode == 0, third.stderr
+    assert "reusing" not in third.stderr
+    assert len(pd.read_parquet(out / "runs" / "baseline" / "summary.parquet")) == 11
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("name: x\nbaseline: nope\nscenarios: {a: a.yaml, b: b.yaml}\n", "baseline"),
+        ("name: x\nbaseline: a\nscenarios: {a: missing.yaml, b: missing.yaml}\n", "scenarios.a"),
+        ("name: x\nbaseline: a\nscenarios: {a: a.yaml}\n", "at least two"),
+        (
+            "name: x\nbaseline: a\nscenarios: {a: a.yaml, b: b.yaml}\nreplicatons: 3\n",
+            "unknown key",
+        ),
+        ("name: [oops\n", "malformed YAML"),
+    ],
+)
+def test_bad_experiment_files_exit_2(tmp_path: Path, body: str, expected: str) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(body)
+    res = scenarios("experiment", str(spec), "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert res.returncode == 2
+    assert expected in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_shipped_experiments_validate() -> None:
+    from scenarios.experiment.experiment import load_experiment
+
+    for path in sorted((ROOT / "experiments").glob("*.yaml")):
+        spec, configs = load_experiment(path)
+        assert spec.baseline in configs
+        assert {c.run.seed for c in configs.values()} == {spec.seed}
