@@ -111,7 +111,6 @@ def run(
     check_writable(run_dir.parent)
     # Heavy imports (model, plotting) only once the input is known to be good.
     from scenarios.experiment.run import execute_run
-    from scenarios.report.tables import to_markdown
 
     progress = _DelayedProgress(cfg.run.replications, f"{cfg.name}")
     started = time.monotonic()
@@ -137,8 +136,6 @@ def run(
         )
         previous = row.group
     out.print(table)
-    if os.environ.get("SCENARIOS_TABLE_MARKDOWN"):
-        out.print(to_markdown(rows))
     out.print(
         f"Finished in {elapsed:.1f} s. Run directory: [bold]{run_dir}[/]",
         highlight=False,
