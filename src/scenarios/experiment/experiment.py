@@ -4,7 +4,7 @@ An experiment file (``experiments/*.yaml``) names the scenario configs to compar
 one is the baseline, the replications and root seed they all share (so replication i of
 every scenario uses the same seed streams), the outcomes of interest and the precision
 wanted. Each scenario's run directory is reused when its manifest shows the same
-resolved config, seeds and package version; otherwise it is (re-)run.
+resolved config, seeds, package version and model source; otherwise it is (re-)run.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def load_experiment(path: Path) -> tuple[ExperimentSpec, dict[str, ScenarioConfi
 
 
 def reusable(run_dir: Path, config: ScenarioConfig) -> bool:
-    """A finished run of the same resolved config, seeds and package version."""
+    """A finished run of the same resolved config, seeds, package version and model code."""
     if not (run_dir / store.MANIFEST).exists():
         return False
     try:
@@ -110,6 +110,7 @@ def reusable(run_dir: Path, config: ScenarioConfig) -> bool:
         and manifest.get("config_hash") == config.digest()
         and manifest.get("replication_seeds") == seeds
         and manifest.get("versions", {}).get("scenarios") == __version__
+        and manifest.get("model_fingerprint") == store.model_fingerprint()
         and all((run_dir / f).exists() for f in manifest.get("files", []))
     )
 

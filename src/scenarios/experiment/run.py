@@ -34,6 +34,7 @@ def execute_run(
             "replications": config.run.replications,
             "steps": config.run.steps,
             "versions": store.package_versions(),
+            "model_fingerprint": store.model_fingerprint(),
             "git_commit": store.git_commit(),
             "started": started,
         }

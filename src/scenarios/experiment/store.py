@@ -41,6 +41,18 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def model_fingerprint() -> str:
+    """SHA-256 of the model's source files: a run made by other model code is not reused."""
+    import hashlib
+
+    model_dir = Path(__file__).resolve().parents[1] / "model"
+    digest = hashlib.sha256()
+    for path in sorted(model_dir.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def git_commit(cwd: Path | None = None) -> str | None:
     """The current git commit of the working tree, if any."""
     try:
