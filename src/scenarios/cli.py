@@ -252,6 +252,117 @@ def experiment(
 
 
 @app.command()
+def sweep(
+    spec_path: Annotated[Path, typer.Argument(help="Sweep YAML, e.g. configs/sweeps/*.yaml.")],
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes of the embedded Dask cluster.")
+    ] = 2,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish an interrupted sweep in --out.")
+    ] = False,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Sweep directory (default results/sweeps/<name>).")
+    ] = None,
+) -> None:
+    """Run a sensitivity sweep on Dask (streamed to disk, resumable), then analyse it."""
+    from scenarios.experiment.sweep import load_sweep
+
+    spec, raw_base = load_sweep(spec_path)
+    target = out_dir or Path("results") / "sweeps" / spec.name
+    check_writable(target.parent)
+    from scenarios.experiment.executor import execute_sweep
+    from scenarios.report.sweep_report import analyse_sweep
+
+    n_runs = spec.n_points() * spec.replications
+    err.print(
+        f"{spec.name}: {spec.method}, {spec.n_points()} points x {spec.replications} "
+        f"replications = {n_runs} runs on "
+        + (f"scheduler {scheduler}" if scheduler else f"{workers} local workers"),
+        highlight=False,
+    )
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs {task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+    started = time.monotonic()
+    first: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        if not first:
+            first.append(done)
+            bar.start()
+            bar.add_task(spec.name, total=total, completed=done, rate="")
+            return
+        elapsed = max(time.monotonic() - started, 1e-9)
+        rate = f"{(done - first[0]) / elapsed:.1f}/s"
+        bar.update(bar.task_ids[0], completed=done, rate=rate)
+
+    try:
+        execute_sweep(
+            spec,
+            raw_base,
+            target,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            progress=progress,
+        )
+    finally:
+        bar.stop()
+    analyse_sweep(target)
+    _print_indices(target)
+    out.print(
+        f"Finished in {time.monotonic() - started:.1f} s. Report: "
+        f"[bold]{target / 'report.html'}[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _print_indices(target: Path) -> None:
+    import pandas as pd
+
+    from scenarios.experiment.sensitivity import importance
+
+    ranked = importance(pd.read_csv(target / "indices.csv", keep_default_na=False, na_values=[""]))
+    table = Table(title="Most influential parameters (top 3 per outcome)")
+    for name in ("outcome", "parameter", "index", "value", "95% CI", "flag"):
+        table.add_column(name, overflow="fold")
+    for outcome, group in ranked.groupby("outcome", sort=False):
+        for _, row in group.head(3).iterrows():
+            table.add_row(
+                str(outcome),
+                row.parameter,
+                row["index"],
+                f"{row.value:.3f}",
+                f"[{row.ci_low:.3f}, {row.ci_high:.3f}]",
+                str(row.flag) if isinstance(row.flag, str) else "",
+            )
+    out.print(table)
+
+
+@app.command()
+def analyse(
+    sweep_dir: Annotated[Path, typer.Argument(help="A finished sweep directory.")],
+) -> None:
+    """(Re)compute sensitivity indices, plots and report of a finished sweep."""
+    from scenarios.report.sweep_report import analyse_sweep
+
+    analyse_sweep(sweep_dir)
+    _print_indices(sweep_dir)
+    out.print(f"Report: [bold]{sweep_dir / 'report.html'}[/]", highlight=False, soft_wrap=True)
+
+
+@app.command()
 def validate(
     configs: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
     set_: Annotated[

@@ -549,6 +549,12 @@ def path_exists(model: type[BaseModel], parts: list[str]) -> bool:
     return _annotation_at(model, parts) is not _NOWHERE
 
 
+def is_integer_path(parts: list[str]) -> bool:
+    """Whether the leaf at a dotted path is an integer field (sweeps round such values)."""
+    annotation = _annotation_at(ScenarioConfig, parts)
+    return annotation is int
+
+
 def allowed_keys(parts: list[str]) -> list[str]:
     """Keys the schema allows under the section at ``parts`` (empty if it is not a section)."""
     annotation = _annotation_at(ScenarioConfig, parts)

@@ -1,0 +1,280 @@
+"""Run a sweep's sample points on Dask, streaming results to disk, resumable.
+
+Runs (sample point x replication) are grouped into chunks. Each chunk goes to a Dask
+worker, which runs it and writes ``parts/chunk-NNNNNN.parquet`` through a temporary name
+and an atomic rename, then returns only its chunk number. The driver keeps no results:
+memory does not grow with the number of runs. A part file on disk is the proof that a
+chunk is done, so ``--resume`` after Ctrl-C, SIGKILL or a lost worker runs only the
+missing chunks, and the results are identical to an uninterrupted sweep's because every
+run is determined by its sample point and seed.
+
+By default an embedded ``LocalCluster`` of worker processes on 127.0.0.1 is started;
+``scheduler`` submits the same chunks to an existing Dask cluster instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scenarios.experiment import store
+from scenarios.experiment.errors import OutputError
+from scenarios.experiment.seeds import replication_seeds, replication_sequence
+from scenarios.experiment.sweep import SweepSpec, point_config
+
+PARTS = "parts"
+DESIGN = "design.parquet"
+SECONDS_PER_CHUNK = 2.0
+SECONDS_PER_RUN_AT_260_WEEKS = 0.04  # measured by benchmarks/run_bench.py
+
+
+def chunk_name(chunk: int) -> str:
+    """File name of a chunk's part."""
+    return f"chunk-{chunk:06d}.parquet"
+
+
+def run_chunk(
+    raw_base: dict[str, Any],
+    names: list[str],
+    values: np.ndarray,
+    runs: list[tuple[int, int, int, int]],
+    parts_dir: str,
+    chunk: int,
+) -> int:
+    """Run one chunk on a worker and write its part file; return the chunk number.
+
+    ``runs`` holds (run, point, replication, seed); ``values[i]`` are the parameter values
+    of the i-th run's sample point.
+    """
+    from scenarios.model.model import run_replication
+    from scenarios.model.params import compile_parameters
+    from scenarios.model.regions import build_geometry
+
+    rows = []
+    cache: dict[int, tuple[Any, Any, Any]] = {}
+    for (run, point, replication, seed), point_values in zip(runs, values, strict=True):
+        if point not in cache:
+            cfg = point_config(raw_base, names, point_values)
+            geometry = build_geometry(cfg)
+            cache = {point: (cfg, geometry, compile_parameters(cfg, geometry))}
+        cfg, geometry, parameters = cache[point]
+        _, summary = run_replication(cfg, replication_sequence(seed), geometry, parameters)
+        row: dict[str, Any] = {"run": run, "point": point, "replication": replication, "seed": seed}
+        row.update({f"param:{n}": float(v) for n, v in zip(names, point_values, strict=True)})
+        row.update(summary)
+        rows.append(row)
+    store.write_parquet(pd.DataFrame(rows), Path(parts_dir) / chunk_name(chunk))
+    return chunk
+
+
+def plan_chunks(n_runs: int, chunk_size: int) -> list[range]:
+    """Consecutive run ranges of at most ``chunk_size``."""
+    return [range(s, min(n_runs, s + chunk_size)) for s in range(0, n_runs, chunk_size)]
+
+
+def default_chunk_size(spec: SweepSpec, steps: int, n_runs: int, workers: int) -> int:
+    """About two seconds of work per chunk, and at least four chunks per worker."""
+    per_run = SECONDS_PER_RUN_AT_260_WEEKS * max(steps, 1) / 260
+    size = max(1, round(SECONDS_PER_CHUNK / per_run))
+    size = min(size, max(1, math.ceil(n_runs / (4 * max(1, workers)))))
+    return spec.chunk_size or size
+
+
+def done_chunks(out: Path) -> set[int]:
+    """Chunks whose part file exists (complete by construction: atomic rename)."""
+    parts = out / PARTS
+    return {int(p.stem.split("-")[1]) for p in parts.glob("chunk-*.parquet")}
+
+
+@contextmanager
+def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
+    """A Dask client: on an existing scheduler, or on an embedded LocalCluster."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise OutputError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def execute_sweep(
+    spec: SweepSpec,
+    raw_base: dict[str, Any],
+    out: Path,
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Run every missing chunk of the sweep into ``out``; ``progress(done, total)`` runs.
+
+    Raises OutputError if ``out`` exists without ``resume``, or if it holds another sweep.
+    """
+    design = spec.design()
+    names = list(spec.parameters)
+    n_points, reps = len(design), spec.replications
+    n_runs = n_points * reps
+    seeds = replication_seeds(spec.seed, reps)
+    steps = int(raw_base.get("run", {}).get("steps", 260))
+    manifest_path = out / store.MANIFEST
+    if out.exists() and any(out.iterdir()):
+        if not resume:
+            raise OutputError(f"{out}: already exists; pass --resume to finish it")
+        if not manifest_path.exists():
+            raise OutputError(f"{out}: not a sweep directory (no {store.MANIFEST})")
+        manifest = store.read_manifest(out)
+        if manifest.get("spec_hash") != spec.digest():
+            raise OutputError(
+                f"{out}: holds a different sweep (its definition changed); "
+                "use a new --out or restore the original sweep file"
+            )
+        chunk_size = int(manifest["chunk_size"])
+    else:
+        if resume and not out.exists():
+            raise OutputError(f"{out}: nothing to resume (directory does not exist)")
+        chunk_size = default_chunk_size(spec, steps, n_runs, workers)
+        (out / PARTS).mkdir(parents=True, exist_ok=True)
+        frame = pd.DataFrame(design, columns=[f"param:{n}" for n in names])
+        frame.insert(0, "point", np.arange(n_points))
+        store.write_parquet(frame, out / DESIGN)
+        manifest = {
+            "status": "running",
+            "sweep": spec.name,
+            "spec": spec.model_dump(mode="json"),
+            "spec_hash": spec.digest(),
+            "base_config": raw_base,
+            "points": n_points,
+            "replications": reps,
+            "runs": n_runs,
+            "chunk_size": chunk_size,
+            "replication_seeds": seeds,
+            "versions": store.package_versions(),
+            "model_fingerprint": store.model_fingerprint(),
+            "git_commit": store.git_commit(),
+            "started": store.now(),
+        }
+        store.write_json(manifest, manifest_path)
+    for stray in (out / PARTS).glob(".*.tmp"):
+        stray.unlink()  # a chunk killed while writing
+    chunks = plan_chunks(n_runs, chunk_size)
+    finished = done_chunks(out)
+    todo = [k for k in range(len(chunks)) if k not in finished]
+    done_runs = sum(len(chunks[k]) for k in finished)
+    if progress:
+        progress(done_runs, n_runs)
+    if todo:
+        manifest["status"] = "running"
+        store.write_json(manifest, manifest_path)
+        with dask_client(workers, scheduler) as client:
+            done_runs = _submit(
+                client,
+                todo,
+                chunks,
+                design,
+                names,
+                seeds,
+                raw_base,
+                out,
+                done_runs,
+                n_runs,
+                progress,
+            )
+    manifest.update(status="complete", finished=store.now(), chunks=len(chunks))
+    store.write_json(manifest, manifest_path)
+    return out
+
+
+def _submit(
+    client: Any,
+    todo: list[int],
+    chunks: list[range],
+    design: np.ndarray,
+    names: list[str],
+    seeds: list[int],
+    raw_base: dict[str, Any],
+    out: Path,
+    done_runs: int,
+    n_runs: int,
+    progress: Callable[[int, int], None] | None,
+) -> int:
+    """Keep a bounded number of chunks in flight; count runs as parts land."""
+    from dask.distributed import as_completed
+
+    reps = len(seeds)
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    in_flight = 3 * n_workers
+    base_future = client.scatter(raw_base, broadcast=True)
+    pending = iter(todo)
+
+    def submit(k: int) -> Any:
+        runs = [(j, j // reps, j % reps, seeds[j % reps]) for j in chunks[k]]
+        values = design[[j // reps for j in chunks[k]]]
+        return client.submit(
+            run_chunk,
+            base_future,
+            names,
+            values,
+            runs,
+            str(out / PARTS),
+            k,
+            pure=False,
+            key=f"chunk-{k}-{os.getpid()}",
+        )
+
+    queue = as_completed([submit(k) for k in _take(pending, in_flight)])
+    for future in queue:
+        k = future.result()
+        done_runs += len(chunks[k])
+        if progress:
+            progress(done_runs, n_runs)
+        for nxt in _take(pending, 1):
+            queue.add(submit(nxt))
+    return done_runs
+
+
+def _take(it: Iterator[int], n: int) -> list[int]:
+    out = []
+    for _ in range(n):
+        try:
+            out.append(next(it))
+        except StopIteration:
+            break
+    return out
+
+
+def read_results(out: Path) -> pd.DataFrame:
+    """Every finished run of a sweep, sorted by run index."""
+    parts = sorted((out / PARTS).glob("chunk-*.parquet"))
+    if not parts:
+        return pd.DataFrame()
+    frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    return frame.sort_values("run", ignore_index=True)

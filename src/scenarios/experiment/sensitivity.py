@@ -1,0 +1,188 @@
+"""Sensitivity indices from a finished sweep (SALib), averaged over replications.
+
+- Sobol': first-order S1 and total ST (and S2 when the design has it) with bootstrap
+  95% intervals (Saltelli et al. 2010; Jansen 1999 for ST).
+- Morris: mu*, its bootstrap interval, mu and sigma (Morris 1991; Campolongo et al. 2007).
+- LHS and grid: Spearman rank correlation of the outcome with each parameter, with a
+  Fisher-z 95% interval, and binned means for partial-dependence curves.
+
+Indices are never clipped: a negative index, or an interval that straddles zero, is
+flagged in the ``flag`` column (estimation noise or too few samples), not hidden.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
+from scipy import stats
+
+COLUMNS = ["outcome", "parameter", "index", "value", "ci_low", "ci_high", "flag"]
+
+
+def point_means(results: pd.DataFrame, outcomes: list[str], n_points: int) -> pd.DataFrame:
+    """Mean of each outcome over the replications of each sample point (rows = points)."""
+    means = results.groupby("point")[outcomes].mean()
+    return means.reindex(range(n_points))
+
+
+def _flag(value: float, low: float, high: float) -> str:
+    if math.isnan(value):
+        return "undefined"
+    if value < 0:
+        return "negative"
+    if low <= 0 <= high:
+        return "ci includes 0"
+    return ""
+
+
+def _row(outcome: str, parameter: str, index: str, value: float, conf: float) -> dict:
+    low, high = value - conf, value + conf
+    return {
+        "outcome": outcome,
+        "parameter": parameter,
+        "index": index,
+        "value": value,
+        "ci_low": low,
+        "ci_high": high,
+        "flag": _flag(value, low, high),
+    }
+
+
+def sobol_indices(
+    problem: dict[str, Any], y: np.ndarray, outcome: str, second_order: bool, seed: int
+) -> list[dict]:
+    """S1 and ST (and S2) of one outcome from a Saltelli design's outputs."""
+    res = sobol_analyze.analyze(
+        problem, y, calc_second_order=second_order, num_resamples=1000, conf_level=0.95, seed=seed
+    )
+    rows = []
+    for j, name in enumerate(problem["names"]):
+        rows.append(_row(outcome, name, "S1", float(res["S1"][j]), float(res["S1_conf"][j])))
+        rows.append(_row(outcome, name, "ST", float(res["ST"][j]), float(res["ST_conf"][j])))
+    if second_order:
+        names = problem["names"]
+        for i in range(len(names)):
+            for j in range(i + 1, len(names)):
+                rows.append(
+                    _row(
+                        outcome,
+                        f"{names[i]} x {names[j]}",
+                        "S2",
+                        float(res["S2"][i, j]),
+                        float(res["S2_conf"][i, j]),
+                    )
+                )
+    return rows
+
+
+def morris_indices(
+    problem: dict[str, Any], x: np.ndarray, y: np.ndarray, outcome: str, levels: int, seed: int
+) -> list[dict]:
+    """mu* (with its bootstrap interval), mu and sigma of one outcome."""
+    res = morris_analyze.analyze(
+        problem, x, y, num_resamples=1000, conf_level=0.95, num_levels=levels, seed=seed
+    )
+    rows = []
+    for j, name in enumerate(problem["names"]):
+        rows.append(
+            _row(outcome, name, "mu_star", float(res["mu_star"][j]), float(res["mu_star_conf"][j]))
+        )
+        for key in ("mu", "sigma"):
+            v = float(res[key][j])
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "parameter": name,
+                    "index": key,
+                    "value": v,
+                    "ci_low": math.nan,
+                    "ci_high": math.nan,
+                    "flag": "",
+                }
+            )
+    return rows
+
+
+def rank_correlations(
+    problem: dict[str, Any], x: np.ndarray, y: np.ndarray, outcome: str
+) -> list[dict]:
+    """Spearman correlation of the outcome with each parameter, Fisher-z 95% interval."""
+    rows = []
+    n = len(y)
+    for j, name in enumerate(problem["names"]):
+        if np.ptp(x[:, j]) == 0 or np.ptp(y) == 0:
+            rho = math.nan
+        else:
+            rho = float(stats.spearmanr(x[:, j], y).statistic)
+        if n > 3 and not math.isnan(rho) and abs(rho) < 1:
+            z, half = math.atanh(rho), 1.96 / math.sqrt(n - 3)
+            low, high = math.tanh(z - half), math.tanh(z + half)
+        else:
+            low = high = rho
+        rows.append(
+            {
+                "outcome": outcome,
+                "parameter": name,
+                "index": "spearman",
+                "value": rho,
+                "ci_low": low,
+                "ci_high": high,
+                "flag": "" if math.isnan(rho) or not low <= 0 <= high else "ci includes 0",
+            }
+        )
+    return rows
+
+
+def analyse(
+    method: str,
+    problem: dict[str, Any],
+    x: np.ndarray,
+    y_by_outcome: dict[str, np.ndarray],
+    *,
+    second_order: bool = False,
+    levels: int = 4,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Tidy indices for every outcome (columns: :data:`COLUMNS`)."""
+    rows: list[dict] = []
+    for outcome, y in y_by_outcome.items():
+        y = np.asarray(y, dtype=float)
+        match method:
+            case "sobol":
+                rows += sobol_indices(problem, y, outcome, second_order, seed)
+            case "morris":
+                rows += morris_indices(problem, x, y, outcome, levels, seed)
+            case "lhs" | "grid":
+                rows += rank_correlations(problem, x, y, outcome)
+            case _:
+                raise ValueError(f"unknown method {method!r}")
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def importance(indices: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome, parameters ranked by ST, mu* or |Spearman| (whichever the method has)."""
+    for key in ("ST", "mu_star", "spearman"):
+        sel = indices[indices["index"] == key]
+        if not sel.empty:
+            sel = sel.assign(score=sel["value"].abs())
+            return sel.sort_values(["outcome", "score"], ascending=[True, False])
+    return indices.iloc[0:0]
+
+
+def partial_dependence(x: np.ndarray, y: np.ndarray, bins: int = 8) -> pd.DataFrame:
+    """Mean outcome (and its standard error) in equal-count bins of one parameter."""
+    frame = pd.DataFrame({"x": x, "y": y})
+    frame["bin"] = pd.qcut(frame["x"], q=min(bins, frame["x"].nunique()), duplicates="drop")
+    grouped = frame.groupby("bin", observed=True)
+    return pd.DataFrame(
+        {
+            "x": grouped["x"].mean(),
+            "mean": grouped["y"].mean(),
+            "se": grouped["y"].std(ddof=1) / np.sqrt(grouped["y"].count()),
+        }
+    ).reset_index(drop=True)

@@ -1,0 +1,191 @@
+"""Sweep definitions: which config parameters to vary, how, and how often.
+
+A sweep file (``configs/sweeps/*.yaml``) names a base scenario, the parameters to vary by
+dotted config path with bounds (and a SALib distribution where wanted), the design method
+and size, the replications per sample point, the root seed and the outcomes to analyse.
+Every sample point runs the same replication seeds (common random numbers across points).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from scenarios.config import (
+    ConfigError,
+    ScenarioConfig,
+    apply_overrides,
+    is_integer_path,
+    load_raw,
+    path_exists,
+    validate,
+)
+from scenarios.experiment import designs
+
+Method = Literal["sobol", "morris", "lhs", "grid"]
+
+
+class SweepParameter(BaseModel):
+    """One varied parameter: bounds and (optionally) a SALib distribution."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bounds: tuple[float, float] = Field(
+        description="[low, high] for uniform; [mean, sd] for norm; see SALib for others."
+    )
+    distribution: Literal["unif", "triang", "norm", "truncnorm", "lognorm"] = Field(
+        "unif", description="SALib distribution name (grid supports only unif)."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        low, high = self.bounds
+        if self.distribution in ("unif", "triang") and not low < high:
+            raise ValueError(f"bounds {list(self.bounds)}: low must be below high")
+        return self
+
+
+class SweepSpec(BaseModel):
+    """A sensitivity sweep (YAML, unknown keys rejected)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Sweep id (output folder).")
+    description: str = Field("", description="What the sweep is for.")
+    base: str = Field(description="Base scenario config (path relative to the sweep file).")
+    method: Method = Field(description="Design: sobol, morris, lhs or grid.")
+    samples: int = Field(
+        ge=1,
+        le=1_000_000,
+        description="Sobol' N (a power of two), Morris trajectories, LHS points, or grid "
+        "levels per parameter.",
+    )
+    replications: int = Field(2, ge=1, le=10_000, description="Replications per sample point.")
+    seed: int = Field(20240322, ge=0, description="Root seed of designs and replications.")
+    steps: int | None = Field(None, ge=1, le=5200, description="Override run.steps (weeks).")
+    second_order: bool = Field(False, description="Sobol': also estimate S2 (doubles runs).")
+    levels: int = Field(4, ge=2, le=20, description="Morris grid levels.")
+    chunk_size: int | None = Field(
+        None, ge=1, le=100_000, description="Runs per chunk (default: about 2 s of work)."
+    )
+    parameters: dict[str, SweepParameter] = Field(description="Dotted config path -> range.")
+    outcomes: list[str] = Field(
+        default_factory=lambda: ["attacks_successful", "fatalities", "mass_casualty_attacks"],
+        description="summary.parquet columns to analyse (averaged over replications).",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if not self.parameters:
+            raise ValueError("parameters: name at least one parameter to vary")
+        if self.method == "sobol" and (self.samples & (self.samples - 1)) != 0:
+            lower = 1 << (self.samples.bit_length() - 1)
+            raise ValueError(
+                f"samples: Sobol' needs a power of two, got {self.samples} "
+                f"(try {lower} or {2 * lower})"
+            )
+        if self.method == "grid":
+            odd = [p for p, s in self.parameters.items() if s.distribution != "unif"]
+            if odd:
+                raise ValueError(f"parameters: grid supports only unif distributions ({odd})")
+        return self
+
+    def problem(self) -> dict[str, Any]:
+        """SALib's problem dict."""
+        return {
+            "num_vars": len(self.parameters),
+            "names": list(self.parameters),
+            "bounds": [list(p.bounds) for p in self.parameters.values()],
+            "dists": [p.distribution for p in self.parameters.values()],
+        }
+
+    def design(self) -> np.ndarray:
+        """The sample points (rows) in parameter order, integers rounded."""
+        kwargs: dict[str, Any] = {}
+        if self.method == "sobol":
+            kwargs["second_order"] = self.second_order
+        elif self.method == "morris":
+            kwargs["levels"] = self.levels
+        x = designs.SAMPLERS[self.method](self.problem(), self.samples, self.seed, **kwargs)
+        for j, path in enumerate(self.parameters):
+            if is_integer_path(path.split(".")):
+                x[:, j] = np.round(x[:, j])
+        return x
+
+    def n_points(self) -> int:
+        """Sample points the design will have."""
+        return designs.design_size(
+            self.method, self.samples, len(self.parameters), self.second_order
+        )
+
+    def digest(self) -> str:
+        """Identity of the sweep (a resumed sweep must match it)."""
+        return hashlib.sha256(
+            json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        ).hexdigest()
+
+
+def point_config(raw_base: dict[str, Any], names: list[str], values: np.ndarray) -> ScenarioConfig:
+    """The base config with one sample point's values set (validated)."""
+    overrides = [
+        (name, int(v) if is_integer_path(name.split(".")) else float(v))
+        for name, v in zip(names, values, strict=True)
+    ]
+    return validate(apply_overrides(raw_base, overrides))
+
+
+def load_sweep(path: Path) -> tuple[SweepSpec, dict[str, Any]]:
+    """Read a sweep and its base config; check every parameter at both ends of its range."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"sweep file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"malformed YAML{where}", source=str(path)) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("a sweep file is a mapping of keys", source=str(path))
+    try:
+        spec = SweepSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        value = err.get("input")
+        shown = "" if isinstance(value, dict) else f" = {json.dumps(value, default=str)}"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            shown, msg = "", "unknown key; allowed: " + ", ".join(SweepSpec.model_fields)
+        elif err["type"] == "missing":
+            shown, msg = "", "required key is missing"
+        raise ConfigError(f"{loc}{shown}: {msg}", source=str(path)) from None
+    base_path = (path.parent / spec.base).resolve()
+    try:
+        raw_base = load_raw(base_path)
+    except ConfigError as exc:
+        raise ConfigError(f"base: {exc}", source=str(path)) from None
+    overrides: list[tuple[str, Any]] = [("run.seed", spec.seed)]
+    if spec.steps is not None:
+        overrides.append(("run.steps", spec.steps))
+    raw_base = apply_overrides(raw_base, overrides)
+    for name, param in spec.parameters.items():
+        if not path_exists(ScenarioConfig, name.split(".")):
+            raise ConfigError(
+                f"parameters.{name}: not a config path (run `scenarios schema`)", source=str(path)
+            )
+        ends = param.bounds if param.distribution in ("unif", "triang") else ()
+        for end in ends:
+            try:
+                point_config(raw_base, [name], np.array([end]))
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"parameters.{name}: bound {end} is not a valid value ({exc})",
+                    source=str(path),
+                ) from None
+    return spec, raw_base

@@ -1,0 +1,204 @@
+"""`scenarios analyse`: indices, plots and a report for a finished sweep directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from scenarios.experiment import store
+from scenarios.experiment.errors import CompareError
+from scenarios.experiment.executor import DESIGN, read_results
+from scenarios.experiment.sensitivity import analyse, importance, partial_dependence
+from scenarios.experiment.sweep import SweepSpec
+from scenarios.report.compare_report import to_html
+
+TOP = 4
+
+
+def short(name: str) -> str:
+    """A parameter path short enough for an axis label."""
+    return name if len(name) <= 34 else "..." + name[-31:]
+
+
+def sobol_bars(indices: pd.DataFrame, outcome: str, path: Path) -> None:
+    """S1 and ST with 95% intervals for one outcome."""
+    sel = indices[indices.outcome == outcome]
+    s1 = sel[sel["index"] == "S1"].set_index("parameter")
+    st = sel[sel["index"] == "ST"].set_index("parameter").sort_values("value", ascending=False)
+    names = list(st.index)
+    y = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(8, 0.38 * len(names) + 1.5))
+    for offset, frame, label, colour in (
+        (-0.18, s1, "S1 (first order)", "#6baed6"),
+        (0.18, st, "ST (total)", "#08519c"),
+    ):
+        v = frame.loc[names, "value"].to_numpy()
+        lo = frame.loc[names, "ci_low"].to_numpy()
+        hi = frame.loc[names, "ci_high"].to_numpy()
+        ax.barh(y + offset, v, height=0.34, color=colour, label=label)
+        ax.errorbar(v, y + offset, xerr=[v - lo, hi - v], fmt="none", ecolor="black", capsize=2)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [short(n) for n in names], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("Sobol' index (share of output variance), 95% bootstrap CI")
+    ax.set_title(f"Sobol' indices: {outcome}")
+    ax.legend(fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def morris_scatter(indices: pd.DataFrame, outcome: str, path: Path) -> None:
+    """Morris mu* against sigma for one outcome: important (right), non-linear (up)."""
+    sel = indices[indices.outcome == outcome]
+    mu = sel[sel["index"] == "mu_star"].set_index("parameter")
+    sigma = sel[sel["index"] == "sigma"].set_index("parameter")
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    ax.errorbar(
+        mu["value"],
+        sigma.loc[mu.index, "value"],
+        xerr=[mu["value"] - mu["ci_low"], mu["ci_high"] - mu["value"]],
+        fmt="o",
+        color="#08519c",
+        ecolor="#9ecae1",
+        capsize=2,
+    )
+    for name in mu.sort_values("value", ascending=False).index[:8]:
+        ax.annotate(
+            short(name),
+            (mu.loc[name, "value"], sigma.loc[name, "value"]),
+            fontsize=7,
+            xytext=(3, 3),
+            textcoords="offset points",
+        )
+    ax.set_xlabel("mu* (mean absolute elementary effect), 95% CI")
+    ax.set_ylabel("sigma (interactions / non-linearity)")
+    ax.set_title(f"Morris screening: {outcome}")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def dependence(
+    design: pd.DataFrame, means: pd.DataFrame, ranked: pd.DataFrame, outcome: str, path: Path
+) -> None:
+    """Partial-dependence curves (binned means) for the most influential parameters."""
+    top = list(ranked[ranked.outcome == outcome]["parameter"].head(TOP))
+    fig, axes = plt.subplots(1, len(top), figsize=(3.6 * len(top), 3.4), squeeze=False)
+    y = means[outcome].to_numpy()
+    for ax, name in zip(axes.flat, top, strict=True):
+        pdp = partial_dependence(design[f"param:{name}"].to_numpy(), y)
+        ax.errorbar(
+            pdp["x"], pdp["mean"], yerr=1.96 * pdp["se"], fmt="o-", color="#08519c", capsize=2, ms=3
+        )
+        ax.set_xlabel(short(name), fontsize=8)
+        ax.grid(alpha=0.3)
+    axes.flat[0].set_ylabel(outcome, fontsize=8)
+    fig.suptitle(f"Partial dependence of {outcome} (binned means, 95% CI)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def analyse_sweep(out: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Compute indices of a sweep directory and write indices.csv, plots and reports."""
+    if not (out / store.MANIFEST).exists():
+        raise CompareError(f"{out}: not a sweep directory (no {store.MANIFEST})")
+    manifest = store.read_manifest(out)
+    if manifest.get("status") != "complete":
+        raise CompareError(
+            f"{out}: sweep status is {manifest.get('status')!r}; finish it with "
+            "`scenarios sweep SWEEP.yaml --resume --out DIR` first"
+        )
+    spec = SweepSpec.model_validate(manifest["spec"])
+    design = pd.read_parquet(out / DESIGN)
+    results = read_results(out)
+    if len(results) != manifest["runs"]:
+        raise CompareError(f"{out}: {len(results)} of {manifest['runs']} runs found; resume it")
+    missing = [o for o in spec.outcomes if o not in results.columns]
+    if missing:
+        raise CompareError(f"outcomes: {missing} are not outcomes of the model")
+    means = results.groupby("point")[spec.outcomes].mean().reindex(design["point"])
+    x = design[[f"param:{n}" for n in spec.parameters]].to_numpy()
+    indices = analyse(
+        spec.method,
+        spec.problem(),
+        x,
+        {o: means[o].to_numpy() for o in spec.outcomes},
+        second_order=spec.second_order,
+        levels=spec.levels,
+        seed=spec.seed,
+    )
+    store.write_atomic(out / "indices.csv", indices.to_csv(index=False).encode())
+    plots = out / "plots"
+    plots.mkdir(exist_ok=True)
+    ranked = importance(indices)
+    figures: dict[str, str] = {}
+    for outcome in spec.outcomes:
+        if spec.method == "sobol":
+            name = f"sobol_{outcome}.png"
+            sobol_bars(indices, outcome, plots / name)
+            figures[name] = f"Sobol' S1 and ST of {outcome} with 95% bootstrap intervals."
+        elif spec.method == "morris":
+            name = f"morris_{outcome}.png"
+            morris_scatter(indices, outcome, plots / name)
+            figures[name] = f"Morris mu* against sigma for {outcome}."
+        name = f"dependence_{outcome}.png"
+        dependence(design, means.reset_index(drop=True), ranked, outcome, plots / name)
+        figures[name] = f"Partial dependence of {outcome} on its {TOP} most influential parameters."
+    text = _markdown(spec, manifest, indices, ranked, figures)
+    store.write_atomic(out / "report.md", text.encode())
+    store.write_atomic(out / "report.html", to_html(text, out).encode())
+    return indices, figures
+
+
+def _markdown(
+    spec: SweepSpec,
+    manifest: dict,
+    indices: pd.DataFrame,
+    ranked: pd.DataFrame,
+    figures: dict[str, str],
+) -> str:
+    key = {"sobol": "ST", "morris": "mu_star"}.get(spec.method, "spearman")
+    lines = [
+        f"# Sweep `{spec.name}`",
+        "",
+        spec.description.strip(),
+        "",
+        f"- Method: {spec.method}, {manifest['points']} sample points x {spec.replications} "
+        f"replications = {manifest['runs']} runs; root seed {spec.seed}",
+        f"- Base scenario: `{spec.base}`; outcomes averaged over replications per point",
+        "",
+        "## Most influential parameters",
+        "",
+        f"Ranked by {key}. Flags: `negative` (an index below 0: estimation noise) and "
+        "`ci includes 0` (not distinguishable from no effect at this sample size).",
+        "",
+        "| outcome | parameter | " + key + " | 95% CI | flag |",
+        "|---|---|---:|---|---|",
+    ]
+    for outcome in spec.outcomes:
+        for _, row in ranked[ranked.outcome == outcome].head(5).iterrows():
+            lines.append(
+                f"| {outcome} | `{row.parameter}` | {row.value:.3f} | "
+                f"[{row.ci_low:.3f}, {row.ci_high:.3f}] | {row.flag} |"
+            )
+    flagged = indices[indices.flag != ""]
+    lines += [
+        "",
+        f"{len(flagged)} of {len(indices)} indices are flagged; all are in `indices.csv`.",
+        "",
+        "## Figures",
+        "",
+    ]
+    for name, caption in figures.items():
+        lines += [f"![{caption}](plots/{name})", "", f"*{caption}*", ""]
+    return "\n".join(lines) + "\n"
