@@ -1,0 +1,332 @@
+"""Sweeps: designs, sensitivity analysis, bad sweep files, execution on Dask, resume."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from SALib.sample import latin, morris, sobol
+from SALib.test_functions import Ishigami
+from tests.conftest import CONFIGS, ROOT
+
+from scenarios.config import ConfigError
+from scenarios.experiment import designs
+from scenarios.experiment.executor import PARTS, read_results
+from scenarios.experiment.sensitivity import analyse
+from scenarios.experiment.sweep import load_sweep
+
+PROBLEM = {"num_vars": 3, "names": ["a", "b", "c"], "bounds": [[0, 1], [2, 5], [-1, 1]]}
+ISHIGAMI = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
+BIN = Path(sys.executable).parent
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_designs_match_salib_for_the_same_seed(seed: int) -> None:
+    np.testing.assert_array_equal(
+        designs.sobol(PROBLEM, 16, seed),
+        sobol.sample(PROBLEM, 16, calc_second_order=False, seed=seed),
+    )
+    np.testing.assert_array_equal(
+        designs.sobol(PROBLEM, 16, seed, second_order=True), sobol.sample(PROBLEM, 16, seed=seed)
+    )
+    np.testing.assert_array_equal(
+        designs.morris_design(PROBLEM, 5, seed, levels=4),
+        morris.sample(PROBLEM, 5, num_levels=4, seed=seed),
+    )
+    np.testing.assert_array_equal(
+        designs.lhs(PROBLEM, 20, seed), latin.sample(PROBLEM, 20, seed=seed)
+    )
+
+
+def test_seed_zero_is_not_no_seed() -> None:
+    assert not np.array_equal(designs.lhs(PROBLEM, 20, 0), designs.lhs(PROBLEM, 20, 1))
+    np.testing.assert_array_equal(designs.lhs(PROBLEM, 20, 0), designs.lhs(PROBLEM, 20, 0))
+
+
+def test_grid_covers_bounds_and_size() -> None:
+    x = designs.grid(PROBLEM, 3, 0)
+    assert x.shape == (27, 3) == (designs.design_size("grid", 3, 3), 3)
+    assert x.min(axis=0).tolist() == [0, 2, -1]
+    assert x.max(axis=0).tolist() == [1, 5, 1]
+    assert designs.design_size("sobol", 16, 3) == len(designs.sobol(PROBLEM, 16, 0))
+    assert designs.design_size("morris", 5, 3) == len(designs.morris_design(PROBLEM, 5, 0))
+
+
+def test_sobol_analysis_recovers_ishigami_indices() -> None:
+    x = designs.sobol(ISHIGAMI, 2048, 1)
+    y = Ishigami.evaluate(x)
+    idx = analyse("sobol", ISHIGAMI, x, {"y": y}, seed=1).set_index(["parameter", "index"])
+    # analytical values for a = 7, b = 0.1 (Ishigami & Homma 1990)
+    expected = {
+        ("x1", "S1"): 0.3139,
+        ("x2", "S1"): 0.4424,
+        ("x3", "S1"): 0.0,
+        ("x1", "ST"): 0.5576,
+        ("x2", "ST"): 0.4424,
+        ("x3", "ST"): 0.2437,
+    }
+    for key, value in expected.items():
+        assert idx.loc[key, "value"] == pytest.approx(value, abs=0.04), key
+        assert idx.loc[key, "ci_low"] - 0.02 <= value <= idx.loc[key, "ci_high"] + 0.02, key
+    # x3 has no first-order effect: its S1 interval straddles zero and is flagged
+    assert idx.loc[("x3", "S1"), "flag"] in {"ci includes 0", "negative"}
+
+
+def test_morris_ranks_ishigami_parameters() -> None:
+    x = designs.morris_design(ISHIGAMI, 100, 3)
+    idx = analyse("morris", ISHIGAMI, x, {"y": Ishigami.evaluate(x)}, seed=3)
+    mu = idx[idx["index"] == "mu_star"].set_index("parameter")["value"]
+    sigma = idx[idx["index"] == "sigma"].set_index("parameter")["value"]
+    assert mu["x1"] > mu["x3"] > 0
+    assert mu["x2"] > 0
+    assert sigma["x3"] > 0  # x3 acts only through its interaction with x1
+
+
+def test_rank_correlation_finds_a_monotone_effect() -> None:
+    x = designs.lhs(PROBLEM, 200, 5)
+    y = 3 * x[:, 0] + 0.01 * x[:, 2]
+    idx = analyse("lhs", PROBLEM, x, {"y": y}).set_index("parameter")
+    assert idx.loc["a", "value"] > 0.95
+    assert idx.loc["b", "flag"] == "ci includes 0"
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(f"name: t\nbase: {CONFIGS / 'baseline.yaml'}\n" + body)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "method: sobol\nsamples: 100\nparameters: {trust.forgetting: {bounds: [0.9, 0.99]}}\n",
+            "power of two",
+        ),
+        (
+            "method: lhs\nsamples: 10\nparameters: {trust.forgetting: {bounds: [0.99, 0.9]}}\n",
+            "low must be below high",
+        ),
+        (
+            "method: lhs\nsamples: 10\nparameters: {trust.forgeting: {bounds: [0.9, 0.99]}}\n",
+            "trust.forgeting: not a config path",
+        ),
+        (
+            "method: lhs\nsamples: 10\nparameters: {sharing.policy.us.china: {bounds: [0, 1]}}\n",
+            "china",
+        ),
+        (
+            "method: lhs\nsamples: 10\nparameters: {trust.forgetting: {bounds: [0.9, 1.5]}}\n",
+            "bound 1.5 is not a valid value",
+        ),
+        (
+            "method: anneal\nsamples: 10\nparameters: {trust.forgetting: {bounds: [0.9, 1]}}\n",
+            "method",
+        ),
+        (
+            "method: lhs\nsamples: 10\nreplicatons: 2\n"
+            "parameters: {trust.forgetting: {bounds: [0.9, 1]}}\n",
+            "unknown key",
+        ),
+    ],
+)
+def test_bad_sweep_files_are_config_errors(tmp_path: Path, body: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected.replace("(", r"\(")):
+        load_sweep(write(tmp_path, body))
+
+
+def test_shipped_sweeps_validate() -> None:
+    for path in sorted((ROOT / "configs" / "sweeps").glob("*.yaml")):
+        spec, _ = load_sweep(path)
+        assert spec.n_points() == len(spec.design())
+    sobol_spec, _ = load_sweep(ROOT / "configs" / "sweeps" / "sharing_trust_sobol.yaml")
+    assert 8 <= len(sobol_spec.parameters) <= 12
+
+
+# ----------------------------------------------------------------------------------------
+# End to end (subprocesses; Dask clusters on 127.0.0.1)
+# ----------------------------------------------------------------------------------------
+
+TINY = (
+    "method: lhs\nsamples: 12\nreplications: 2\nseed: 3\nsteps: 20\nchunk_size: 2\n"
+    "parameters:\n  threat.plot_rate: {bounds: [0.5, 1.5]}\n"
+    "  interdiction.hazard: {bounds: [0.1, 0.5]}\n"
+    "outcomes: [attacks_successful, plots_interdicted]\n"
+)
+
+
+def cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scenarios.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """An uninterrupted tiny sweep on the embedded cluster."""
+    root = tmp_path_factory.mktemp("sweep")
+    spec = write(root, TINY)
+    res = cli("sweep", str(spec), "--workers", "2", "--out", str(root / "ref"), cwd=root)
+    assert res.returncode == 0, res.stderr
+    return spec, root / "ref"
+
+
+@pytest.mark.slow
+def test_sweep_writes_parts_indices_and_report(reference: tuple[Path, Path]) -> None:
+    spec, out = reference
+    results = read_results(out)
+    assert len(results) == 24
+    assert len(list((out / PARTS).glob("chunk-*.parquet"))) == 12
+    assert results["run"].tolist() == list(range(24))
+    # common random numbers across points: replication r has the same seed at every point
+    assert results.groupby("replication")["seed"].nunique().eq(1).all()
+    indices = pd.read_csv(out / "indices.csv")
+    assert set(indices.parameter) == {"threat.plot_rate", "interdiction.hazard"}
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 2  # one dependence plot per outcome
+    again = cli("sweep", str(spec), "--out", str(out), cwd=out.parent)
+    assert again.returncode == 2
+    assert "--resume" in again.stderr
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_sweep_killed_then_resumed_gives_identical_results(
+    reference: tuple[Path, Path], tmp_path: Path
+) -> None:
+    spec, ref = reference
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scenarios.cli",
+            "sweep",
+            str(spec),
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if len(list((out / PARTS).glob("chunk-*.parquet"))) >= 3:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the sweep never wrote a part")
+    finally:
+        kill_group(proc)
+    parts = len(list((out / PARTS).glob("chunk-*.parquet")))
+    assert 3 <= parts < 12, "killed part-way"
+    res = cli("sweep", str(spec), "--workers", "2", "--resume", "--out", str(out), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(read_results(out), read_results(ref))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "indices.csv"), pd.read_csv(ref / "indices.csv")
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_sweep_on_an_external_dask_cluster(reference: tuple[Path, Path], tmp_path: Path) -> None:
+    spec, ref = reference
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs = [
+        subprocess.Popen(
+            [
+                str(BIN / "dask"),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    ]
+    try:
+        for _ in range(2):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        str(BIN / "dask"),
+                        "worker",
+                        address,
+                        "--nworkers",
+                        "1",
+                        "--nthreads",
+                        "1",
+                        "--host",
+                        "127.0.0.1",
+                        "--no-dashboard",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
+        from dask.distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+        out = tmp_path / "remote"
+        res = cli("sweep", str(spec), "--scheduler", address, "--out", str(out), cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+        assert f"scheduler {address}" in res.stderr
+        pd.testing.assert_frame_equal(read_results(out), read_results(ref))
+    finally:
+        for proc in reversed(procs):
+            kill_group(proc)
+
+
+def test_unreachable_scheduler_is_bad_input(tmp_path: Path) -> None:
+    spec = write(tmp_path, TINY)
+    port = free_port()
+    res = cli(
+        "sweep",
+        str(spec),
+        "--scheduler",
+        f"tcp://127.0.0.1:{port}",
+        "--out",
+        str(tmp_path / "x"),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert res.returncode == 2, res.stderr
+    assert "cannot connect" in res.stderr
