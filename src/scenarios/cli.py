@@ -116,6 +116,10 @@ def run(
     started = time.monotonic()
     try:
         _, rows = execute_run(cfg, run_dir, workers=workers, progress=progress, source=str(config))
+    except KeyboardInterrupt:
+        progress.close()
+        err.print("interrupted: no run directory was kept", highlight=False)
+        raise typer.Exit(130) from None
     finally:
         progress.close()
     elapsed = time.monotonic() - started
@@ -235,6 +239,14 @@ def experiment(
 
     try:
         paths = run_experiment(spec, configs, target, workers=workers, on_scenario=announce)
+    except KeyboardInterrupt:
+        for bar in bars:
+            bar.close()
+        err.print(
+            "interrupted: scenarios already finished are kept and will be reused next time",
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
     finally:
         for bar in bars:
             bar.close()
@@ -316,6 +328,15 @@ def sweep(
             resume=resume,
             progress=progress,
         )
+    except KeyboardInterrupt:
+        bar.stop()
+        err.print(
+            f"interrupted: finished chunks are kept in {target}; continue with "
+            f"`scenarios sweep {spec_path} --resume --out {target}`",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
     finally:
         bar.stop()
     analyse_sweep(target)
@@ -404,11 +425,8 @@ def main() -> None:
     except (ConfigError, OutputError, CompareError) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
-    except KeyboardInterrupt:
-        err.print("interrupted: no run directory was kept", highlight=False)
-        raise SystemExit(130) from None
-    except typer.Abort:
-        err.print("interrupted: no run directory was kept", highlight=False)
+    except (KeyboardInterrupt, typer.Abort):
+        err.print("interrupted", highlight=False)
         raise SystemExit(130) from None
     except Exception as exc:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # Click usage errors: exit 2
@@ -424,8 +442,6 @@ def main() -> None:
         )
         raise SystemExit(1) from None
     if isinstance(code, int) and code != 0:
-        if code == 130:
-            err.print("interrupted: no run directory was kept", highlight=False)
         raise SystemExit(code)
 
 

@@ -330,3 +330,43 @@ def test_unreachable_scheduler_is_bad_input(tmp_path: Path) -> None:
     )
     assert res.returncode == 2, res.stderr
     assert "cannot connect" in res.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(
+    reference: tuple[Path, Path], tmp_path: Path
+) -> None:
+    spec, _ = reference
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scenarios.cli",
+            "sweep",
+            str(spec),
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(list((out / PARTS).glob("chunk-*.parquet"))) < 2:
+            assert time.monotonic() < deadline, "the sweep never wrote a part"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        kill_group(proc)
+    assert proc.returncode == 130, stderr
+    assert "--resume" in stderr
+    assert "Traceback" not in stderr
+    assert len(list((out / PARTS).glob("chunk-*.parquet"))) >= 2
