@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= configs/baseline.yaml
 ARGS ?=
 
-.PHONY: run test test-fast lint format bench clean
+.PHONY: run test test-fast lint format bench clean chromium viz
 
 $(BIN)/python:
 	@py=$$(command -v python$(PYTHON_VERSION) || true); \
@@ -30,7 +30,17 @@ $(STAMP): $(BIN)/python pyproject.toml
 run: $(STAMP)
 	$(BIN)/scenarios run $(CONFIG) $(ARGS)
 
-test: $(STAMP)
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian chromium for the dashboard's browser tests"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	fi
+
+viz: $(STAMP)
+	$(BIN)/scenarios viz $(CONFIG) $(ARGS)
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile

@@ -384,6 +384,46 @@ def analyse(
 
 
 @app.command()
+def viz(
+    config: Annotated[
+        Path | None, typer.Argument(help="Scenario YAML to open with (default: baseline).")
+    ] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8765,
+) -> None:
+    """Serve the interactive dashboard (Mesa SolaraViz) on 127.0.0.1."""
+    import subprocess
+
+    env = dict(os.environ)
+    if config is not None:
+        load_config(config)  # refuse a bad config before starting a server
+        env["SCENARIOS_VIZ_CONFIG"] = str(config.resolve())
+    app_path = Path(__file__).resolve().parent / "viz" / "app.py"
+    out.print(
+        f"Dashboard on [bold]http://127.0.0.1:{port}[/] (Ctrl-C to stop)",
+        highlight=False,
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(app_path),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+    ]
+    try:
+        code = subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        code = 0
+    if code:
+        raise typer.Exit(1)
+
+
+@app.command()
 def validate(
     configs: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
     set_: Annotated[
