@@ -34,6 +34,26 @@ PARTS = "parts"
 DESIGN = "design.parquet"
 SECONDS_PER_CHUNK = 2.0
 SECONDS_PER_RUN_AT_260_WEEKS = 0.04  # measured by benchmarks/run_bench.py
+# Small sweeps get at least this many chunks per worker: while the last chunks run the
+# other workers idle, on average half a chunk each, which costs about
+# 1 / (4 x CHUNKS_PER_WORKER) of the workers' time (benchmarks/sweep_bench.py reports the
+# utilisation) ...
+CHUNKS_PER_WORKER = 16
+# ... but chunks stay at least this long, so per-chunk costs (a task round trip and a
+# Parquet part, a few milliseconds) stay negligible.
+MIN_SECONDS_PER_CHUNK = 0.5
+# Embedded workers skip background work a sweep does not use (it has no dashboard): the
+# statistical profiler samples the task thread's stack every 10 ms, the event-loop health
+# check ticks every 20 ms, the system and memory monitors poll psutil several times a
+# second. With Dask's defaults a run costs 10-15% more CPU on a worker than in a plain
+# process; with these settings about the same (benchmarks/sweep_bench.py). The nannies
+# read the configuration when they start and pass it to their workers (and restarts).
+QUIET_WORKERS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "2s",
+}
 
 
 def chunk_name(chunk: int) -> str:
@@ -80,11 +100,23 @@ def plan_chunks(n_runs: int, chunk_size: int) -> list[range]:
     return [range(s, min(n_runs, s + chunk_size)) for s in range(0, n_runs, chunk_size)]
 
 
-def default_chunk_size(spec: SweepSpec, steps: int, n_runs: int, workers: int) -> int:
-    """About two seconds of work per chunk, and at least four chunks per worker."""
-    per_run = SECONDS_PER_RUN_AT_260_WEEKS * max(steps, 1) / 260
-    size = max(1, round(SECONDS_PER_CHUNK / per_run))
-    size = min(size, max(1, math.ceil(n_runs / (4 * max(1, workers)))))
+def default_chunk_size(spec: SweepSpec, weeks: int, n_runs: int, workers: int) -> int:
+    """Runs per chunk: about two seconds of work.
+
+    Smaller, down to half a second, if that leaves fewer than ``CHUNKS_PER_WORKER`` chunks
+    per worker; never fewer chunks than workers. ``weeks`` is what one run simulates:
+    spin-up plus recorded steps.
+    """
+    workers = max(1, workers)
+    per_run = SECONDS_PER_RUN_AT_260_WEEKS * max(weeks, 1) / 260
+    size = min(
+        round(SECONDS_PER_CHUNK / per_run),
+        max(
+            math.ceil(n_runs / (CHUNKS_PER_WORKER * workers)),
+            round(MIN_SECONDS_PER_CHUNK / per_run),
+        ),
+    )
+    size = max(1, min(size, math.ceil(n_runs / workers)))
     return spec.chunk_size or size
 
 
@@ -97,6 +129,7 @@ def done_chunks(out: Path) -> set[int]:
 @contextmanager
 def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     """A Dask client: on an existing scheduler, or on an embedded LocalCluster."""
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
@@ -109,14 +142,15 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
         finally:
             client.close()
         return
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    with dask.config.set(QUIET_WORKERS):
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
     client = Client(cluster)
     try:
         yield client
@@ -144,7 +178,8 @@ def execute_sweep(
     n_points, reps = len(design), spec.replications
     n_runs = n_points * reps
     seeds = replication_seeds(spec.seed, reps)
-    steps = int(raw_base.get("run", {}).get("steps", 260))
+    run_cfg = raw_base.get("run", {})
+    weeks = int(run_cfg.get("burn_in", 26)) + int(run_cfg.get("steps", 260))
     manifest_path = out / store.MANIFEST
     if out.exists() and any(out.iterdir()):
         if not resume:
@@ -161,7 +196,7 @@ def execute_sweep(
     else:
         if resume and not out.exists():
             raise OutputError(f"{out}: nothing to resume (directory does not exist)")
-        chunk_size = default_chunk_size(spec, steps, n_runs, workers)
+        chunk_size = default_chunk_size(spec, weeks, n_runs, workers)
         (out / PARTS).mkdir(parents=True, exist_ok=True)
         frame = pd.DataFrame(design, columns=[f"param:{n}" for n in names])
         frame.insert(0, "point", np.arange(n_points))
