@@ -628,13 +628,14 @@ def apply_overrides(data: dict[str, Any], overrides: list[tuple[str, Any]]) -> d
 # --------------------------------------------------------------------------------------
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path, kind: str = "config") -> dict[str, Any]:
+    """A YAML file's top-level mapping; ConfigError (with line and column) otherwise."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}", source=str(path)) from None
+        raise ConfigError(f"{kind} file not found: {path}", source=str(path)) from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config: {exc}", source=str(path)) from None
+        raise ConfigError(f"cannot read {kind}: {exc}", source=str(path)) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -670,7 +671,7 @@ def load_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     if resolved in _chain:
         cycle = " -> ".join(str(p) for p in (*_chain, resolved))
         raise ConfigError(f"extends: circular inheritance: {cycle}", source=str(path))
-    data = _read_yaml(path)
+    data = read_yaml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data

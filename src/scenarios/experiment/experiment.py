@@ -14,11 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scenarios import __version__
-from scenarios.config import ConfigError, ScenarioConfig, load_config
+from scenarios.config import ConfigError, ScenarioConfig, load_config, read_yaml
 from scenarios.experiment import store
 from scenarios.experiment.seeds import replication_seeds
 
@@ -63,16 +62,7 @@ class ExperimentSpec(BaseModel):
 
 def load_experiment(path: Path) -> tuple[ExperimentSpec, dict[str, ScenarioConfig]]:
     """Read and validate an experiment and every config it names (with its overrides)."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"experiment file not found: {path}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"malformed YAML{where}: {exc}", source=str(path)) from None
-    if not isinstance(raw, dict):
-        raise ConfigError("an experiment file is a mapping of keys", source=str(path))
+    raw = read_yaml(path, "experiment")
     try:
         spec = ExperimentSpec.model_validate(raw)
     except ValidationError as exc:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scenarios.config import (
@@ -24,6 +23,7 @@ from scenarios.config import (
     is_integer_path,
     load_raw,
     path_exists,
+    read_yaml,
     validate,
 )
 from scenarios.experiment import designs
@@ -142,16 +142,7 @@ def point_config(raw_base: dict[str, Any], names: list[str], values: np.ndarray)
 
 def load_sweep(path: Path) -> tuple[SweepSpec, dict[str, Any]]:
     """Read a sweep and its base config; check every parameter at both ends of its range."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"sweep file not found: {path}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"malformed YAML{where}", source=str(path)) from None
-    if not isinstance(raw, dict):
-        raise ConfigError("a sweep file is a mapping of keys", source=str(path))
+    raw = read_yaml(path, "sweep")
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as exc:
