@@ -729,6 +729,23 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
     return "; ".join(lines)
 
 
+def validate_spec[M: BaseModel](model: type[M], raw: dict[str, Any], source: str) -> M:
+    """Validate an experiment or sweep file: ConfigError naming key path, value and rule."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        value = err.get("input")
+        shown = "" if isinstance(value, dict) else f" = {json.dumps(value, default=str)}"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            shown, msg = "", "unknown key; allowed: " + ", ".join(model.model_fields)
+        elif err["type"] == "missing":
+            shown, msg = "", "required key is missing"
+        raise ConfigError(f"{loc}{shown}: {msg}", source=source) from None
+
+
 def json_schema() -> dict[str, Any]:
     """JSON Schema of a scenario config (what `scenarios schema` prints)."""
     return ScenarioConfig.model_json_schema()

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scenarios import __version__
-from scenarios.config import ConfigError, ScenarioConfig, load_config, read_yaml
+from scenarios.config import ConfigError, ScenarioConfig, load_config, read_yaml, validate_spec
 from scenarios.experiment import store
 from scenarios.experiment.seeds import replication_seeds
 
@@ -63,16 +63,7 @@ class ExperimentSpec(BaseModel):
 def load_experiment(path: Path) -> tuple[ExperimentSpec, dict[str, ScenarioConfig]]:
     """Read and validate an experiment and every config it names (with its overrides)."""
     raw = read_yaml(path, "experiment")
-    try:
-        spec = ExperimentSpec.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbid" or err["type"] == "extra_forbidden":
-            allowed = ", ".join(ExperimentSpec.model_fields)
-            msg = f"unknown key; allowed: {allowed}"
-        raise ConfigError(f"{loc}: {msg}", source=str(path)) from None
+    spec = validate_spec(ExperimentSpec, raw, str(path))
     configs = {}
     for label, rel in spec.scenarios.items():
         overrides = [f"run.replications={spec.replications}", f"run.seed={spec.seed}"]

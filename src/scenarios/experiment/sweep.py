@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scenarios.config import (
     ConfigError,
@@ -25,8 +25,8 @@ from scenarios.config import (
     path_exists,
     read_yaml,
     validate,
+    validate_spec,
 )
-from scenarios.experiment import designs
 
 Method = Literal["sobol", "morris", "lhs", "grid"]
 
@@ -107,6 +107,8 @@ class SweepSpec(BaseModel):
 
     def design(self) -> np.ndarray:
         """The sample points (rows) in parameter order, integers rounded."""
+        from scenarios.experiment import designs  # SALib: not needed on sweep workers
+
         kwargs: dict[str, Any] = {}
         if self.method == "sobol":
             kwargs["second_order"] = self.second_order
@@ -120,6 +122,8 @@ class SweepSpec(BaseModel):
 
     def n_points(self) -> int:
         """Sample points the design will have."""
+        from scenarios.experiment import designs
+
         return designs.design_size(
             self.method, self.samples, len(self.parameters), self.second_order
         )
@@ -143,19 +147,7 @@ def point_config(raw_base: dict[str, Any], names: list[str], values: np.ndarray)
 def load_sweep(path: Path) -> tuple[SweepSpec, dict[str, Any]]:
     """Read a sweep and its base config; check every parameter at both ends of its range."""
     raw = read_yaml(path, "sweep")
-    try:
-        spec = SweepSpec.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        value = err.get("input")
-        shown = "" if isinstance(value, dict) else f" = {json.dumps(value, default=str)}"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            shown, msg = "", "unknown key; allowed: " + ", ".join(SweepSpec.model_fields)
-        elif err["type"] == "missing":
-            shown, msg = "", "required key is missing"
-        raise ConfigError(f"{loc}{shown}: {msg}", source=str(path)) from None
+    spec = validate_spec(SweepSpec, raw, str(path))
     base_path = (path.parent / spec.base).resolve()
     try:
         raw_base = load_raw(base_path)
