@@ -92,6 +92,7 @@ def _summary(model: BatchModel) -> dict[str, float]:
             model.actor_ids,
             model.config.threat.home_country,
             model.recorder.severity_ccdf,
+            model.recorder.plot_ages,
         )
     return model.summary
 

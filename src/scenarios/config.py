@@ -89,8 +89,14 @@ class RegionSpec(_Strict):
     )
     host_security: Probability = Field(
         0.0,
-        description="Weekly hazard that unmodelled host-state security interdicts a plot "
-        "targeting this region [0, 1] (per week).",
+        description="Weekly hazard that security with no intelligence on the plot (guards, "
+        "checkpoints, chance) stops a plot targeting this region [0, 1] (per week).",
+    )
+    host_pressure: Probability = Field(
+        0.0,
+        description="Standing counter-terrorism pressure of the host state on cells based "
+        "here, besides any modelled crackdown [0, 1]: adds `threat.host_attrition` x pressure "
+        "to fighter attrition and makes the region a less appealing base.",
     )
     position: tuple[float, float] | None = Field(
         None, description="Layout position for plots and the dashboard (x, y)."
@@ -109,12 +115,14 @@ class CrackdownSpec(_Strict):
     attrition: Probability = Field(
         0.02,
         description="Extra weekly fighter attrition in its jurisdiction at intensity 1 "
-        "(fraction per week).",
+        "(fraction per week): arrests and raids on cells, not plot interdictions.",
     )
-    plot_disruption: Probability = Field(
-        0.10,
-        description="Weekly hazard that a plot originating in or aimed at its jurisdiction "
-        "is disrupted at intensity 1, known or not (per week).",
+    coverage_boost: NonNegative = Field(
+        1.0,
+        le=20.0,
+        description="Relative increase of its collection coverage in its own jurisdiction at "
+        "intensity 1 (ratio >= 0; coverage is capped at 1). With `interdiction.crackdown_boost` "
+        "(reach) this is how a crackdown stops plots: through intelligence and reach.",
     )
 
 
@@ -181,8 +189,28 @@ class ThreatSpec(_Strict):
     )
     relocation_rate: Probability = Field(
         0.05,
-        description="Weekly probability that a cell under crackdown at intensity 1 moves to "
-        "a neighbouring region (per week).",
+        description="Weekly probability that a cell reconsiders its base and may move to a "
+        "neighbouring region (per week).",
+    )
+    relocation_cost: Probability = Field(
+        0.2,
+        description="Fraction of a cell's fighters lost when it moves; it also discounts "
+        "neighbouring regions against staying [0, 1].",
+    )
+    home_affinity: NonNegative = Field(
+        1.0,
+        le=100.0,
+        description="Weight of regions in the home country as a base relative to others "
+        "(ratio >= 0): the pull of the group's core, leadership and networks.",
+    )
+    pressure_aversion: Probability = Field(
+        0.5,
+        description="Fraction of a region's appeal as a base lost at pressure 1 (crackdown "
+        "or host pressure) [0, 1].",
+    )
+    host_attrition: Probability = Field(
+        0.01,
+        description="Extra weekly fighter attrition at host pressure 1 (fraction per week).",
     )
     plot_rate: NonNegative = Field(
         0.25,
@@ -200,13 +228,26 @@ class ThreatSpec(_Strict):
         description="Fraction of home-country targeting displaced abroad at home crackdown "
         "intensity 1 [0, 1].",
     )
-    maturation_hazard_domestic: Probability = Field(
-        0.06, description="Weekly hazard that a plot in its origin country matures (per week)."
+    plot_lifetime_domestic: float = Field(
+        17.0,
+        ge=1.0,
+        le=520.0,
+        description="Mean weeks from the start of a plot against its own country to the "
+        "attack, if not interdicted (weeks); speculative: shorter than external plots.",
     )
-    maturation_hazard_external: Probability = Field(
-        0.026,
-        description="Weekly hazard that a plot against another country matures (per week); "
-        "0.026 = mean 9 months (Kaplan 2012).",
+    plot_lifetime_external: float = Field(
+        39.0,
+        ge=1.0,
+        le=520.0,
+        description="Mean weeks from the start of a plot abroad to the attack (weeks); Kaplan "
+        "(2010, 2012): about 9 months for US jihadi plots.",
+    )
+    plot_lifetime_shape: int = Field(
+        2,
+        ge=1,
+        le=20,
+        description="Erlang shape of plot lifetimes (1 = exponential); 2 with mean 9 months "
+        "puts 95% of lifetimes between 1.1 and 25 months, as Kaplan reports.",
     )
     propaganda_boost: NonNegative = Field(
         0.5, description="Max relative recruitment boost from recent successful attacks (ratio)."

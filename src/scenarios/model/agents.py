@@ -15,6 +15,8 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import CellAgent
 
+from scenarios.model.kernels import CellState
+
 if TYPE_CHECKING:
     from scenarios.model.model import ScenarioModel
 
@@ -22,9 +24,22 @@ if TYPE_CHECKING:
 class CellTable:
     """Struct-of-arrays state of every ISIS-K cell ever created (slots are never reused)."""
 
+    _FIELDS = (
+        "alive",
+        "key",
+        "splits",
+        "region",
+        "strength",
+        "capability",
+        "opsec",
+        "disrupted_until",
+    )
+
     def __init__(self, capacity: int) -> None:
         self.size = 0
         self.alive = np.zeros(capacity, dtype=bool)
+        self.key = np.zeros(capacity, dtype=np.uint64)  # keys its random draws (kernels)
+        self.splits = np.zeros(capacity, dtype=np.int64)  # cells split off it so far
         self.region = np.zeros(capacity, dtype=np.int64)
         self.strength = np.zeros(capacity, dtype=np.int64)  # fighters
         self.capability = np.zeros(capacity)  # [0, 1]
@@ -33,18 +48,12 @@ class CellTable:
         self.plotting = np.zeros(capacity, dtype=bool)  # has at least one live plot
         self.agents: list[ThreatCell | None] = []
 
-    def add(self, region: int, strength: int, capability: float, opsec: float, week: int) -> int:
+    def add(
+        self, key: np.uint64, region: int, strength: int, capability: float, opsec: float, week: int
+    ) -> int:
         """Append a cell row and return its slot."""
         if self.size == len(self.alive):
-            for name in (
-                "alive",
-                "region",
-                "strength",
-                "capability",
-                "opsec",
-                "disrupted_until",
-                "plotting",
-            ):
+            for name in (*self._FIELDS, "plotting"):
                 old = getattr(self, name)
                 new = np.zeros(2 * len(old), dtype=old.dtype)
                 new[: len(old)] = old
@@ -52,6 +61,7 @@ class CellTable:
         slot = self.size
         self.size += 1
         self.alive[slot] = True
+        self.key[slot] = key
         self.region[slot] = region
         self.strength[slot] = strength
         self.capability[slot] = capability
@@ -59,6 +69,18 @@ class CellTable:
         self.disrupted_until[slot] = week
         self.agents.append(None)
         return slot
+
+    def arrays(self) -> CellState:
+        """The columns the compiled kernels read and write (views, not copies)."""
+        return CellState(
+            self.key,
+            self.region,
+            self.strength,
+            self.capability,
+            self.opsec,
+            self.disrupted_until,
+            self.plotting,
+        )
 
     def live_slots(self) -> np.ndarray:
         """Slots of cells that still have fighters."""

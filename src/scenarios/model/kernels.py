@@ -1,20 +1,24 @@
-"""Compiled weekly kernels (numba) and the random streams they draw from.
+"""Compiled weekly kernels (numba) and the keyed random numbers they draw.
 
-The model's weekly processes loop over tens of cells, tens of live plots and a handful of
-actors. In numpy each such process costs dozens of small calls; compiled loops cost a
-fraction of that, which is what makes thousands of replications per sweep affordable.
+The model's weekly processes loop over tens of cells, hundreds of live plots and a
+handful of actors. In numpy each such process costs dozens of small calls; compiled loops
+cost a fraction of that, which is what makes thousands of replications per sweep
+affordable. Kernels take a few records (``NamedTuple`` s of arrays) rather than dozens of
+positional arrays: adding a mechanism means adding a field to one record.
 
-Randomness: each process has its own stream, a SplitMix64 generator (Steele, Lea &
-Flood 2014) whose 64-bit state is seeded from a child of the replication's
-``numpy.random.SeedSequence``. Streams are rows of one ``uint64`` array owned by the
-model, so there is no global random state and common random numbers hold per process.
-Poisson and binomial variates use inversion for small means and a normal approximation
-above ``_INVERSION_LIMIT``.
+Randomness is counter-based (Salmon et al. 2011, "Parallel random numbers: as easy as 1,
+2, 3"): every draw is a hash of the replication's root key, the entity it concerns (a
+cell or a plot, each with its own 64-bit key), the week and the decision (process and
+index, e.g. "collection by actor 2"). Nothing is consumed from a shared stream, so a
+change of one lever changes only the draws of the entities and decisions it touches:
+common random numbers hold draw by draw, which is what makes paired comparisons between
+scenarios sharp. The hash is SplitMix64's finaliser (Steele, Lea & Flood 2014).
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -28,46 +32,78 @@ _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 _INVERSION_LIMIT = 30.0
+_WEEK_OFFSET = 1 << 20  # weeks of spin-up are negative; keys need a non-negative counter
+_PROCESS_STRIDE = 1024  # indices per process (pairs of actors, plots of a cell in a week)
 
-# Stream rows (see ScenarioModel.STREAMS for the seeding order).
-RECRUITMENT, PLOTS, COLLECTION, SHARING, WARNING, RESOLUTION, SEVERITY, ACTIVATION = range(8)
-N_STREAMS = 8
-
-
-def seed_streams(seq: np.random.SeedSequence) -> np.ndarray:
-    """One uint64 SplitMix64 state per process stream, from a replication's SeedSequence."""
-    return np.array(
-        [child.generate_state(1, np.uint64)[0] for child in seq.spawn(N_STREAMS)], dtype=np.uint64
-    )
+# Decisions, each with its own keyed sub-stream.
+RECRUITMENT, ATTRITION, RELOCATION, DESTINATION, RELOCATION_LOSS = range(5)
+PLOT_COUNT, PLOT_KEY, TARGET, LIFETIME = range(5, 9)
+COLLECTION, SHARING, EXPLOITATION, LEAKAGE, NOTICE, WARNING = range(9, 15)
+INTERDICTION, UNINFORMED, SUCCESS, SEVERITY, CELL_KEY = range(15, 20)
 
 
 @njit(cache=True)
-def uniform(state: np.ndarray, k: int) -> float:
-    """Next double in [0, 1) from stream ``k`` (SplitMix64, 53-bit mantissa)."""
-    state[k] += _GOLDEN
-    z = state[k]
+def mix64(z: np.uint64) -> np.uint64:
+    """SplitMix64's finaliser: a bijective 64-bit hash with full avalanche."""
     z = (z ^ (z >> _S30)) * _MIX1
     z = (z ^ (z >> _S27)) * _MIX2
-    z = z ^ (z >> _S31)
-    return float(z >> _S11) * _TO_UNIT
+    return z ^ (z >> _S31)
 
 
 @njit(cache=True)
-def normal(state: np.ndarray, k: int) -> float:
-    """Standard normal variate (Box-Muller, one of the pair)."""
-    u1 = 1.0 - uniform(state, k)
-    u2 = uniform(state, k)
+def bits(key: np.uint64, process: int, index: int) -> np.uint64:
+    """64 random bits for decision (``process``, ``index``) of the entity keyed ``key``."""
+    return mix64(key + _GOLDEN * np.uint64(process * _PROCESS_STRIDE + index + 1))
+
+
+@njit(cache=True)
+def draw(key: np.uint64, process: int, index: int) -> float:
+    """A uniform double in [0, 1) for decision (``process``, ``index``) of ``key``."""
+    return float(bits(key, process, index) >> _S11) * _TO_UNIT
+
+
+@njit(cache=True)
+def week_key(key: np.uint64, week: int) -> np.uint64:
+    """The key of one entity in one week (``week`` may be negative: spin-up)."""
+    return mix64(key ^ mix64(_GOLDEN * np.uint64(week + _WEEK_OFFSET)))
+
+
+@njit(cache=True)
+def cell_key(root: np.uint64, index: int) -> np.uint64:
+    """Key of the ``index``-th initial cell of a replication."""
+    return bits(root, CELL_KEY, index)
+
+
+@njit(cache=True)
+def split_key(parent: np.uint64, nth: int) -> np.uint64:
+    """Key of the ``nth`` cell to split off ``parent``.
+
+    It depends on neither the week nor the slot, so a split that comes a week earlier or
+    later in another scenario still yields the same new cell, with the same draws.
+    """
+    return bits(parent, CELL_KEY, nth)
+
+
+@njit(cache=True)
+def normal(key: np.uint64, process: int) -> float:
+    """Standard normal variate (Box-Muller on indices 1 and 2 of the decision)."""
+    u1 = 1.0 - draw(key, process, 1)
+    u2 = draw(key, process, 2)
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
 @njit(cache=True)
-def poisson(state: np.ndarray, k: int, lam: float) -> int:
-    """Poisson variate with mean ``lam`` >= 0."""
+def poisson(key: np.uint64, process: int, lam: float) -> int:
+    """Poisson variate with mean ``lam`` >= 0, by inversion of one keyed uniform.
+
+    Inversion is monotone in ``lam`` for a fixed draw, so a small change of the mean
+    changes the count of few entities (normal approximation above ``_INVERSION_LIMIT``).
+    """
     if lam <= 0.0:
         return 0
     if lam > _INVERSION_LIMIT:
-        return max(0, round(lam + math.sqrt(lam) * normal(state, k)))
-    u = uniform(state, k)
+        return max(0, round(lam + math.sqrt(lam) * normal(key, process)))
+    u = draw(key, process, 0)
     p = math.exp(-lam)
     cdf = p
     x = 0
@@ -79,21 +115,20 @@ def poisson(state: np.ndarray, k: int, lam: float) -> int:
 
 
 @njit(cache=True)
-def binomial(state: np.ndarray, k: int, n: int, p: float) -> int:
-    """Binomial variate: successes in ``n`` trials of probability ``p``."""
+def binomial(key: np.uint64, process: int, n: int, p: float) -> int:
+    """Binomial variate: successes in ``n`` trials of probability ``p`` (inversion)."""
     if n <= 0 or p <= 0.0:
         return 0
     if p >= 1.0:
         return n
-    if p > 0.5:
-        return n - binomial(state, k, n, 1.0 - p)
     mean = n * p
-    if mean > _INVERSION_LIMIT:
-        x = round(mean + math.sqrt(mean * (1.0 - p)) * normal(state, k))
+    if mean > _INVERSION_LIMIT and n * (1.0 - p) > _INVERSION_LIMIT:
+        x = round(mean + math.sqrt(mean * (1.0 - p)) * normal(key, process))
         return min(n, max(0, x))
-    u = uniform(state, k)
+    u = draw(key, process, 0)
     q = 1.0 - p
-    prob = q**n
+    # Start from the log of q^n to stay finite for large n.
+    prob = math.exp(n * math.log(q))
     cdf = prob
     x = 0
     ratio = p / q
@@ -101,7 +136,142 @@ def binomial(state: np.ndarray, k: int, n: int, p: float) -> int:
         prob *= (n - x) / (x + 1.0) * ratio
         x += 1
         cdf += prob
+        if prob == 0.0 and x > mean:
+            break
     return x
+
+
+@njit(cache=True)
+def erlang(key: np.uint64, process: int, shape: int, mean: float) -> float:
+    """Erlang (integer-shape gamma) variate with the given ``mean``: a sum of exponentials."""
+    total = 0.0
+    for j in range(shape):
+        total -= math.log(1.0 - draw(key, process, j))
+    return total * mean / shape
+
+
+# ----------------------------------------------------------------------------------------
+# Records the kernels read and write
+# ----------------------------------------------------------------------------------------
+
+
+class CellState(NamedTuple):
+    """Every ISIS-K cell, by slot (see ``agents.CellTable``)."""
+
+    key: np.ndarray  # uint64: random-number key
+    region: np.ndarray  # int64
+    strength: np.ndarray  # int64 fighters
+    capability: np.ndarray  # [0, 1]
+    opsec: np.ndarray  # [0, 1]
+    disrupted_until: np.ndarray  # int64 week
+    plotting: np.ndarray  # bool
+
+
+class ThreatWeek(NamedTuple):
+    """What drives the cells this week (per region ``[R]`` unless said otherwise)."""
+
+    recruitment_pool: np.ndarray  # [0, 1]
+    attrition: np.ndarray  # weekly probability that a fighter is lost
+    appeal: np.ndarray  # weight of the region as a base (>= 0)
+    adjacency: np.ndarray  # [R, R] bool
+    recruit_scale: float  # recruits per fighter per week at pool 1
+    relocation_rate: float  # weekly probability a cell reconsiders its base
+    relocation_cost: float  # fraction of fighters lost by a move; also deters moving
+    plots_per_fighter: float  # plots per fighter per week at capability 1
+
+
+class PlotState(NamedTuple):
+    """Live plots (rows ``0..n``): abstract events with an origin, a target and a lifetime."""
+
+    key: np.ndarray  # uint64: random-number key
+    origin: np.ndarray  # int64 region
+    target: np.ndarray  # int64 region
+    cell: np.ndarray  # int64 owning cell's slot
+    born: np.ndarray  # int64 week started
+    matures_at: np.ndarray  # int64 week it becomes an attack unless interdicted first
+    tipped: np.ndarray  # bool: leaked to the threat
+    warned: np.ndarray  # bool: a duty-to-warn message was sent
+    ignored_by: np.ndarray  # int64 sender of an ignored warning, or -1
+    own: np.ndarray  # [P, A] bool: detected by the actor's own collection
+    knowledge: np.ndarray  # [P, A] value of what the actor knows [0, 1]
+    source: np.ndarray  # [P, A] int64: -1 own, a shared by a, A + a warned by a
+
+
+class PlotBirth(NamedTuple):
+    """How new plots get their target and lifetime this week."""
+
+    target_cdf: np.ndarray  # [R origin, R target] cumulative targeting distribution
+    same_country: np.ndarray  # [R, R] bool
+    lifetime_domestic: float  # mean weeks from start to attack, same-country plots
+    lifetime_external: float  # mean weeks from start to attack, plots abroad
+    lifetime_shape: int  # Erlang shape (1 = exponential)
+
+
+class IntelWeek(NamedTuple):
+    """Everything the intelligence contest reads this week (actors ``A``, regions ``R``)."""
+
+    coverage: np.ndarray  # [A, R] weekly detection probability (crackdown included)
+    reach: np.ndarray  # [A, R] interdiction capacity (crackdown included) [0, 1]
+    host_security: np.ndarray  # [R] weekly hazard of an uninformed interdiction
+    hardening: np.ndarray  # [R] probability an attempt fails
+    jurisdiction: np.ndarray  # [R] actor or -1
+    country_of: np.ndarray  # [R] country index
+    share_prob: np.ndarray  # [A, A] probability a new detection flows a -> b
+    exploit_ab: np.ndarray  # [A, A] per-item misuse of a's material by b
+    leak: np.ndarray  # [A] per-item leak by the receiver
+    counter_intelligence: np.ndarray  # [A]
+    receptivity: np.ndarray  # [A]
+    duty_to_warn: np.ndarray  # [A] bool
+    trust: np.ndarray  # [A, A]
+    shared_value: float
+    warning_quality: float
+    interdiction_hazard: float
+    tipoff_effect: float
+    tipoff_opsec_gain: float
+    coverage_damage: float
+    fighters_lost: int
+    disruption_weeks: int
+    learning: float
+    severity_exponent: float
+    severity_minimum: int
+    severity_cap: int
+    mass_threshold: int
+    severity_edges: np.ndarray  # int64
+
+
+# Indices into ``Tallies.counts``.
+(
+    DETECTED,
+    WARNINGS_ISSUED,
+    WARNINGS_HEEDED,
+    INTERDICTED,
+    ATTACKS_DESPITE_WARNING,
+    ABANDONED,
+    SUCCESSFUL,
+    UNINFORMED_INTERDICTIONS,
+) = range(8)
+N_COUNTS = 8
+# First index of ``Tallies.by_pair``.
+SHARED, EXPLOITED, LEAKED, INTERDICTED_WITH_SHARED = range(4)
+# First index of ``Tallies.by_actor``.
+INTERDICTED_BY, INTERDICTED_AFTER_WARNING = range(2)
+# First index of ``Tallies.by_country``.
+ATTEMPTED, SUCCEEDED, FATALITIES, MASS_CASUALTY, MASS_DESPITE_WARNING = range(5)
+# ``Tallies.plot_ages``: [resolution (attack, interdiction), domestic/abroad, sum/count].
+ATTACK, INTERDICTION_AGE = 0, 1
+
+
+class Tallies(NamedTuple):
+    """What happened this week (or, for the last two fields, over the whole run)."""
+
+    counts: np.ndarray  # [N_COUNTS]
+    by_pair: np.ndarray  # [4, A, A] shared, exploited, leaked, interdicted with shared
+    by_actor: np.ndarray  # [2, A] interdicted by, interdicted after a heeded warning
+    by_country: np.ndarray  # [5, C] attempted, successful, fatalities, mass, mass despite warning
+    new_good: np.ndarray  # [A, A] good experiences (truster, trustee)
+    new_bad: np.ndarray  # [A, A] bad experiences
+    severity_ccdf: np.ndarray  # [E] successful attacks with >= edge fatalities (run)
+    plot_ages: np.ndarray  # [2, 2, 2] age sums and counts in weeks (run)
 
 
 # ----------------------------------------------------------------------------------------
@@ -111,115 +281,98 @@ def binomial(state: np.ndarray, k: int, n: int, p: float) -> int:
 
 @njit(cache=True)
 def threat_week(
-    rng: np.ndarray,
-    week: int,
-    slots: np.ndarray,
-    region: np.ndarray,
-    strength: np.ndarray,
-    capability: np.ndarray,
-    disrupted_until: np.ndarray,
-    recruitment_pool: np.ndarray,
-    region_crackdown: np.ndarray,
-    region_attrition: np.ndarray,
-    adjacency: np.ndarray,
-    recruit_scale: float,
-    attrition_rate: float,
-    relocation_rate: float,
-    plots_per_fighter: float,
-    moved: np.ndarray,
-    new_plots: np.ndarray,
+    week: int, slots: np.ndarray, cells: CellState, tw: ThreatWeek, new_plots: np.ndarray
 ) -> tuple[int, int]:
     """One week for every live cell: recruit, lose fighters, maybe relocate, count new plots.
 
-    ``recruit_scale`` folds the recruitment rate, crowding and propaganda into one factor;
-    ``region_attrition`` is the crackdown's extra attrition per region. Writes the region a
-    cell moved to into ``moved`` (-1 if it stayed) and its new plot count into ``new_plots``;
-    returns (cells moved, plots started).
+    A cell reconsiders its base with probability ``relocation_rate``; it then picks among
+    its region and the neighbours by ``appeal`` (recruitment, safety from pressure, the
+    pull of the home country), neighbours discounted by the cost of moving, and loses that
+    fraction of its fighters if it moves. Writes each cell's new plot count into
+    ``new_plots``; returns (cells moved, plots started).
     """
-    n_regions = len(recruitment_pool)
+    n_regions = len(tw.recruitment_pool)
+    weights = np.empty(n_regions)
     n_moved = 0
     n_plots = 0
-    weights = np.empty(n_regions)
     for i in range(len(slots)):
         s = slots[i]
-        r = region[s]
-        recruits = poisson(rng, RECRUITMENT, recruit_scale * recruitment_pool[r] * strength[s])
-        loss_p = min(1.0, attrition_rate + region_attrition[r])
-        losses = binomial(rng, RECRUITMENT, strength[s], loss_p)
-        strength[s] = strength[s] + recruits - losses
-        moved[i] = -1
-        pressure = relocation_rate * region_crackdown[r]
-        if pressure > 0.0 and uniform(rng, ACTIVATION) < pressure:
+        k = week_key(cells.key[s], week)
+        r = cells.region[s]
+        recruits = poisson(
+            k, RECRUITMENT, tw.recruit_scale * tw.recruitment_pool[r] * cells.strength[s]
+        )
+        losses = binomial(k, ATTRITION, cells.strength[s], tw.attrition[r])
+        cells.strength[s] += recruits - losses
+        if cells.strength[s] > 0 and draw(k, RELOCATION, 0) < tw.relocation_rate:
             total = 0.0
             for j in range(n_regions):
                 w = 0.0
-                if adjacency[r, j]:
-                    w = recruitment_pool[j] * (1.0 - region_crackdown[j]) + 1e-9
+                if j == r:
+                    w = tw.appeal[j]
+                elif tw.adjacency[r, j]:
+                    w = tw.appeal[j] * (1.0 - tw.relocation_cost)
                 weights[j] = w
                 total += w
-            u = uniform(rng, ACTIVATION) * total
-            acc = 0.0
-            for j in range(n_regions):
-                acc += weights[j]
-                if weights[j] > 0.0 and u < acc:
-                    moved[i] = j
-                    region[s] = j
+            if total > 0.0:
+                u = draw(k, DESTINATION, 0) * total
+                acc = 0.0
+                dest = r
+                for j in range(n_regions):
+                    acc += weights[j]
+                    if weights[j] > 0.0 and u < acc:
+                        dest = j
+                        break
+                if dest != r:
+                    cells.region[s] = dest
+                    cells.strength[s] -= binomial(
+                        k, RELOCATION_LOSS, cells.strength[s], tw.relocation_cost
+                    )
                     n_moved += 1
-                    break
         new_plots[i] = 0
-        if strength[s] > 0 and disrupted_until[s] <= week:
-            new_plots[i] = poisson(rng, PLOTS, plots_per_fighter * strength[s] * capability[s])
+        if cells.strength[s] > 0 and cells.disrupted_until[s] <= week:
+            new_plots[i] = poisson(
+                k, PLOT_COUNT, tw.plots_per_fighter * cells.strength[s] * cells.capability[s]
+            )
             n_plots += new_plots[i]
     return n_moved, n_plots
 
 
 @njit(cache=True)
 def place_plots(
-    rng: np.ndarray,
+    week: int,
     slots: np.ndarray,
     counts: np.ndarray,
-    region: np.ndarray,
-    target_base: np.ndarray,
-    same_country: np.ndarray,
-    region_crackdown: np.ndarray,
-    displacement: float,
+    cells: CellState,
+    birth: PlotBirth,
     start: int,
-    origin: np.ndarray,
-    target: np.ndarray,
-    cell: np.ndarray,
-    age: np.ndarray,
+    plots: PlotState,
 ) -> int:
-    """Append new plots from rows ``start`` on; return the new plot count.
+    """Append new plots from row ``start`` on (rows already reset); return the new count.
 
-    The target of a plot from origin o is drawn with weight ``target_base[o, t]``, cut by
-    ``displacement x crackdown(o)`` when t is in o's country (pressure at home pushes
-    targeting abroad).
+    Each plot's key derives from its cell's key, the week and its rank among that cell's
+    new plots; its target and its lifetime (Erlang, whole weeks, at least one) are drawn
+    from that key, so they do not depend on any other plot.
     """
-    n_regions = target_base.shape[1]
-    target_cdf = np.empty((n_regions, n_regions))
-    for o in range(n_regions):
-        total = 0.0
-        for t in range(n_regions):
-            w = target_base[o, t]
-            if same_country[o, t]:
-                w *= 1.0 - displacement * region_crackdown[o]
-            total += w
-            target_cdf[o, t] = total
-        for t in range(n_regions):
-            # No admissible target (all weights 0): choose uniformly rather than divide by 0.
-            target_cdf[o, t] = target_cdf[o, t] / total if total > 0.0 else (t + 1.0) / n_regions
+    n_regions = birth.target_cdf.shape[1]
     row = start
     for i in range(len(slots)):
-        for _ in range(counts[i]):
-            o = region[slots[i]]
-            u = uniform(rng, PLOTS)
+        k = week_key(cells.key[slots[i]], week)
+        o = cells.region[slots[i]]
+        for j in range(counts[i]):
+            key = bits(k, PLOT_KEY, j % _PROCESS_STRIDE)
+            u = draw(key, TARGET, 0)
             t = 0
-            while t < n_regions - 1 and u >= target_cdf[o, t]:
+            while t < n_regions - 1 and u >= birth.target_cdf[o, t]:
                 t += 1
-            origin[row] = o
-            target[row] = t
-            cell[row] = slots[i]
-            age[row] = 0
+            mean = birth.lifetime_domestic if birth.same_country[o, t] else birth.lifetime_external
+            life = max(1, round(erlang(key, LIFETIME, birth.lifetime_shape, mean)))
+            plots.key[row] = key
+            plots.origin[row] = o
+            plots.target[row] = t
+            plots.cell[row] = slots[i]
+            plots.born[row] = week
+            plots.matures_at[row] = week + life
             row += 1
     return row
 
@@ -230,245 +383,238 @@ def place_plots(
 
 
 @njit(cache=True)
-def plot_reach(
-    o: int,
-    t: int,
-    reach: np.ndarray,
-    jurisdiction: np.ndarray,
-    home_boost: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """Each actor's interdiction capacity over a plot from ``o`` against ``t``, into ``out``."""
-    for a in range(reach.shape[0]):
-        x = max(reach[a, o], reach[a, t])
-        if jurisdiction[o] == a or jurisdiction[t] == a:
-            x = min(1.0, x * home_boost[a])
-        out[a] = x
-
-
-@njit(cache=True)
 def intel_week(
-    rng: np.ndarray,
     week: int,
     n_plots: int,
-    # plots
-    origin: np.ndarray,
-    target: np.ndarray,
-    cell: np.ndarray,
-    age: np.ndarray,
-    tipped: np.ndarray,
-    warned: np.ndarray,
-    ignored_by: np.ndarray,
-    own: np.ndarray,
-    knowledge: np.ndarray,
-    source: np.ndarray,
-    # cells
-    cell_opsec: np.ndarray,
-    cell_strength: np.ndarray,
-    cell_capability: np.ndarray,
-    cell_disrupted_until: np.ndarray,
-    cell_plotting: np.ndarray,
-    # regions
-    jurisdiction: np.ndarray,
-    country_of: np.ndarray,
-    hardening: np.ndarray,
-    host_security: np.ndarray,
-    region_disruption: np.ndarray,
-    # actors
-    coverage: np.ndarray,
-    reach: np.ndarray,
-    home_boost: np.ndarray,
+    plots: PlotState,
+    cells: CellState,
+    iw: IntelWeek,
     coverage_health: np.ndarray,
-    share_prob: np.ndarray,
-    exploit_ab: np.ndarray,
-    leak: np.ndarray,
-    counter_intelligence: np.ndarray,
-    receptivity: np.ndarray,
-    duty_to_warn: np.ndarray,
-    trust: np.ndarray,
-    # scalars
-    shared_value: float,
-    warning_quality: float,
-    interdiction_hazard: float,
-    tipoff_effect: float,
-    tipoff_opsec_gain: float,
-    coverage_damage: float,
-    maturation_domestic: float,
-    maturation_external: float,
-    fighters_lost: int,
-    disruption_weeks: int,
-    learning: float,
-    severity_exponent: float,
-    severity_minimum: int,
-    severity_cap: int,
-    mass_threshold: int,
-    severity_edges: np.ndarray,
-    # outputs
-    counts: np.ndarray,
-    by_pair: np.ndarray,
-    by_country: np.ndarray,
-    new_good: np.ndarray,
-    new_bad: np.ndarray,
-    severity_ccdf: np.ndarray,
+    tallies: Tallies,
 ) -> int:
     """One week of the intelligence contest over every live plot; returns plots still live.
 
-    ``counts`` receives [detected, warnings issued, warnings heeded, interdicted,
-    successful attacks despite warning, plots abandoned by destroyed cells, successful
-    attacks];
-    ``by_pair[k, a, b]`` the shared (k=0), exploited (1) and leaked (2) items from a to b;
-    ``by_country[k, c]`` attempted (0), successful (1), fatalities (2), mass-casualty (3),
-    mass-casualty despite a warning (4); ``severity_ccdf[e]`` counts successful attacks
-    with at least ``severity_edges[e]`` fatalities.
-    Resolved plots are removed by compacting the plot arrays in place.
+    Per plot: each actor's own collection; sharing of new detections (with misuse and
+    leakage); duty-to-warn messages; then each actor with knowledge and reach interdicts
+    at its own hazard (an independent keyed draw per actor, so one actor's extra knowledge
+    never changes another's outcome), uninformed host security at a small hazard, and a
+    plot that reaches its maturation week unstopped becomes an attack. Resolved plots are
+    removed by compacting the plot arrays in place.
     """
-    n_actors = coverage.shape[0]
+    n_actors = iw.coverage.shape[0]
     reach_p = np.empty(n_actors)
-    hazards = np.empty(n_actors + 1)
     new = np.zeros(n_actors, dtype=np.bool_)
+    counts = tallies.counts
     keep = 0
     for p in range(n_plots):
-        o = origin[p]
-        t = target[p]
-        c = cell[p]
-        if cell_strength[c] <= 0:
-            counts[5] += 1  # the cell is gone: its plot dies with it
+        o = plots.origin[p]
+        t = plots.target[p]
+        c = plots.cell[p]
+        if cells.strength[c] <= 0:
+            counts[ABANDONED] += 1  # the cell is gone: its plot dies with it
             continue
+        k = week_key(plots.key[p], week)
         # Collection
         known_before = False
         any_new = False
-        evade = 1.0 - cell_opsec[c]
+        evade = 1.0 - cells.opsec[c]
         for a in range(n_actors):
-            if knowledge[p, a] > 0.0:
+            if plots.knowledge[p, a] > 0.0:
                 known_before = True
             new[a] = False
-            if not own[p, a]:
+            if not plots.own[p, a]:
                 h = coverage_health[a]
                 if o == t:
-                    seen = coverage[a, o] * h
+                    seen = iw.coverage[a, o] * h
                 else:
-                    seen = 1.0 - (1.0 - coverage[a, o] * h) * (1.0 - coverage[a, t] * h)
-                if uniform(rng, COLLECTION) < seen * evade:
+                    seen = 1.0 - (1.0 - iw.coverage[a, o] * h) * (1.0 - iw.coverage[a, t] * h)
+                if draw(k, COLLECTION, a) < seen * evade:
                     new[a] = True
-                    own[p, a] = True
-                    knowledge[p, a] = 1.0
-                    source[p, a] = -1
+                    plots.own[p, a] = True
+                    plots.knowledge[p, a] = 1.0
+                    plots.source[p, a] = -1
                     any_new = True
+            reach_p[a] = max(iw.reach[a, o], iw.reach[a, t])
         if any_new and not known_before:
-            counts[0] += 1
-        plot_reach(o, t, reach, jurisdiction, home_boost, reach_p)
+            counts[DETECTED] += 1
         if any_new:
-            # Sharing, misuse and leakage
-            for a in range(n_actors):
-                if not new[a]:
-                    continue
-                for b in range(n_actors):
-                    if b == a or share_prob[a, b] <= 0.0:
-                        continue
-                    if reach_p[b] <= 0.0 or knowledge[p, b] >= shared_value:
-                        continue
-                    if uniform(rng, SHARING) >= share_prob[a, b]:
-                        continue
-                    by_pair[0, a, b] += 1
-                    knowledge[p, b] = shared_value
-                    source[p, b] = a
-                    if uniform(rng, SHARING) < exploit_ab[a, b]:
-                        by_pair[1, a, b] += 1
-                        coverage_health[a] *= 1.0 - coverage_damage
-                        if uniform(rng, SHARING) < counter_intelligence[a]:
-                            new_bad[a, b] += 1.0
-                    if uniform(rng, SHARING) < leak[b]:
-                        by_pair[2, a, b] += 1
-                        if not tipped[p]:
-                            tipped[p] = True
-                            cell_opsec[c] = min(0.95, cell_opsec[c] + tipoff_opsec_gain)
-                        if uniform(rng, SHARING) < counter_intelligence[a]:
-                            new_bad[a, b] += 1.0
-            # Duty to warn
-            j = jurisdiction[t]
-            if j >= 0:
-                for a in range(n_actors):
-                    if not new[a] or not duty_to_warn[a] or a == j or knowledge[p, j] > 0.0:
-                        continue
-                    counts[1] += 1
-                    warned[p] = True
-                    if uniform(rng, WARNING) < receptivity[j] * trust[j, a]:
-                        counts[2] += 1
-                        knowledge[p, j] = warning_quality
-                        source[p, j] = a
-                        ignored_by[p] = -1
-                    else:
-                        ignored_by[p] = a
-        # Interdiction versus maturation (competing weekly hazards)
-        tip = 1.0 - tipoff_effect if tipped[p] else 1.0
-        survive = 1.0
+            _share_and_warn(p, k, c, new, reach_p, plots, cells, iw, coverage_health, tallies)
+        # Interdiction (informed, by each actor; else uninformed) versus maturation
+        tip = 1.0 - iw.tipoff_effect if plots.tipped[p] else 1.0
+        who = -1
+        best = 0.0
         for a in range(n_actors):
-            h = interdiction_hazard * reach_p[a] * knowledge[p, a] * tip
-            hazards[a] = h
-            survive *= 1.0 - h
-        disruption = max(region_disruption[o], region_disruption[t])
-        other = 1.0 - (1.0 - host_security[t]) * (1.0 - disruption)
-        hazards[n_actors] = other
-        survive *= 1.0 - other
-        h_total = 1.0 - survive
-        alpha = maturation_domestic if country_of[o] == country_of[t] else maturation_external
-        u = uniform(rng, RESOLUTION)
-        if u < h_total:
-            counts[3] += 1
-            total = 0.0
-            for a in range(n_actors + 1):
-                total += hazards[a]
-            pick = uniform(rng, RESOLUTION) * total
-            acc = 0.0
+            h = iw.interdiction_hazard * reach_p[a] * plots.knowledge[p, a] * tip
+            if h > best and draw(k, INTERDICTION, a) < h:
+                who = a
+                best = h
+        if who < 0 and draw(k, UNINFORMED, 0) < iw.host_security[t]:
             who = n_actors
-            for a in range(n_actors + 1):
-                acc += hazards[a]
-                if pick < acc:
-                    who = a
-                    break
-            if who < n_actors and source[p, who] >= 0:
-                new_good[who, source[p, who]] += 1.0
-                new_good[source[p, who], who] += 1.0
-            cell_strength[c] = max(0, cell_strength[c] - fighters_lost)
-            cell_disrupted_until[c] = week + disruption_weeks
-        elif u < h_total + (1.0 - h_total) * alpha:
-            country = country_of[t]
-            by_country[0, country] += 1
-            if uniform(rng, SEVERITY) >= hardening[t]:
-                x = severity_minimum * (1.0 - uniform(rng, SEVERITY)) ** (
-                    -1.0 / (severity_exponent - 1.0)
-                )
-                deaths = min(math.floor(x), severity_cap)
-                by_country[1, country] += 1
-                by_country[2, country] += deaths
-                counts[6] += 1
-                cell_capability[c] = min(1.0, cell_capability[c] + learning)
-                mass = deaths >= mass_threshold
-                if mass:
-                    by_country[3, country] += 1
-                if warned[p]:
-                    counts[4] += 1
-                    if mass:
-                        by_country[4, country] += 1
-                for e in range(len(severity_edges)):
-                    if deaths >= severity_edges[e]:
-                        severity_ccdf[e] += 1
-            if ignored_by[p] >= 0:
-                new_bad[ignored_by[p], jurisdiction[t]] += 1.0
+        domestic = 0 if iw.country_of[o] == iw.country_of[t] else 1
+        age = week - plots.born[p]
+        if who >= 0:
+            _interdicted(p, who, week, age, domestic, plots, cells, iw, tallies)
+        elif week >= plots.matures_at[p]:
+            _matured(p, c, t, age, domestic, plots, cells, iw, tallies)
         else:
-            # Still live: compact into row ``keep``.
-            age[keep] = age[p] + 1
-            if keep != p:
-                origin[keep] = o
-                target[keep] = t
-                cell[keep] = c
-                tipped[keep] = tipped[p]
-                warned[keep] = warned[p]
-                ignored_by[keep] = ignored_by[p]
-                for a in range(n_actors):
-                    own[keep, a] = own[p, a]
-                    knowledge[keep, a] = knowledge[p, a]
-                    source[keep, a] = source[p, a]
-            cell_plotting[c] = True
+            _compact(p, keep, plots)
+            cells.plotting[c] = True
             keep += 1
     return keep
+
+
+@njit(cache=True)
+def _share_and_warn(
+    p: int,
+    k: np.uint64,
+    c: int,
+    new: np.ndarray,
+    reach_p: np.ndarray,
+    plots: PlotState,
+    cells: CellState,
+    iw: IntelWeek,
+    coverage_health: np.ndarray,
+    tallies: Tallies,
+) -> None:
+    """New detections flow to partners (misuse, leaks), and to the target by duty to warn."""
+    n_actors = len(new)
+    by_pair = tallies.by_pair
+    for a in range(n_actors):
+        if not new[a]:
+            continue
+        for b in range(n_actors):
+            if b == a or iw.share_prob[a, b] <= 0.0:
+                continue
+            if reach_p[b] <= 0.0 or plots.knowledge[p, b] >= iw.shared_value:
+                continue
+            pair = a * n_actors + b
+            if draw(k, SHARING, pair) >= iw.share_prob[a, b]:
+                continue
+            by_pair[SHARED, a, b] += 1
+            plots.knowledge[p, b] = iw.shared_value
+            plots.source[p, b] = a
+            if draw(k, EXPLOITATION, pair) < iw.exploit_ab[a, b]:
+                by_pair[EXPLOITED, a, b] += 1
+                coverage_health[a] *= 1.0 - iw.coverage_damage
+                if draw(k, NOTICE, 2 * pair) < iw.counter_intelligence[a]:
+                    tallies.new_bad[a, b] += 1.0
+            if draw(k, LEAKAGE, pair) < iw.leak[b]:
+                by_pair[LEAKED, a, b] += 1
+                if not plots.tipped[p]:
+                    plots.tipped[p] = True
+                    cells.opsec[c] = min(0.95, cells.opsec[c] + iw.tipoff_opsec_gain)
+                if draw(k, NOTICE, 2 * pair + 1) < iw.counter_intelligence[a]:
+                    tallies.new_bad[a, b] += 1.0
+    j = iw.jurisdiction[plots.target[p]]
+    if j < 0:
+        return
+    for a in range(n_actors):
+        if not new[a] or not iw.duty_to_warn[a] or a == j or plots.knowledge[p, j] > 0.0:
+            continue
+        tallies.counts[WARNINGS_ISSUED] += 1
+        plots.warned[p] = True
+        if draw(k, WARNING, a) < iw.receptivity[j] * iw.trust[j, a]:
+            tallies.counts[WARNINGS_HEEDED] += 1
+            plots.knowledge[p, j] = iw.warning_quality
+            plots.source[p, j] = n_actors + a
+            plots.ignored_by[p] = -1
+        else:
+            plots.ignored_by[p] = a
+
+
+@njit(cache=True)
+def _interdicted(
+    p: int,
+    who: int,
+    week: int,
+    age: int,
+    domestic: int,
+    plots: PlotState,
+    cells: CellState,
+    iw: IntelWeek,
+    tallies: Tallies,
+) -> None:
+    """Book an interdiction by actor ``who`` (``A`` = uninformed host security)."""
+    n_actors = iw.coverage.shape[0]
+    tallies.counts[INTERDICTED] += 1
+    tallies.plot_ages[INTERDICTION_AGE, domestic, 0] += age
+    tallies.plot_ages[INTERDICTION_AGE, domestic, 1] += 1
+    if who == n_actors:
+        tallies.counts[UNINFORMED_INTERDICTIONS] += 1
+    else:
+        tallies.by_actor[INTERDICTED_BY, who] += 1
+        src = plots.source[p, who]
+        if src >= n_actors:
+            tallies.by_actor[INTERDICTED_AFTER_WARNING, who] += 1
+            src -= n_actors
+        elif src >= 0:
+            tallies.by_pair[INTERDICTED_WITH_SHARED, src, who] += 1
+        if src >= 0:
+            tallies.new_good[who, src] += 1.0
+            tallies.new_good[src, who] += 1.0
+    c = plots.cell[p]
+    cells.strength[c] = max(0, cells.strength[c] - iw.fighters_lost)
+    cells.disrupted_until[c] = week + iw.disruption_weeks
+
+
+@njit(cache=True)
+def _matured(
+    p: int,
+    c: int,
+    t: int,
+    age: int,
+    domestic: int,
+    plots: PlotState,
+    cells: CellState,
+    iw: IntelWeek,
+    tallies: Tallies,
+) -> None:
+    """The plot becomes an attack attempt: success, fatalities, what the warning changed."""
+    by_country = tallies.by_country
+    country = iw.country_of[t]
+    by_country[ATTEMPTED, country] += 1
+    tallies.plot_ages[ATTACK, domestic, 0] += age
+    tallies.plot_ages[ATTACK, domestic, 1] += 1
+    key = plots.key[p]
+    if draw(key, SUCCESS, 0) >= iw.hardening[t]:
+        x = iw.severity_minimum * (1.0 - draw(key, SEVERITY, 0)) ** (
+            -1.0 / (iw.severity_exponent - 1.0)
+        )
+        deaths = min(math.floor(x), iw.severity_cap)
+        by_country[SUCCEEDED, country] += 1
+        by_country[FATALITIES, country] += deaths
+        tallies.counts[SUCCESSFUL] += 1
+        cells.capability[c] = min(1.0, cells.capability[c] + iw.learning)
+        mass = deaths >= iw.mass_threshold
+        if mass:
+            by_country[MASS_CASUALTY, country] += 1
+        if plots.warned[p]:
+            tallies.counts[ATTACKS_DESPITE_WARNING] += 1
+            if mass:
+                by_country[MASS_DESPITE_WARNING, country] += 1
+        edges = iw.severity_edges
+        for e in range(len(edges)):
+            if deaths >= edges[e]:
+                tallies.severity_ccdf[e] += 1
+    if plots.ignored_by[p] >= 0:
+        tallies.new_bad[plots.ignored_by[p], iw.jurisdiction[t]] += 1.0
+
+
+@njit(cache=True)
+def _compact(p: int, keep: int, plots: PlotState) -> None:
+    """Move a still-live plot from row ``p`` to row ``keep`` (``keep`` <= ``p``)."""
+    if keep == p:
+        return
+    plots.key[keep] = plots.key[p]
+    plots.origin[keep] = plots.origin[p]
+    plots.target[keep] = plots.target[p]
+    plots.cell[keep] = plots.cell[p]
+    plots.born[keep] = plots.born[p]
+    plots.matures_at[keep] = plots.matures_at[p]
+    plots.tipped[keep] = plots.tipped[p]
+    plots.warned[keep] = plots.warned[p]
+    plots.ignored_by[keep] = plots.ignored_by[p]
+    for a in range(plots.own.shape[1]):
+        plots.own[keep, a] = plots.own[p, a]
+        plots.knowledge[keep, a] = plots.knowledge[p, a]
+        plots.source[keep, a] = plots.source[p, a]

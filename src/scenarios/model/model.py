@@ -29,54 +29,62 @@ from scenarios.model.regions import RegionGeometry, build_geometry
 
 
 class PlotTable:
-    """Live plots as parallel arrays: abstract events with an origin, target and age.
+    """Live plots as parallel arrays: abstract events with an origin, target and lifetime.
 
-    Also what each actor knows of each plot (value in [0, 1]) and who told it (-1 = itself).
+    Also what each actor knows of each plot (value in [0, 1]) and who told it (-1 = itself,
+    ``a`` = shared by actor a, ``A + a`` = warned by actor a). Fields: ``kernels.PlotState``.
     """
 
-    _FIELDS = (
-        "origin",
-        "target",
-        "cell",
-        "age",
-        "tipped",
-        "warned",
-        "ignored_by",
-        "own",
-        "knowledge",
-        "source",
-    )
+    _DTYPES: dict[str, type] = {
+        "key": np.uint64,
+        "origin": np.int64,
+        "target": np.int64,
+        "cell": np.int64,
+        "born": np.int64,
+        "matures_at": np.int64,
+        "tipped": np.bool_,
+        "warned": np.bool_,
+        "ignored_by": np.int64,
+    }
+    _PER_ACTOR: dict[str, type] = {"own": np.bool_, "knowledge": np.float64, "source": np.int64}
 
     def __init__(self, n_actors: int, capacity: int = 256) -> None:
         self.n = 0
-        self.origin = np.zeros(capacity, dtype=np.int64)
-        self.target = np.zeros(capacity, dtype=np.int64)
-        self.cell = np.zeros(capacity, dtype=np.int64)  # owning cell's slot
-        self.age = np.zeros(capacity, dtype=np.int64)  # weeks
-        self.tipped = np.zeros(capacity, dtype=bool)  # leaked to the threat
-        self.warned = np.zeros(capacity, dtype=bool)  # a duty-to-warn message was sent
-        self.ignored_by = np.full(capacity, -1, dtype=np.int64)  # sender of an ignored warning
-        self.own = np.zeros((capacity, n_actors), dtype=bool)  # detected by own collection
-        self.knowledge = np.zeros((capacity, n_actors))
-        self.source = np.full((capacity, n_actors), -1, dtype=np.int64)
+        self.n_actors = n_actors
+        self.arrays = self._allocate(capacity)
+
+    def _allocate(self, capacity: int) -> kernels.PlotState:
+        fields = {k: np.zeros(capacity, dtype=d) for k, d in self._DTYPES.items()}
+        fields |= {
+            k: np.zeros((capacity, self.n_actors), dtype=d) for k, d in self._PER_ACTOR.items()
+        }
+        return kernels.PlotState(**fields)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name in kernels.PlotState._fields:
+            return getattr(self.__dict__["arrays"], name)
+        raise AttributeError(name)
 
     def reserve(self, k: int) -> int:
         """Make room for ``k`` new plots, reset their rows, and return the first row."""
-        if self.n + k > len(self.origin):
-            capacity = max(2 * len(self.origin), self.n + k)
-            for name in self._FIELDS:
-                old = getattr(self, name)
-                new = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
+        if self.n + k > len(self.arrays.key):
+            grown = self._allocate(max(2 * len(self.arrays.key), self.n + k))
+            for old, new in zip(self.arrays, grown, strict=True):
                 new[: self.n] = old[: self.n]
-                setattr(self, name, new)
+            self.arrays = grown
         rows = slice(self.n, self.n + k)
-        self.tipped[rows] = False
-        self.warned[rows] = False
-        self.ignored_by[rows] = -1
-        self.own[rows] = False
-        self.knowledge[rows] = 0.0
-        self.source[rows] = -1
+        a = self.arrays
+        a.tipped[rows] = False
+        a.warned[rows] = False
+        a.ignored_by[rows] = -1
+        a.own[rows] = False
+        a.knowledge[rows] = 0.0
+        a.source[rows] = -1
         return self.n
+
+    def ages(self, week: int) -> NDArray[np.int64]:
+        """Age in weeks of each live plot."""
+        return week - self.arrays.born[: self.n]
 
 
 @dataclass(frozen=True)
@@ -93,8 +101,8 @@ class ScenarioModel(mesa.Model):
     Args:
         config: a validated scenario.
         seed: a ``numpy.random.SeedSequence`` for this replication (or an int); its
-            children seed Mesa's own ``rng``, the set-up draws, and one compiled stream per
-            weekly process (see ``kernels``).
+            children seed Mesa's own ``rng``, the set-up draws, and the root key of every
+            keyed draw of the weekly processes (see ``kernels``).
         geometry: precomputed region structure (optional, saves set-up time in loops).
         parameters: precompiled arrays for ``config`` (optional, likewise).
     """
@@ -111,7 +119,8 @@ class ScenarioModel(mesa.Model):
         mesa_seq, setup_seq, process_seq = seq.spawn(3)
         super().__init__(rng=mesa_seq)
         self.setup_rng = np.random.default_rng(setup_seq)
-        self.rng_streams = kernels.seed_streams(process_seq)
+        # Root of every keyed draw of the weekly processes (see ``kernels``).
+        self.root_key = process_seq.generate_state(1, np.uint64)[0]
         self.config = config
         self.geometry = geometry or build_geometry(config)
         self.base_parameters = parameters or compile_parameters(config, self.geometry)
@@ -169,8 +178,11 @@ class ScenarioModel(mesa.Model):
         sizes = 1 + rng.multinomial(t.fighters - t.cells, shares)
         capability = np.clip(rng.normal(t.capability, 0.1, t.cells), 0.0, 1.0)
         opsec = np.clip(rng.normal(t.opsec, 0.1, t.cells), 0.0, 0.95)
-        for r, size, cap, ops in zip(regions, sizes, capability, opsec, strict=True):
-            slot = self.cells.add(int(r), int(size), float(cap), float(ops), self.week)
+        for i, (r, size, cap, ops) in enumerate(
+            zip(regions, sizes, capability, opsec, strict=True)
+        ):
+            key = kernels.cell_key(self.root_key, i)
+            slot = self.cells.add(key, int(r), int(size), float(cap), float(ops), self.week)
             ThreatCell(self, slot)
 
     def _plan_epochs(self) -> list[Epoch]:
@@ -249,71 +261,88 @@ class ScenarioModel(mesa.Model):
         self._derive_pressure()
 
     def _derive_pressure(self) -> None:
-        """Per-region crackdown level, extra attrition and plot disruption; home reach boost."""
+        """This week's pressure on cells, base appeal, targeting, coverage and reach.
+
+        Pressure in a region combines the crackdown of the actor ruling it and the host
+        state's standing pressure; it adds fighter attrition, makes the region a less
+        appealing base and displaces targeting of the home country abroad. A crackdown
+        raises its actor's collection coverage and reach at home: it stops plots through
+        intelligence, not by a hazard that needs no knowledge of them.
+        """
         p = self.p
         geo = self.geometry
+        cfg = p.config
+        t = cfg.threat
         level = self.crackdown_level[geo.jurisdiction_or_0] * geo.has_jurisdiction
-        self._region_crackdown = level
-        self._region_attrition = p.region_crackdown_attrition * level
-        self._region_disruption = p.region_crackdown_disruption * level
-        self._home_boost = 1.0 + self.p.config.interdiction.crackdown_boost * self.crackdown_level
+        pressure = 1.0 - (1.0 - level) * (1.0 - p.host_pressure)
+        self._pressure = pressure
+        self._attrition = np.minimum(
+            1.0,
+            t.attrition_rate
+            + p.region_crackdown_attrition * level
+            + t.host_attrition * p.host_pressure,
+        )
+        self._appeal = p.recruitment_pool * p.home_weight * (1.0 - t.pressure_aversion * pressure)
+        weight = p.target_base * np.where(
+            geo.same_country, 1.0 - t.displacement * pressure[:, None], 1.0
+        )
+        total = weight.sum(axis=1, keepdims=True)
+        n_r = len(geo.ids)
+        uniform = np.arange(1, n_r + 1)[None, :] / n_r  # no admissible target: any region
+        self._target_cdf = np.where(
+            total > 0, np.cumsum(weight, axis=1) / np.where(total > 0, total, 1.0), uniform
+        )
+        # Crackdown gains apply in the actor's own jurisdiction ([A, R] masks).
+        home = geo.jurisdiction[None, :] == np.arange(len(self.actor_ids))[:, None]
+        coverage_gain = 1.0 + p.crackdown_coverage_boost * self.crackdown_level
+        reach_gain = 1.0 + cfg.interdiction.crackdown_boost * self.crackdown_level
+        self._coverage = np.minimum(1.0, p.coverage * np.where(home, coverage_gain[:, None], 1.0))
+        self._reach = np.minimum(1.0, p.reach * np.where(home, reach_gain[:, None], 1.0))
 
     def _threat_week(self) -> None:
-        """Cells recruit and lose fighters, relocate under pressure, split, die, start plots."""
+        """Cells recruit and lose fighters, relocate, start plots."""
         t = self.p.config.threat
         cells = self.cells
         slots = cells.live_slots()
         crowding = max(0.0, 1.0 - cells.strength[slots].sum() / t.carrying_capacity)
         boost = 1.0 + t.propaganda_boost * self.propaganda / (1.0 + self.propaganda)
-        moved = np.empty(len(slots), dtype=np.int64)
-        new_plots = np.empty(len(slots), dtype=np.int64)
-        n_moved, n_plots = kernels.threat_week(
-            self.rng_streams,
-            self.week,
-            slots,
-            cells.region,
-            cells.strength,
-            cells.capability,
-            cells.disrupted_until,
-            self.p.recruitment_pool,
-            self._region_crackdown,
-            self._region_attrition,
-            self.geometry.adjacency,
-            t.recruitment_rate * crowding * boost,
-            t.attrition_rate,
-            t.relocation_rate,
-            t.plot_rate / 100.0,
-            moved,
-            new_plots,
+        week = kernels.ThreatWeek(
+            recruitment_pool=self.p.recruitment_pool,
+            attrition=self._attrition,
+            appeal=self._appeal,
+            adjacency=self.geometry.adjacency,
+            recruit_scale=t.recruitment_rate * crowding * boost,
+            relocation_rate=t.relocation_rate,
+            relocation_cost=t.relocation_cost,
+            plots_per_fighter=t.plot_rate / 100.0,
         )
+        before = cells.region[slots].copy()
+        new_plots = np.empty(len(slots), dtype=np.int64)
+        n_moved, n_plots = kernels.threat_week(self.week, slots, cells.arrays(), week, new_plots)
         if n_moved:
-            for slot, region in zip(slots[moved >= 0], moved[moved >= 0], strict=True):
+            for slot in slots[cells.region[slots] != before]:
                 agent = cells.agents[slot]
                 if agent is not None:
-                    agent.cell = self.region_cells[int(region)]
+                    agent.cell = self.region_cells[int(cells.region[slot])]
         self._place_plots(slots, new_plots, n_plots)
 
     def _place_plots(self, slots: NDArray[np.int64], counts: NDArray[np.int64], total: int) -> None:
-        """Append this week's new plots, targets drawn from strategy displaced by pressure."""
+        """Append this week's new plots: targets from strategy displaced by pressure."""
         self._flows["plots_started"] = float(total)
         if total == 0:
             return
         plots = self.plots
+        t = self.p.config.threat
+        birth = kernels.PlotBirth(
+            target_cdf=self._target_cdf,
+            same_country=self.geometry.same_country,
+            lifetime_domestic=t.plot_lifetime_domestic,
+            lifetime_external=t.plot_lifetime_external,
+            lifetime_shape=t.plot_lifetime_shape,
+        )
         start = plots.reserve(total)
         plots.n = kernels.place_plots(
-            self.rng_streams,
-            slots,
-            counts,
-            self.cells.region,
-            self.p.target_base,
-            self.geometry.same_country,
-            self._region_crackdown,
-            self.p.config.threat.displacement,
-            start,
-            plots.origin,
-            plots.target,
-            plots.cell,
-            plots.age,
+            self.week, slots, counts, self.cells.arrays(), birth, start, plots.arrays
         )
 
     def _split_and_remove(self) -> None:
@@ -324,7 +353,9 @@ class ScenarioModel(mesa.Model):
         for slot in slots[strength > self.p.config.threat.split_size]:
             half = int(cells.strength[slot]) // 2
             cells.strength[slot] -= half
+            cells.splits[slot] += 1
             new = cells.add(
+                kernels.split_key(cells.key[slot], int(cells.splits[slot])),
                 int(cells.region[slot]),
                 half,
                 float(cells.capability[slot]),
@@ -345,81 +376,75 @@ class ScenarioModel(mesa.Model):
             agent.remove()
             cells.agents[slot] = None
 
+    @property
+    def levers_active(self) -> bool:
+        """Whether the scenario's intelligence levers apply (from ``run.start`` on).
+
+        During spin-up nobody shares or warns, so spin-up is identical for every scenario
+        that differs only in sharing policy, trust, exploitation, leakage or
+        compartmentalisation: their paired replications start from the same world.
+        """
+        return self.week >= 0
+
     def _intel_week(self) -> None:
         """Collection, sharing, misuse, warnings, then interdiction versus maturation."""
         p = self.p
-        cfg = self.p.config
+        cfg = p.config
         plots, cells = self.plots, self.cells
-        n_a, n_c = len(self.actor_ids), len(self.geometry.countries)
-        counts = np.zeros(7)
-        by_pair = np.zeros((3, n_a, n_a))
-        by_country = np.zeros((5, n_c))
-        ccdf = self.recorder.severity_ccdf if self.week >= 0 else np.zeros(len(SEVERITY_EDGES))
+        n_a = len(self.actor_ids)
+        recording = self.week >= 0
+        tallies = kernels.Tallies(
+            counts=np.zeros(kernels.N_COUNTS),
+            by_pair=np.zeros((4, n_a, n_a)),
+            by_actor=np.zeros((2, n_a)),
+            by_country=np.zeros((5, len(self.geometry.countries))),
+            new_good=self._new_good,
+            new_bad=self._new_bad,
+            severity_ccdf=self.recorder.severity_ccdf
+            if recording
+            else np.zeros(len(SEVERITY_EDGES)),
+            plot_ages=self.recorder.plot_ages if recording else np.zeros((2, 2, 2)),
+        )
+        levers = self.levers_active
         share_prob = intel.share_probability(
             p.share_policy, self.trust, cfg.sharing.trust_sensitivity
         )
-        cells.plotting[:] = False
-        t, sev, ci = cfg.threat, cfg.severity, cfg.counterintelligence
-        plots.n = kernels.intel_week(
-            self.rng_streams,
-            self.week,
-            plots.n,
-            plots.origin,
-            plots.target,
-            plots.cell,
-            plots.age,
-            plots.tipped,
-            plots.warned,
-            plots.ignored_by,
-            plots.own,
-            plots.knowledge,
-            plots.source,
-            cells.opsec,
-            cells.strength,
-            cells.capability,
-            cells.disrupted_until,
-            cells.plotting,
-            self.geometry.jurisdiction,
-            self.geometry.country_of,
-            p.hardening,
-            p.host_security,
-            self._region_disruption,
-            p.coverage,
-            p.reach,
-            self._home_boost,
-            self.coverage_health,
-            share_prob,
-            p.exploit_ab,
-            p.leak,
-            p.counter_intelligence,
-            p.receptivity,
-            p.duty_to_warn,
-            self.trust,
-            p.shared_value,
-            cfg.sharing.warning_quality,
-            cfg.interdiction.hazard,
-            ci.tipoff_effect,
-            ci.tipoff_opsec_gain,
-            ci.coverage_damage,
-            t.maturation_hazard_domestic,
-            t.maturation_hazard_external,
-            round(t.fighters_lost_per_interdiction),
-            t.disruption_weeks,
-            t.learning,
-            sev.exponent,
-            sev.minimum,
-            sev.cap,
-            sev.mass_casualty_threshold,
-            self._severity_edges,
-            counts,
-            by_pair,
-            by_country,
-            self._new_good,
-            self._new_bad,
-            ccdf,
+        sev, ci = cfg.severity, cfg.counterintelligence
+        week = kernels.IntelWeek(
+            coverage=self._coverage,
+            reach=self._reach,
+            host_security=p.host_security,
+            hardening=p.hardening,
+            jurisdiction=self.geometry.jurisdiction,
+            country_of=self.geometry.country_of,
+            share_prob=share_prob if levers else np.zeros_like(share_prob),
+            exploit_ab=p.exploit_ab,
+            leak=p.leak,
+            counter_intelligence=p.counter_intelligence,
+            receptivity=p.receptivity,
+            duty_to_warn=p.duty_to_warn if levers else np.zeros_like(p.duty_to_warn),
+            trust=self.trust,
+            shared_value=p.shared_value,
+            warning_quality=cfg.sharing.warning_quality,
+            interdiction_hazard=cfg.interdiction.hazard,
+            tipoff_effect=ci.tipoff_effect,
+            tipoff_opsec_gain=ci.tipoff_opsec_gain,
+            coverage_damage=ci.coverage_damage,
+            fighters_lost=round(cfg.threat.fighters_lost_per_interdiction),
+            disruption_weeks=cfg.threat.disruption_weeks,
+            learning=cfg.threat.learning,
+            severity_exponent=sev.exponent,
+            severity_minimum=sev.minimum,
+            severity_cap=sev.cap,
+            mass_threshold=sev.mass_casualty_threshold,
+            severity_edges=self._severity_edges,
         )
-        self.propaganda += counts[6]
-        self._flows.update(counts=counts, by_pair=by_pair, by_country=by_country)
+        cells.plotting[:] = False
+        plots.n = kernels.intel_week(
+            self.week, plots.n, plots.arrays, cells.arrays(), week, self.coverage_health, tallies
+        )
+        self.propaganda += tallies.counts[kernels.SUCCESSFUL]
+        self._flows["tallies"] = tallies
 
     def _update_trust(self) -> None:
         """Beta reputation with forgetting; misuse and ignored warnings weigh heavier."""
@@ -439,33 +464,44 @@ class ScenarioModel(mesa.Model):
     def _record(self, week: int) -> None:
         """Write this week's outcomes into the recorder's row ``week``."""
         rec = self.recorder
-        f = self._flows
-        counts, by_pair, by_country = f["counts"], f["by_pair"], f["by_country"]
+        tl: kernels.Tallies = self._flows["tallies"]
+        counts, by_pair, by_actor, by_country = tl.counts, tl.by_pair, tl.by_actor, tl.by_country
         s = rec.scalar
-        s["plots_started"][week] = f.get("plots_started", 0.0)
-        s["plots_detected"][week] = counts[0]
-        s["warnings_issued"][week] = counts[1]
-        s["warnings_heeded"][week] = counts[2]
-        s["plots_interdicted"][week] = counts[3]
-        s["plots_abandoned"][week] = counts[5]
-        s["attacks_despite_warning"][week] = counts[4]
-        s["leaks"][week] = by_pair[2].sum()
+        s["plots_started"][week] = self._flows.get("plots_started", 0.0)
+        s["plots_detected"][week] = counts[kernels.DETECTED]
+        s["warnings_issued"][week] = counts[kernels.WARNINGS_ISSUED]
+        s["warnings_heeded"][week] = counts[kernels.WARNINGS_HEEDED]
+        s["plots_interdicted"][week] = counts[kernels.INTERDICTED]
+        s["interdicted_without_intelligence"][week] = counts[kernels.UNINFORMED_INTERDICTIONS]
+        s["plots_abandoned"][week] = counts[kernels.ABANDONED]
+        s["attacks_despite_warning"][week] = counts[kernels.ATTACKS_DESPITE_WARNING]
+        s["leaks"][week] = by_pair[kernels.LEAKED].sum()
         live = self.cells.live_slots()
         s["strength"][week] = self.cells.strength[live].sum()
         s["cells"][week] = len(live)
         s["live_plots"][week] = self.plots.n
         c = rec.country
-        c["attacks_attempted"][week] = by_country[0]
-        c["attacks_successful"][week] = by_country[1]
-        c["fatalities"][week] = by_country[2]
-        c["mass_casualty_attacks"][week] = by_country[3]
-        c["mass_casualty_despite_warning"][week] = by_country[4]
+        for name, row in (
+            ("attacks_attempted", kernels.ATTEMPTED),
+            ("attacks_successful", kernels.SUCCEEDED),
+            ("fatalities", kernels.FATALITIES),
+            ("mass_casualty_attacks", kernels.MASS_CASUALTY),
+            ("mass_casualty_despite_warning", kernels.MASS_DESPITE_WARNING),
+        ):
+            c[name][week] = by_country[row]
+        countries = self.geometry.country_of[self.cells.region[live]]
+        rec.country_level["strength"][week] = np.bincount(
+            countries, weights=self.cells.strength[live], minlength=len(self.geometry.countries)
+        )
         a = rec.actor
-        a["exploitation_against"][week] = by_pair[1].sum(axis=1)
-        a["leaks_of"][week] = by_pair[2].sum(axis=1)
+        a["exploitation_against"][week] = by_pair[kernels.EXPLOITED].sum(axis=1)
+        a["leaks_of"][week] = by_pair[kernels.LEAKED].sum(axis=1)
+        a["interdicted_by"][week] = by_actor[kernels.INTERDICTED_BY]
+        a["interdicted_after_warning"][week] = by_actor[kernels.INTERDICTED_AFTER_WARNING]
         a["coverage_health"][week] = self.coverage_health
         a["crackdown"][week] = self.crackdown_level
-        rec.pair["shared"][week] = by_pair[0]
+        rec.pair["shared"][week] = by_pair[kernels.SHARED]
+        rec.pair["interdicted_with_shared"][week] = by_pair[kernels.INTERDICTED_WITH_SHARED]
         rec.pair["trust"][week] = self.trust
 
     # ----------------------------------------------------------------------------------
@@ -498,6 +534,7 @@ def run_replication(
         model.actor_ids,
         config.threat.home_country,
         model.recorder.severity_ccdf,
+        model.recorder.plot_ages,
     )
     model.remove_all_agents()
     return columns, summary

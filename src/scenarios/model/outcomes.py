@@ -20,6 +20,7 @@ SCALAR_OUTCOMES: tuple[str, ...] = (
     "plots_started",
     "plots_detected",
     "plots_interdicted",
+    "interdicted_without_intelligence",
     "plots_abandoned",
     "warnings_issued",
     "warnings_heeded",
@@ -36,15 +37,19 @@ COUNTRY_OUTCOMES: tuple[str, ...] = (
     "mass_casualty_attacks",
     "mass_casualty_despite_warning",
 )
+# Levels per country (fighters based there), recorded weekly.
+COUNTRY_LEVELS: tuple[str, ...] = ("strength",)
 # Fatality thresholds of the per-replication severity tail (successful attacks >= edge).
 SEVERITY_EDGES: tuple[int, ...] = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
 ACTOR_OUTCOMES: tuple[str, ...] = (
     "exploitation_against",
     "leaks_of",
+    "interdicted_by",
+    "interdicted_after_warning",
     "coverage_health",
     "crackdown",
 )
-PAIR_OUTCOMES: tuple[str, ...] = ("shared", "trust")
+PAIR_OUTCOMES: tuple[str, ...] = ("shared", "interdicted_with_shared", "trust")
 # Levels (not flows): summarised by their final value, not summed.
 LEVELS = frozenset({"strength", "cells", "live_plots", "coverage_health", "crackdown", "trust"})
 
@@ -59,9 +64,12 @@ class Recorder:
         n_c, n_a = len(countries), len(actors)
         self.scalar = {k: np.zeros(steps) for k in SCALAR_OUTCOMES}
         self.country = {k: np.zeros((steps, n_c)) for k in COUNTRY_OUTCOMES}
+        self.country_level = {k: np.zeros((steps, n_c)) for k in COUNTRY_LEVELS}
         self.actor = {k: np.zeros((steps, n_a)) for k in ACTOR_OUTCOMES}
         self.pair = {k: np.zeros((steps, n_a, n_a)) for k in PAIR_OUTCOMES}
         self.severity_ccdf = np.zeros(len(SEVERITY_EDGES))  # whole run, not weekly
+        # Whole run: [attack, interdiction] x [domestic, abroad] x [sum of ages, count].
+        self.plot_ages = np.zeros((2, 2, 2))
 
     def columns(self) -> dict[str, NDArray[np.float64]]:
         """Flat ``{column: weekly array}`` in a stable order."""
@@ -72,6 +80,9 @@ class Recorder:
         for name in COUNTRY_OUTCOMES:
             for j, c in enumerate(self.countries):
                 cols[f"{name}__{c}"] = self.country[name][:, j]
+        for name in COUNTRY_LEVELS:
+            for j, c in enumerate(self.countries):
+                cols[f"{name}__{c}"] = self.country_level[name][:, j]
         for name in ACTOR_OUTCOMES:
             for j, a in enumerate(self.actors):
                 cols[f"{name}__{a}"] = self.actor[name][:, j]
@@ -89,6 +100,7 @@ def summarise(
     actors: Sequence[str],
     home_country: str,
     severity_ccdf: NDArray[np.float64],
+    plot_ages: NDArray[np.float64],
 ) -> dict[str, float]:
     """Per-replication outcomes analysts compare, from the weekly columns.
 
@@ -105,6 +117,11 @@ def summarise(
         )
     for edge, count in zip(SEVERITY_EDGES, severity_ccdf, strict=True):
         out[f"attacks_with_fatalities_ge__{edge}"] = float(count)
+    for label, row in (("attack", 0), ("interdiction", 1)):
+        sums, n = plot_ages[row, :, 0], plot_ages[row, :, 1]
+        out[f"plot_age_at_{label}_mean"] = _ratio(sums.sum(), n.sum())
+        out[f"plot_age_at_{label}_mean__domestic"] = _ratio(sums[0], n[0])
+        out[f"plot_age_at_{label}_mean__abroad"] = _ratio(sums[1], n[1])
     out["min_strength"] = float(columns["strength"].min())
     out["max_strength"] = float(columns["strength"].max())
     resolved = out["plots_interdicted"] + out["attacks_attempted"]
@@ -135,3 +152,7 @@ def summarise(
                 float((n - home[window].sum()) / n) if n else float("nan")
             )
     return out
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator else float("nan")

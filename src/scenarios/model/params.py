@@ -34,7 +34,9 @@ class Parameters:
     config: ScenarioConfig
     recruitment_pool: Array  # [R] in [0, 1]
     hardening: Array  # [R]
-    host_security: Array  # [R] weekly hazard
+    host_security: Array  # [R] weekly hazard of an uninformed interdiction
+    host_pressure: Array  # [R] standing host-state pressure on cells [0, 1]
+    home_weight: Array  # [R] home_affinity in the home country, else 1
     target_base: Array  # [R origin, R target] unnormalised targeting weight
     coverage: Array  # [A, R] weekly detection hazard
     reach: Array  # [A, R] interdiction capacity
@@ -43,8 +45,8 @@ class Parameters:
     duty_to_warn: NDArray[np.bool_]  # [A]
     crackdown_intensity: Array  # [A]
     crackdown_buildup: Array  # [A]
+    crackdown_coverage_boost: Array  # [A] relative coverage gain at home at crackdown 1
     region_crackdown_attrition: Array  # [R] extra weekly attrition at crackdown 1
-    region_crackdown_disruption: Array  # [R] weekly plot disruption hazard at crackdown 1
     share_policy: Array  # [A from, A to]
     exploit_ab: Array  # [A sender, A receiver] per-item misuse probability
     leak: Array  # [A receiver] per-item leak probability after compartmentalisation
@@ -82,6 +84,12 @@ def compile_parameters(config: ScenarioConfig, geometry: RegionGeometry) -> Para
         recruitment_pool=pool,
         hardening=hardening,
         host_security=np.array([r.host_security for r in rspecs]),
+        host_pressure=np.array([r.host_pressure for r in rspecs]),
+        home_weight=np.where(
+            np.array([r.country == config.threat.home_country for r in rspecs]),
+            config.threat.home_affinity,
+            1.0,
+        ),
         target_base=target_base,
         coverage=np.array([per_region(s.coverage) for s in specs]),
         reach=np.array([per_region(s.reach) for s in specs]),
@@ -90,11 +98,8 @@ def compile_parameters(config: ScenarioConfig, geometry: RegionGeometry) -> Para
         duty_to_warn=np.array([s.duty_to_warn and config.sharing.duty_to_warn for s in specs]),
         crackdown_intensity=np.array([s.crackdown.intensity for s in specs]),
         crackdown_buildup=np.array([s.crackdown.buildup for s in specs]),
+        crackdown_coverage_boost=np.array([s.crackdown.coverage_boost for s in specs]),
         region_crackdown_attrition=np.array([s.crackdown.attrition for s in specs])[
-            geometry.jurisdiction_or_0
-        ]
-        * geometry.has_jurisdiction,
-        region_crackdown_disruption=np.array([s.crackdown.plot_disruption for s in specs])[
             geometry.jurisdiction_or_0
         ]
         * geometry.has_jurisdiction,
