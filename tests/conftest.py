@@ -6,6 +6,7 @@ import os
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -42,3 +43,42 @@ def run(name: str, *overrides: str) -> RunResult:
 
 def summary(name: str, *overrides: str) -> pd.DataFrame:
     return run(name, *overrides).summary
+
+
+# Countries and actors of configs/baseline.yaml, for synthetic summaries.
+COUNTRIES = ("afghanistan", "pakistan", "iran", "central_asia", "russia", "west")
+ACTORS = ("us", "russia", "taliban", "iran", "pakistan")
+
+
+def synthetic_summary(attacks: dict[str, np.ndarray], seeds: list[int]) -> pd.DataFrame:
+    """A summary.parquet-like frame built from per-country successful attacks (one per rep)."""
+    n = len(seeds)
+    total = sum(attacks.values())
+    cols: dict[str, object] = {
+        "replication": np.arange(n),
+        "seed": seeds,
+        "attacks_successful": total,
+        "fatalities": 4.0 * total,
+        "mass_casualty_attacks": np.floor(total / 10.0),
+        "share_interdicted": 0.8 + 0.001 * total,
+        "years": np.ones(n),
+        "final_strength": 2000.0 + 5.0 * total,
+        "final_cells": 60.0 + 0.1 * total,
+    }
+    for c, x in attacks.items():
+        hit = (x > np.median(x)).astype(float)
+        cols |= {
+            f"attacks_successful__{c}": x,
+            f"fatalities__{c}": 4.0 * x,
+            f"mass_casualty_attacks__{c}": hit,
+            f"mass_casualty_years__{c}": hit,
+            f"attack_risk__{c}": hit,
+        }
+    for a in ACTORS:
+        cols[f"exploitation_against__{a}"] = np.zeros(n)
+        cols[f"ci_exposure__{a}"] = np.arange(n) % 3.0
+    for a in ACTORS[:3]:
+        for b in ACTORS[:3]:
+            if a != b:
+                cols[f"final_trust__{a}__{b}"] = np.linspace(0.2, 0.6, n)
+    return pd.DataFrame(cols)

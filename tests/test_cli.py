@@ -190,6 +190,19 @@ def test_run_writes_a_complete_run_directory(
     assert pairs == {(r, s) for r in range(2) for s in range(10)}
 
     report = (out / "report.md").read_text()
+    # Per-partner rows: each actor's territory, labelled, in actor order, then the total.
+    attacks = [line for line in report.splitlines() if line.startswith("| Attacks (successful)")]
+    assert [line.split(" | ")[1] for line in attacks] == [
+        "west (us)",
+        "russia (russia)",
+        "afghanistan (taliban)",
+        "iran (iran)",
+        "pakistan (pakistan)",
+        "central_asia",
+        "total",
+    ]
+    assert "| P(mass-casualty)/year | west (us) |" in report
+    assert "west (us)" in result.stdout
     for name in PLOTS:
         png = out / "plots" / f"{name}.png"
         assert png.is_file(), png

@@ -123,7 +123,10 @@ def run(
     finally:
         progress.close()
     elapsed = time.monotonic() - started
-    table = Table(title=f"{cfg.name}: {cfg.run.replications} replications x {cfg.run.steps} weeks")
+    table = Table(
+        title=f"{cfg.name}: {cfg.run.replications} replications x {cfg.run.steps} weeks",
+        caption="country (actor): the actor's territory, the regions under its jurisdiction",
+    )
     for name, justify in (
         ("outcome", "left"),
         ("", "left"),
@@ -148,7 +151,12 @@ def run(
 
 
 def _print_comparison(cmp: Comparison) -> None:
-    from scenarios.report.compare_report import compact_rows, methods_line
+    from scenarios.report.compare_report import (
+        PAIRING_CAPTION,
+        compact_rows,
+        methods_line,
+        pairing_rows,
+    )
 
     others = [r.label for r in cmp.runs if r is not cmp.baseline]
     table = Table(title=f"Relative change against {cmp.baseline.label}")
@@ -164,6 +172,15 @@ def _print_comparison(cmp: Comparison) -> None:
         "Intervals: report.html and comparison.csv.",
         highlight=False,
     )
+    title, header, rows = pairing_rows(cmp)
+    if rows:
+        pairing = Table(title=title, caption=PAIRING_CAPTION)
+        pairing.add_column(header[0], no_wrap=True)
+        for name in header[1:]:
+            pairing.add_column(name, justify="right", no_wrap=True)
+        for row in rows:
+            pairing.add_row(*row)
+        out.print(pairing)
     for warning in cmp.warnings:
         err.print(f"[yellow]precision:[/] {warning.message()}", highlight=False, soft_wrap=True)
 

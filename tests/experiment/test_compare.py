@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,11 +67,13 @@ def test_common_seeds_give_paired_differences(runs: dict[str, Path]) -> None:
     diff = cmp.table[(cmp.table.statistic == "difference")]
     assert set(diff.method) == {"paired t"}
     assert cmp.paired["trilateral"]
+    assert diff.variance_reduction.notna().any()
 
 
 def test_different_seeds_give_welch(runs: dict[str, Path]) -> None:
     cmp = compare([load_run(runs["baseline"]), load_run(runs["other_seed"])])
     assert set(cmp.table[cmp.table.statistic == "difference"].method) == {"Welch t"}
+    assert cmp.table.variance_reduction.isna().all()
 
 
 def test_precision_warning_says_how_many_replications(runs: dict[str, Path]) -> None:
@@ -97,6 +100,7 @@ def test_compare_cli_writes_tidy_csv_and_reports(runs: dict[str, Path], tmp_path
         "ci_high",
         "method",
         "n",
+        "variance_reduction",
     ]
     assert {"mean", "median", "probability", "difference", "relative_change"} <= set(
         table.statistic
@@ -104,12 +108,23 @@ def test_compare_cli_writes_tidy_csv_and_reports(runs: dict[str, Path], tmp_path
     risk = table[(table.outcome == "attack_risk__russia") & (table.statistic == "probability")]
     assert set(risk.method) == {"Wilson"}
     assert "trilateral" in res.stdout
+    assert "Variance reduction from pairing" in res.stdout
+    assert re.search(r"│ trilateral +│ +(x[\d.,]+|inf) +│", res.stdout), res.stdout
+    assert "attacks_successful west (us)" in res.stdout
+    diff = table[table.statistic == "difference"]
+    assert diff.variance_reduction.notna().any()
+    assert table[table.statistic != "difference"].variance_reduction.isna().all()
     html = (out / "report.html").read_text()
     for name in ("envelopes", "forest", "frontier", "attacks_by_country", "trust"):
         assert (out / "plots" / f"{name}.png").stat().st_size > 10_000
     assert html.count("data:image/png;base64,") == 5
     assert 'src="plots/' not in html  # self-contained
-    assert "paired t" in (out / "report.md").read_text()
+    assert "<h2>Methods</h2>" in html
+    report = (out / "report.md").read_text()
+    assert "paired t" in report
+    assert "## Methods" in report
+    assert "Variance reduction from pairing" in report
+    assert "| attack_risk__afghanistan (taliban) |" in report
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ paired; otherwise Welch's unpaired interval is used, and the method is reported.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from scenarios.experiment.stats import (
     Estimate,
     mean_ci,
     paired_difference,
+    pairing_variance_reduction,
     replications_needed,
     welch_difference,
     wilson,
@@ -28,6 +30,51 @@ from scenarios.experiment.stats import (
 
 RISK_PREFIX = "attack_risk__"
 CORE_ACTORS = ("us", "russia", "taliban")
+# Outcomes kept per target country (``<prefix><country>``), which can be labelled by territory.
+COUNTRY_PREFIXES = (
+    "attacks_successful__",
+    "attacks_attempted__",
+    RISK_PREFIX,
+    "fatalities__",
+    "mass_casualty_attacks__",
+    "attack_change__",
+    "final_strength__",
+)
+
+
+def territories(config: Any) -> dict[str, list[str]]:
+    """Actor -> countries of the regions under its jurisdiction, in the config's actor order.
+
+    ``config`` is a resolved config as a mapping (``StoredRun.config``, a manifest's
+    ``config``) or a ``ScenarioConfig``. Actors holding no region are left out.
+    """
+    if hasattr(config, "model_dump"):
+        config = config.model_dump(mode="json")
+    found: dict[str, list[str]] = {str(a): [] for a in config.get("actors", {})}
+    for region in config.get("regions", {}).values():
+        actor, country = region.get("jurisdiction"), region.get("country")
+        if actor in found and country is not None and str(country) not in found[actor]:
+            found[actor].append(str(country))
+    return {actor: countries for actor, countries in found.items() if countries}
+
+
+def country_labels(territory: Mapping[str, list[str]]) -> dict[str, str]:
+    """Country -> "country (actor)" for every actor's territory, in actor order."""
+    holders: dict[str, list[str]] = {}
+    for actor, countries in territory.items():
+        for country in countries:
+            holders.setdefault(country, []).append(actor)
+    return {c: f"{c} ({', '.join(actors)})" for c, actors in holders.items()}
+
+
+def outcome_label(outcome: str, territory: Mapping[str, list[str]]) -> str:
+    """The outcome's name, with the actor added when it is kept for an actor's territory."""
+    labels = country_labels(territory)
+    for prefix in COUNTRY_PREFIXES:
+        country = outcome.removeprefix(prefix)
+        if outcome.startswith(prefix) and country in labels:
+            return f"{prefix}{labels[country]}"
+    return outcome
 
 
 @dataclass
@@ -116,11 +163,21 @@ def check_comparable(runs: list[StoredRun]) -> None:
             run.manifest["label"] = run.path.name
 
 
-def default_outcomes(summary: pd.DataFrame) -> list[str]:
-    """Outcomes an analyst compares first: attacks, deaths, risk, exposure, trust."""
+def default_outcomes(
+    summary: pd.DataFrame, territory: Mapping[str, list[str]] | None = None
+) -> list[str]:
+    """Outcomes an analyst compares first: attacks, deaths, risk, exposure, trust.
+
+    With ``territory`` (see :func:`territories`), successful attacks and attack risk on
+    each actor's territory follow the totals, in actor order.
+    """
     cols = set(summary.columns)
-    picks = ["attacks_successful", "fatalities", "mass_casualty_attacks", "share_interdicted"]
-    picks += sorted(c for c in cols if c.startswith(RISK_PREFIX))
+    home = list(country_labels(territory or {}))
+    picks = ["attacks_successful"]
+    picks += [f"attacks_successful__{c}" for c in home]
+    picks += ["fatalities", "mass_casualty_attacks", "share_interdicted"]
+    picks += [f"{RISK_PREFIX}{c}" for c in home]
+    picks += sorted(c for c in cols if c.startswith(RISK_PREFIX) and c not in picks)
     picks += [f"ci_exposure__{a}" for a in CORE_ACTORS if f"ci_exposure__{a}" in cols]
     picks += [
         f"final_trust__{a}__{b}"
@@ -165,6 +222,19 @@ class PrecisionWarning:
         )
 
 
+TABLE_COLUMNS = [
+    "scenario",
+    "outcome",
+    "statistic",
+    "value",
+    "ci_low",
+    "ci_high",
+    "method",
+    "n",
+    "variance_reduction",
+]
+
+
 @dataclass
 class Comparison:
     """Everything `compare` computes, as a tidy table plus warnings."""
@@ -172,12 +242,22 @@ class Comparison:
     runs: list[StoredRun]
     baseline: StoredRun
     outcomes: list[str]
-    table: pd.DataFrame  # scenario, outcome, statistic, value, ci_low, ci_high, method, n
+    # scenario, outcome, statistic, value, ci_low, ci_high, method, n, variance_reduction
+    table: pd.DataFrame
     warnings: list[PrecisionWarning]
     paired: dict[str, bool]  # scenario label -> paired with the baseline?
+    territory: dict[str, list[str]] = field(default_factory=dict)  # actor -> countries
+
+    def label(self, outcome: str) -> str:
+        """The outcome's name, with the actor whose territory it is kept for."""
+        return outcome_label(outcome, self.territory)
+
+    def variance_reduction(self, scenario: str, outcome: str) -> float:
+        """Variance reduction pairing achieved for this difference (NaN when unpaired)."""
+        return float(self.value(scenario, outcome, "difference").variance_reduction)
 
     def value(self, scenario: str, outcome: str, statistic: str) -> pd.Series:
-        """One row of the table (value, ci_low, ci_high, method, n)."""
+        """One row of the table (value, ci_low, ci_high, method, n, variance_reduction)."""
         t = self.table
         row = t[(t.scenario == scenario) & (t.outcome == outcome) & (t.statistic == statistic)]
         if row.empty:
@@ -203,7 +283,8 @@ def compare(
     """
     check_comparable(runs)
     base = baseline or runs[0]
-    chosen = outcomes or default_outcomes(base.summary)
+    territory = territories(base.config)
+    chosen = outcomes or default_outcomes(base.summary, territory)
     missing = [o for o in chosen if o not in base.summary.columns and not is_event(o)]
     missing += [
         o
@@ -211,7 +292,7 @@ def compare(
         if is_event(o) and f"mass_casualty_years__{o.removeprefix(RISK_PREFIX)}" not in base.summary
     ]
     if missing:
-        known = ", ".join(default_outcomes(base.summary)[:8])
+        known = ", ".join(default_outcomes(base.summary, territory)[:8])
         raise CompareError(
             f"--outcomes: unknown outcome(s) {', '.join(missing)}; outcomes are summary.parquet "
             f"columns, e.g. {known}"
@@ -241,6 +322,7 @@ def compare(
                         "ci_high": float(x.quantile(0.95)) if len(x) else math.nan,
                         "method": "5-95% of replications",
                         "n": len(x),
+                        "variance_reduction": math.nan,
                     }
                 )
             wanted = probability_precision if is_event(outcome) else precision * abs(est.value)
@@ -263,6 +345,8 @@ def compare(
             base_series = _per_replication(base.summary, outcome)
             diff = (paired_difference if is_paired else welch_difference)(base_series, series)
             rows.append(_row(run.label, outcome, "difference", diff.diff, diff.method))
+            if is_paired:
+                rows[-1]["variance_reduction"] = pairing_variance_reduction(base_series, series)
             rows.append(
                 _row(
                     run.label,
@@ -272,11 +356,8 @@ def compare(
                     f"{diff.method}, bootstrap",
                 )
             )
-    table = pd.DataFrame(
-        rows,
-        columns=["scenario", "outcome", "statistic", "value", "ci_low", "ci_high", "method", "n"],
-    )
-    return Comparison(runs, base, chosen, table, warnings, paired)
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    return Comparison(runs, base, chosen, table, warnings, paired, territory)
 
 
 def _per_replication(summary: pd.DataFrame, outcome: str) -> Any:
@@ -294,4 +375,5 @@ def _row(scenario: str, outcome: str, statistic: str, est: Estimate, method: str
         "ci_high": est.high,
         "method": method,
         "n": est.n,
+        "variance_reduction": math.nan,
     }

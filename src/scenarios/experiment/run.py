@@ -6,6 +6,7 @@ from pathlib import Path
 
 from scenarios.config import ScenarioConfig
 from scenarios.experiment import store
+from scenarios.experiment.compare import territories
 from scenarios.experiment.runner import Progress, RunResult, run_scenario
 from scenarios.report import plots
 from scenarios.report.run_report import run_report
@@ -44,7 +45,7 @@ def execute_run(
         store.write_parquet(result.timeseries, staging / store.TIMESERIES)
         threat = config.threat.name
         figures = plots.draw_all(result.summary, result.timeseries, staging / "plots", threat)
-        rows = core_trust_pairs(key_outcomes(result.summary, threat))
+        rows = core_trust_pairs(key_outcomes(result.summary, threat, territories(config)))
         report = run_report(config, rows, figures, manifest)
         store.write_atomic(staging / "report.md", report.encode())
         manifest.update(

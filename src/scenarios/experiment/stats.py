@@ -3,6 +3,7 @@
 - Means: Student-t 95% interval over replications (replications are i.i.d.).
 - Event probabilities: Wilson score interval (Wilson 1927), which stays inside [0, 1]
   and behaves at 0 or n successes, unlike the normal approximation.
+- Pairing: how much common random numbers shrank the variance of a difference.
 """
 
 from __future__ import annotations
@@ -82,6 +83,27 @@ def paired_difference(
     idx = rng.integers(0, len(a), size=(2000, len(a))) if len(a) else np.zeros((0, 0), int)
     rel = _relative(a, b, idx, idx, level)
     return Difference(diff, rel, "paired t")
+
+
+def pairing_variance_reduction(baseline: np.ndarray, scenario: np.ndarray) -> float:
+    """Variance reduction from pairing: (var(baseline) + var(scenario)) / var(difference).
+
+    Per-replication values, paired by index (ddof=1, pairs with a NaN dropped). It is how
+    many times more replications an unpaired comparison would need for the same
+    precision. ``inf`` when the difference does not vary but the outcomes do; NaN when
+    nothing varies or there are fewer than two pairs.
+    """
+    a = np.asarray(baseline, dtype=float)
+    b = np.asarray(scenario, dtype=float)
+    keep = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[keep], b[keep]
+    if len(a) < 2:
+        return math.nan
+    spread = float(a.var(ddof=1) + b.var(ddof=1))
+    left = float((b - a).var(ddof=1))
+    if left > 0:
+        return spread / left
+    return math.inf if spread > 0 else math.nan
 
 
 def welch_difference(

@@ -76,7 +76,9 @@ def forest(cmp: Comparison, path: Path) -> None:
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks([])
         ax.set_ylim(-len(others) + 0.4, 0.6)
-        ax.set_ylabel(outcome.replace("__", "\n"), rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_ylabel(
+            cmp.label(outcome).replace("__", "\n"), rotation=0, ha="right", va="center", fontsize=8
+        )
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(

@@ -7,7 +7,7 @@ import html
 import math
 from pathlib import Path
 
-from scenarios.experiment.compare import Comparison, is_event
+from scenarios.experiment.compare import Comparison, country_labels, is_event
 
 
 def fmt(value: float, outcome: str = "") -> str:
@@ -26,6 +26,15 @@ def pct(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{100 * value:+.1f}%"
 
 
+def fold(value: float) -> str:
+    """A variance reduction as a factor: x5.1; inf when the difference did not vary."""
+    if math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return "inf"
+    return f"x{value:,.0f}" if value >= 100 else f"x{value:.1f}"
+
+
 def summary_rows(cmp: Comparison) -> list[list[str]]:
     """Rows of the headline table: outcome, baseline estimate, then each scenario's change."""
     t = cmp.table
@@ -35,7 +44,7 @@ def summary_rows(cmp: Comparison) -> list[list[str]]:
         stat = "probability" if is_event(outcome) else "mean"
         b = cmp.value(cmp.baseline.label, outcome, stat)
         row = [
-            outcome,
+            cmp.label(outcome),
             f"{fmt(b.value, outcome)} [{fmt(b.ci_low, outcome)}, {fmt(b.ci_high, outcome)}]",
         ]
         for label in others:
@@ -63,7 +72,7 @@ def compact_rows(cmp: Comparison) -> list[list[str]]:
     for outcome in cmp.outcomes:
         stat = "probability" if is_event(outcome) else "mean"
         row = [
-            outcome.replace("__", " "),
+            cmp.label(outcome).replace("__", " "),
             fmt(cmp.value(cmp.baseline.label, outcome, stat).value, outcome),
         ]
         for label in others:
@@ -92,6 +101,70 @@ def methods_line(cmp: Comparison) -> str:
     return "; ".join(parts)
 
 
+def _paired_others(cmp: Comparison) -> list[str]:
+    return [r.label for r in cmp.runs if r is not cmp.baseline and cmp.paired[r.label]]
+
+
+PAIRING_CAPTION = (
+    "(var(baseline) + var(scenario)) / var(difference): how many times more replications "
+    "an unpaired comparison would need for the same precision"
+)
+
+
+def pairing_rows(cmp: Comparison) -> tuple[str, list[str], list[list[str]]]:
+    """Terminal table of the variance reduction pairing achieved: title, header, rows.
+
+    One row per paired scenario (common random numbers). Columns: successful attacks in
+    total and per country (actors' territories first, in actor order, labelled with the
+    actor); the first outcomes compared when no attack outcome is. No rows when nothing is
+    paired.
+    """
+    others = _paired_others(cmp)
+    order = {f"attacks_successful__{c}": k for k, c in enumerate(country_labels(cmp.territory))}
+    chosen = [o for o in cmp.outcomes if o.startswith("attacks_successful__")]
+    chosen.sort(key=lambda o: order.get(o, len(order)))
+    if "attacks_successful" in cmp.outcomes:
+        chosen.insert(0, "attacks_successful")
+    title = "Variance reduction from pairing: successful attacks"
+    names = [
+        "total"
+        if o == "attacks_successful"
+        else cmp.label(o).split("__", 1)[1].replace(" (", "\n(")
+        for o in chosen
+    ]
+    if not chosen:
+        title = "Variance reduction from pairing"
+        chosen = cmp.outcomes[:4]
+        names = [cmp.label(o).replace("__", " ") for o in chosen]
+    rows = [[label, *(fold(cmp.variance_reduction(label, o)) for o in chosen)] for label in others]
+    return title, ["scenario", *names], rows
+
+
+def methods_section(cmp: Comparison) -> list[str]:
+    """Markdown: how differences were computed and what pairing gained, per outcome."""
+    lines = ["## Methods", "", f"Differences: {methods_line(cmp)}.", ""]
+    others = _paired_others(cmp)
+    if not others:
+        return [
+            *lines,
+            "No scenario shares the baseline's replication seeds, so none is paired.",
+            "",
+        ]
+    lines += [
+        "Variance reduction from pairing: (var(baseline) + var(scenario)) / var(scenario - "
+        "baseline), over replications. It is how many times more replications an unpaired "
+        "comparison would need for the same precision (x1: pairing gained nothing; inf: the "
+        "difference did not vary; n/a: the outcome did not vary).",
+        "",
+        "| outcome | " + " | ".join(others) + " |",
+        "|" + "---|" + "---:|" * len(others),
+    ]
+    for outcome in cmp.outcomes:
+        cells = [fold(cmp.variance_reduction(label, outcome)) for label in others]
+        lines.append(f"| {cmp.label(outcome)} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def to_markdown(cmp: Comparison, figures: dict[str, str], title: str, description: str) -> str:
     """The comparison report in Markdown, embedding ``plots/*.png`` by path."""
     others = [r.label for r in cmp.runs if r is not cmp.baseline]
@@ -110,7 +183,7 @@ def to_markdown(cmp: Comparison, figures: dict[str, str], title: str, descriptio
     ]
     for row in summary_rows(cmp):
         lines.append("| " + " | ".join(row) + " |")
-    lines += ["", f"Differences: {methods_line(cmp)}.", ""]
+    lines += ["", *methods_section(cmp)]
     if cmp.warnings:
         lines += ["## Precision", ""]
         lines += [f"- {w.message()}" for w in cmp.warnings]
@@ -128,13 +201,15 @@ def to_markdown(cmp: Comparison, figures: dict[str, str], title: str, descriptio
 
 
 def _how_to_read(cmp: Comparison) -> list[str]:
+    example = next(iter(country_labels(cmp.territory).values()), "west (us)")
     return [
         "How to read: each cell gives the scenario's estimate, then its change relative to "
         f"`{cmp.baseline.label}` with a 95% confidence interval. `*` marks a difference whose "
         "interval excludes zero. Attack risk (`attack_risk__<country>`) is the annual "
         "probability of at least one mass-casualty attack there (Wilson interval); "
         "`ci_exposure__<actor>` counts misuse and leaks of that actor's shared material. "
-        "A comparison of stylised scenarios, not a forecast.",
+        f"A country followed by an actor in brackets, e.g. `attack_risk__{example}`, is that "
+        "actor's territory. A comparison of stylised scenarios, not a forecast.",
     ]
 
 

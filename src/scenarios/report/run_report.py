@@ -29,7 +29,9 @@ def run_report(
         "## Key outcomes",
         "",
         "Means over replications with Student-t 95% intervals; probabilities pooled over "
-        "replication-years with Wilson 95% intervals.",
+        "replication-years with Wilson 95% intervals. A country followed by an actor in "
+        "brackets, e.g. `west (us)`, is that actor's territory: the regions under its "
+        "jurisdiction.",
         "",
         to_markdown(rows),
         "",
