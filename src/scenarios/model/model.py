@@ -13,7 +13,7 @@ Epstein (2002) for the family of Mesa models this belongs to.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import mesa
 import numpy as np
@@ -35,7 +35,7 @@ class PlotTable:
     ``a`` = shared by actor a, ``A + a`` = warned by actor a). Fields: ``kernels.PlotState``.
     """
 
-    _DTYPES: dict[str, type] = {
+    _DTYPES: ClassVar[dict[str, type]] = {
         "key": np.uint64,
         "origin": np.int64,
         "target": np.int64,
@@ -46,7 +46,11 @@ class PlotTable:
         "warned": np.bool_,
         "ignored_by": np.int64,
     }
-    _PER_ACTOR: dict[str, type] = {"own": np.bool_, "knowledge": np.float64, "source": np.int64}
+    _PER_ACTOR: ClassVar[dict[str, type]] = {
+        "own": np.bool_,
+        "knowledge": np.float64,
+        "source": np.int64,
+    }
 
     def __init__(self, n_actors: int, capacity: int = 256) -> None:
         self.n = 0
@@ -261,7 +265,7 @@ class ScenarioModel(mesa.Model):
         self._derive_pressure()
 
     def _derive_pressure(self) -> None:
-        """This week's pressure on cells, base appeal, targeting, coverage and reach.
+        """Derive this week's pressure on cells, base appeal, targeting, coverage and reach.
 
         Pressure in a region combines the crackdown of the actor ruling it and the host
         state's standing pressure; it adds fighter attrition, makes the region a less
