@@ -1,4 +1,4 @@
-"""The compiled random streams: independent, reproducible, correctly distributed."""
+"""Keyed random numbers: reproducible, independent by key and decision, correctly distributed."""
 
 from __future__ import annotations
 
@@ -8,52 +8,85 @@ import pytest
 from scenarios.model import kernels
 
 
-def _state(seed: int) -> np.ndarray:
-    return kernels.seed_streams(np.random.SeedSequence(seed))
+def _key(value: int) -> np.uint64:
+    """Compiled functions return keys as Python ints; give them back as uint64."""
+    return np.uint64(value)
 
 
-def test_streams_are_reproducible_and_independent() -> None:
-    a, b = _state(0), _state(0)
-    xa = [kernels.uniform(a, 0) for _ in range(100)]
-    xb = [kernels.uniform(b, 0) for _ in range(100)]
-    assert xa == xb
-    other = [kernels.uniform(b, 1) for _ in range(100)]
-    assert xa != other
-    # drawing from stream 1 did not advance stream 0
-    c = _state(0)
-    for _ in range(50):
-        kernels.uniform(c, 1)
-    assert [kernels.uniform(c, 0) for _ in range(100)] == xa
+def _keys(n: int, seed: int = 0) -> list[np.uint64]:
+    return [_key(kernels.cell_key(np.uint64(seed), i)) for i in range(n)]
 
 
-def test_seed_zero_is_a_seed() -> None:
-    assert not np.array_equal(_state(0), _state(1))
+def test_a_draw_is_a_pure_function_of_its_key_and_decision() -> None:
+    cell = _key(kernels.cell_key(np.uint64(5), 3))
+    key = _key(kernels.week_key(cell, 17))
+    first = kernels.draw(key, kernels.COLLECTION, 2)
+    # other draws in between change nothing: no stream is consumed
+    for i in range(100):
+        kernels.draw(key, kernels.SHARING, i)
+    assert kernels.draw(key, kernels.COLLECTION, 2) == first
+    assert kernels.draw(key, kernels.COLLECTION, 1) != first
+    assert kernels.draw(key, kernels.SHARING, 2) != first
+    assert kernels.draw(_key(kernels.week_key(cell, 18)), kernels.COLLECTION, 2) != first
 
 
-def test_uniform_moments() -> None:
-    s = _state(7)
-    x = np.array([kernels.uniform(s, 2) for _ in range(40_000)])
+def test_seed_zero_is_a_seed_and_weeks_of_spin_up_have_keys() -> None:
+    assert kernels.cell_key(np.uint64(0), 0) != kernels.cell_key(np.uint64(1), 0)
+    key = _key(kernels.cell_key(np.uint64(0), 0))
+    assert len({int(kernels.week_key(key, w)) for w in range(-104, 260)}) == 364
+
+
+def test_split_off_cells_have_their_own_keys() -> None:
+    parent = _key(kernels.cell_key(np.uint64(1), 0))
+    children = {int(kernels.split_key(parent, n)) for n in range(1, 50)}
+    assert len(children) == 49
+    assert int(parent) not in children
+
+
+def test_uniform_moments_and_independence_across_keys() -> None:
+    x = np.array([kernels.draw(k, kernels.RECRUITMENT, 0) for k in _keys(40_000)])
+    y = np.array([kernels.draw(k, kernels.ATTRITION, 0) for k in _keys(40_000)])
     assert x.min() >= 0.0
     assert x.max() < 1.0
     assert x.mean() == pytest.approx(0.5, abs=0.01)
     assert x.var() == pytest.approx(1 / 12, abs=0.005)
+    assert abs(np.corrcoef(x, y)[0, 1]) < 0.02
+    assert abs(np.corrcoef(x[:-1], x[1:])[0, 1]) < 0.02  # neighbouring keys
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.3, 4.0, 80.0])
 def test_poisson_mean_and_variance(lam: float) -> None:
-    s = _state(3)
-    x = np.array([kernels.poisson(s, 0, lam) for _ in range(20_000)])
+    x = np.array([kernels.poisson(k, kernels.PLOT_COUNT, lam) for k in _keys(20_000, 3)])
     assert x.mean() == pytest.approx(lam, abs=0.05 * max(lam, 1))
     assert x.var() == pytest.approx(lam, abs=0.1 * max(lam, 1))
+
+
+def test_poisson_by_inversion_is_monotone_in_the_mean() -> None:
+    """Common random numbers: a slightly larger mean never gives a smaller count."""
+    keys = _keys(5000, 4)
+    low = np.array([kernels.poisson(k, 0, 2.0) for k in keys])
+    high = np.array([kernels.poisson(k, 0, 2.1) for k in keys])
+    assert (high >= low).all()
+    assert 0 < (high != low).mean() < 0.1
 
 
 @pytest.mark.parametrize(
     ("n", "p"), [(0, 0.5), (10, 0.0), (10, 1.0), (50, 0.02), (200, 0.7), (5000, 0.3)]
 )
 def test_binomial_mean_and_bounds(n: int, p: float) -> None:
-    s = _state(11)
-    x = np.array([kernels.binomial(s, 0, n, p) for _ in range(10_000)])
+    x = np.array([kernels.binomial(k, 0, n, p) for k in _keys(10_000, 11)])
     assert x.min() >= 0
     assert x.max() <= n
     assert x.mean() == pytest.approx(n * p, abs=max(0.05, 0.02 * n * p))
     assert x.var() == pytest.approx(n * p * (1 - p), abs=max(0.05, 0.1 * n * p * (1 - p)))
+
+
+def test_plot_lifetimes_match_kaplan() -> None:
+    """Erlang(2) with a 9-month mean: 95% of lifetimes within about 1 and 25 months."""
+    weeks_per_month = 52 / 12
+    mean = 9 * weeks_per_month
+    x = np.array([kernels.erlang(k, kernels.LIFETIME, 2, mean) for k in _keys(40_000, 2)])
+    assert x.mean() == pytest.approx(mean, rel=0.02)
+    low, high = np.quantile(x, [0.025, 0.975]) / weeks_per_month
+    assert low == pytest.approx(1.0, abs=0.15)
+    assert high == pytest.approx(25.0, abs=1.0)

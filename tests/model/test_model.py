@@ -12,6 +12,7 @@ from mesa.discrete_space import CellAgent
 from tests.conftest import config
 
 from scenarios.config import deep_merge, validate
+from scenarios.model import kernels
 from scenarios.model.agents import StateActor, ThreatCell
 from scenarios.model.model import ScenarioModel, run_replication
 
@@ -45,22 +46,32 @@ def tiny(**overrides: Any) -> ScenarioModel:
     return model
 
 
-def add_plots(model: ScenarioModel, origin: int, target: int, n: int = N_PLOTS) -> None:
+NEVER = 10**9  # a maturation week no test reaches
+
+
+def add_plots(
+    model: ScenarioModel, origin: int, target: int, n: int = N_PLOTS, matures_at: int = NEVER
+) -> None:
+    """Append ``n`` plots of the only cell, each with its own key."""
     start = model.plots.reserve(n)
     rows = slice(start, start + n)
+    model.plots.key[rows] = np.arange(start, start + n, dtype=np.uint64) + np.uint64(7)
     model.plots.origin[rows] = origin
     model.plots.target[rows] = target
     model.plots.cell[rows] = 0
+    model.plots.born[rows] = model.week
+    model.plots.matures_at[rows] = matures_at
     model.plots.n = start + n
 
 
-def intel_week(model: ScenarioModel) -> None:
+def intel_week(model: ScenarioModel) -> kernels.Tallies:
     model._flows = {}
     model._intel_week()
+    return model._flows["tallies"]
 
 
 def no_maturation() -> dict[str, Any]:
-    return {"threat": {"maturation_hazard_domestic": 0.0, "maturation_hazard_external": 0.0}}
+    return {}
 
 
 def test_detection_hazard_combines_origin_and_target_coverage_less_opsec() -> None:
@@ -95,9 +106,9 @@ def test_sharing_is_policy_times_trust_and_exploitation_is_compartmentalised() -
         counterintelligence={"coverage_damage": 0.0},
     )
     add_plots(model, 0, 1)
-    intel_week(model)
-    shared = model._flows["by_pair"][0, 0, 1]
-    exploited = model._flows["by_pair"][1, 0, 1]
+    by_pair = intel_week(model).by_pair
+    shared = by_pair[kernels.SHARED, 0, 1]
+    exploited = by_pair[kernels.EXPLOITED, 0, 1]
     assert shared / N_PLOTS == pytest.approx(0.6 * 0.5, abs=0.015)
     assert exploited / shared == pytest.approx(0.4 * (1 - 0.5), abs=0.02)
     received = model.plots.knowledge[: model.plots.n, 1]
@@ -113,8 +124,7 @@ def test_nothing_is_shared_with_an_actor_without_reach() -> None:
         trust={"initial": {"x": {"y": 1.0}}},
     )
     add_plots(model, 0, 1)
-    intel_week(model)
-    assert model._flows["by_pair"][0].sum() == 0
+    assert intel_week(model).by_pair[kernels.SHARED].sum() == 0
 
 
 def test_noticed_misuse_is_bad_evidence_and_burns_coverage() -> None:
@@ -130,8 +140,7 @@ def test_noticed_misuse_is_bad_evidence_and_burns_coverage() -> None:
         counterintelligence={"coverage_damage": 0.0001},
     )
     add_plots(model, 0, 1, n=5000)
-    intel_week(model)
-    shared, exploited = model._flows["by_pair"][:2, 0, 1]
+    shared, exploited = intel_week(model).by_pair[:2, 0, 1]
     assert exploited == shared > 4000  # burned sources: x sees a little less as it goes
     assert model._new_bad[0, 1] / exploited == pytest.approx(0.5, abs=0.03)
     assert model.coverage_health[0] == pytest.approx((1 - 0.0001) ** exploited)
@@ -149,8 +158,7 @@ def test_leaks_tip_off_the_cell() -> None:
         counterintelligence={"leakage": {"y": 0.5}, "tipoff_opsec_gain": 1e-5},
     )
     add_plots(model, 0, 1, n=N_PLOTS)
-    intel_week(model)
-    shared, _, leaked = model._flows["by_pair"][:, 0, 1]
+    shared, _, leaked, _ = intel_week(model).by_pair[:, 0, 1]
     assert leaked / shared == pytest.approx(0.5, abs=0.015)
     tipped = model.plots.tipped[: model.plots.n]
     assert tipped.sum() == leaked
@@ -168,8 +176,8 @@ def test_duty_to_warn_heeded_with_receptivity_times_trust() -> None:
         trust={"initial": {"y": {"x": 0.5}}},
     )
     add_plots(model, 0, 1)
-    intel_week(model)
-    issued, heeded = model._flows["counts"][1], model._flows["counts"][2]
+    counts = intel_week(model).counts
+    issued, heeded = counts[kernels.WARNINGS_ISSUED], counts[kernels.WARNINGS_HEEDED]
     assert issued == N_PLOTS
     assert heeded / issued == pytest.approx(0.8 * 0.5, abs=0.015)
     knowledge = model.plots.knowledge[: model.plots.n, 1]
@@ -186,38 +194,66 @@ def test_warnings_switched_off_are_not_sent() -> None:
         sharing={"duty_to_warn": False},
     )
     add_plots(model, 0, 1)
-    intel_week(model)
-    assert model._flows["counts"][1] == 0
+    assert intel_week(model).counts[kernels.WARNINGS_ISSUED] == 0
 
 
-def test_interdiction_against_maturation_follows_kaplan() -> None:
-    h, alpha = 0.2, 0.05
+def test_interdiction_races_a_fixed_maturation_week() -> None:
+    """A known plot with L weeks to live meets L + 1 weekly interdiction chances."""
+    h, life = 0.2, 6
     model = tiny(
         actors={"x": {"coverage": {"a": 1.0}, "reach": {"a": 1.0}}},
         interdiction={"hazard": h, "crackdown_boost": 0.0},
-        threat={"maturation_hazard_domestic": alpha},
     )
-    add_plots(model, 0, 0)
-    interdicted = attacks = 0.0
-    for _ in range(200):
-        intel_week(model)
-        interdicted += model._flows["counts"][3]
-        attacks += model._flows["by_country"][0].sum()
+    add_plots(model, 0, 0, matures_at=life)
+    interdicted = attacks = ages = 0.0
+    for week in range(life + 1):
+        model.week = week
+        tallies = intel_week(model)
+        interdicted += tallies.counts[kernels.INTERDICTED]
+        attacks += tallies.by_country[kernels.ATTEMPTED].sum()
+    assert model.plots.n == 0
     assert interdicted + attacks == N_PLOTS
-    expected = h / (h + alpha - h * alpha)
-    assert interdicted / N_PLOTS == pytest.approx(expected, abs=0.01)
+    assert interdicted / N_PLOTS == pytest.approx(1 - (1 - h) ** (life + 1), abs=0.01)
+    assert (model.recorder.plot_ages[kernels.ATTACK, 0] == [life * attacks, attacks]).all()
+    ages = model.recorder.plot_ages[kernels.INTERDICTION_AGE, 0]
+    # ages at interdiction: geometric, truncated at the maturation week
+    weights = h * (1 - h) ** np.arange(life + 1)
+    assert ages[0] / ages[1] == pytest.approx(
+        (weights * np.arange(life + 1)).sum() / weights.sum(), abs=0.05
+    )
+
+
+def test_interdictions_are_credited_to_the_actor_and_to_the_link() -> None:
+    model = tiny(
+        actors={"x": {"coverage": {"a": 1.0}}, "y": {"reach": {"b": 1.0}}},
+        sharing={"policy": {"x": {"y": 1.0}}},
+        trust={"initial": {"x": {"y": 1.0}}},
+        interdiction={"hazard": 1.0},
+        regions={"b": {"host_security": 0.5}},
+    )
+    add_plots(model, 0, 1, n=2000)
+    tallies = intel_week(model)
+    # x sees every plot, shares each with y, which has full reach: y stops them all
+    assert tallies.by_actor[kernels.INTERDICTED_BY].tolist() == [0, 2000]
+    assert tallies.by_pair[kernels.INTERDICTED_WITH_SHARED, 0, 1] == 2000
+    assert tallies.counts[kernels.UNINFORMED_INTERDICTIONS] == 0  # informed came first
+    # without the shared material only host security, knowing nothing, stops plots
+    model = tiny(regions={"b": {"host_security": 0.5}})
+    add_plots(model, 0, 1)
+    tallies = intel_week(model)
+    assert tallies.counts[kernels.UNINFORMED_INTERDICTIONS] / N_PLOTS == pytest.approx(
+        0.5, abs=0.015
+    )
+    assert tallies.by_actor.sum() == 0
 
 
 def test_hardening_sets_attack_success_and_severity_is_heavy_tailed() -> None:
     model = tiny(
         regions={"b": {"hardening": 0.25}},
-        threat={"maturation_hazard_external": 1.0},
         severity={"minimum": 2, "exponent": 2.2, "cap": 10_000},
     )
-    add_plots(model, 0, 1)
-    model.week = 0
-    intel_week(model)
-    attempted, successful, deaths = model._flows["by_country"][:3, 1]
+    add_plots(model, 0, 1, matures_at=0)
+    attempted, successful, deaths = intel_week(model).by_country[:3, 1]
     assert attempted == N_PLOTS
     assert successful / attempted == pytest.approx(0.75, abs=0.01)
     ccdf = model.recorder.severity_ccdf  # counts with >= 1, 2, 5, 10, 25, 50, ...
@@ -231,20 +267,22 @@ def test_plots_die_with_their_cell() -> None:
     model = tiny(**no_maturation())
     add_plots(model, 0, 1, n=10)
     model.cells.strength[0] = 0
-    intel_week(model)
+    assert intel_week(model).counts[kernels.ABANDONED] == 10
     assert model.plots.n == 0
-    assert model._flows["counts"][5] == 10
 
 
-def test_crackdown_builds_up_displaces_targets_and_disrupts_plots() -> None:
+def test_crackdown_builds_up_displaces_targets_and_works_through_intelligence() -> None:
     model = tiny(
         run={"steps": 40, "burn_in": 0},
-        actors={"x": {"crackdown": {"intensity": 0.0, "buildup": 0.5, "plot_disruption": 0.4}}},
+        actors={
+            "x": {
+                "coverage": {"a": 0.1},
+                "crackdown": {"intensity": 0.0, "buildup": 0.5, "coverage_boost": 3.0},
+            }
+        },
         threat={
             "displacement": 1.0,
             "plot_rate": 50.0,
-            "maturation_hazard_domestic": 0.0,
-            "maturation_hazard_external": 0.0,
             "relocation_rate": 0.0,
             "fighters_lost_per_interdiction": 0,
             "disruption_weeks": 0,
@@ -264,16 +302,61 @@ def test_crackdown_builds_up_displaces_targets_and_disrupts_plots() -> None:
     assert model.crackdown_level[0] == pytest.approx(0.75)
     for _ in range(20):
         model.step()
-    assert model.crackdown_level[0] > 0.99
+    level = model.crackdown_level[0]
+    assert level > 0.99
     model.plots.n = 0
     model._threat_week()
     targets = model.plots.target[: model.plots.n]
     assert len(targets) > 100
     assert (targets == 1).mean() > 0.99  # fully displaced abroad
-    add_plots(model, 0, 1, n=N_PLOTS)
-    start = model.plots.n
-    intel_week(model)
-    assert 1 - model.plots.n / start == pytest.approx(0.4 * model.crackdown_level[0], abs=0.015)
+    # the crackdown raises x's collection at home; it stops no plot it knows nothing of
+    model.plots.n = 0
+    add_plots(model, 0, 0)
+    tallies = intel_week(model)
+    seen = model.plots.own[: model.plots.n, 0].mean()
+    assert seen == pytest.approx(0.1 * (1 + 3.0 * level), abs=0.015)
+    assert tallies.counts[kernels.INTERDICTED] == 0  # interdiction hazard is 0 in tiny()
+
+
+def test_cells_relocate_both_ways_and_pay_for_it() -> None:
+    """Pressure pushes cells out; the home country's pull brings them back."""
+    raw = {
+        "name": "geo",
+        "run": {"steps": 200, "replications": 1, "burn_in": 0},
+        "regions": {
+            "home": {"country": "home", "neighbours": ["away"], "host_pressure": 0.0},
+            "away": {"country": "away", "neighbours": ["home"]},
+        },
+        "actors": {"x": {}},
+        "threat": {
+            "fighters": 4000,
+            "cells": 40,
+            "home_country": "home",
+            "initial_distribution": {"away": 1},
+            "target_preference": {"home": 1},
+            "plot_rate": 0.0,
+            "recruitment_rate": 0.0,
+            "attrition_rate": 0.0,
+            "host_attrition": 0.0,
+            "relocation_rate": 0.5,
+            "relocation_cost": 0.1,
+            "home_affinity": 4.0,
+            "split_size": 100_000,
+        },
+    }
+    model = ScenarioModel(validate(raw), seed=3)
+    model.run()
+    home = model.recorder.country_level["strength"][:, 0]
+    assert home[0] < 0.5 * model.recorder.scalar["strength"][0]
+    assert home[-1] > 0.6 * model.recorder.scalar["strength"][-1]  # pulled back home
+    assert model.strength < 4000  # moving cost fighters
+    # pressure at home reverses the flow
+    raw["regions"]["home"]["host_pressure"] = 1.0
+    raw["threat"]["pressure_aversion"] = 1.0
+    raw["threat"]["initial_distribution"] = {"home": 1}
+    model = ScenarioModel(validate(raw), seed=3)
+    model.run()
+    assert model.recorder.country_level["strength"][-1, 0] == 0
 
 
 def test_an_intervention_changes_behaviour_only_while_active() -> None:

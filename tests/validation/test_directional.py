@@ -133,3 +133,12 @@ def test_warnings_to_a_receptive_recipient_do_help() -> None:
     )
     _, _, high = paired(silent, heeded, "attacks_successful__russia")
     assert high < 0
+
+
+def test_trilateral_sharing_among_trustworthy_partners_lowers_attacks_in_russia() -> None:
+    """Trust 0.9, no exploitation, no leakage: full sharing among the three helps Russia."""
+    many = (*TRUSTWORTHY[1:], "run.replications=200")
+    none = summary("baseline", *many, full_policy(0.0))
+    full = summary("baseline", *many, full_policy(1.0))
+    _, _, high = paired(none, full, "attacks_successful__russia")
+    assert high < 0

@@ -7,6 +7,7 @@ replications, not on one lucky run.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from tests.conftest import run
 
@@ -60,3 +61,40 @@ def test_severity_is_heavy_tailed() -> None:
     assert -1.7 <= slope <= -0.8
     # heavy, not exponential: attacks with >= 10x the typical toll are not vanishingly rare
     assert ccdf[3] / ccdf[0] > 0.02
+
+
+def _window(name: str, column: str, first: str, last: str) -> pd.Series:
+    """Per-replication sum of a weekly column between two dates (inclusive)."""
+    ts = run(HISTORICAL, *N).timeseries
+    inside = ts[(ts["date"] >= first) & (ts["date"] <= last)]
+    return inside.groupby("replication")[column].sum()
+
+
+def test_afghanistan_keeps_the_core_of_the_group() -> None:
+    """UN Monitoring Team 2023-2025: the core stays in (northern and eastern) Afghanistan."""
+    s = run(HISTORICAL, *N).summary
+    strength = s[[c for c in s.columns if c.startswith("final_strength__")]]
+    share = strength.div(strength.sum(axis=1), axis=0)
+    assert share.median().idxmax() == "final_strength__afghanistan"
+    assert (share.idxmax(axis=1) == "final_strength__afghanistan").mean() >= 0.9
+    # UN 2025: about 2,000 fighters in Afghanistan
+    assert 1000 <= s["final_strength__afghanistan"].median() <= 4000
+
+
+def test_levels_match_the_record_within_a_factor_of_two() -> None:
+    """Counts differ between datasets (facts.csv): the record is a band, x0.5 to x2."""
+    afg = "attacks_successful__afghanistan"
+    for record, first, last in ((27, "2022-08-01", "2022-11-07"), (8, "2023-08-01", "2023-11-07")):
+        median = _window(HISTORICAL, afg, first, last).median()
+        assert record / 2 <= median <= 2 * record, (first, median)
+    total_2024 = _window(HISTORICAL, "attacks_successful", "2024-01-01", "2024-12-31").median()
+    assert 30 <= total_2024 <= 120  # SIGAR: 60 claimed attacks in 2024
+    deaths_2022 = _window(HISTORICAL, "fatalities__afghanistan", "2022-01-01", "2022-12-31")
+    assert 211 <= deaths_2022.median() <= 844  # GTI: IS-K caused 422 deaths in 2022
+
+
+def test_mass_casualty_attacks_despite_warnings_reach_iran_and_russia() -> None:
+    """Kerman (Iran) and Crocus (Russia) both followed warnings that went unheeded."""
+    s = run(HISTORICAL, *N).summary
+    for country in ("iran", "russia"):
+        assert (s[f"mass_casualty_despite_warning__{country}"] > 0).mean() >= 0.02, country
