@@ -78,8 +78,9 @@ def test_shared_value_falls_with_compartmentalisation() -> None:
     assert intel.shared_value(1.0, 0.7) == pytest.approx(0.3)
 
 
-def test_kaplan_interdiction_probability() -> None:
-    assert intel.interdiction_probability(0.0, 0.1) == 0.0
-    assert intel.interdiction_probability(0.2, 0.05) == pytest.approx(0.2 / (0.2 + 0.05 - 0.01))
-    # small hazards: Kaplan's continuous-time h / (h + alpha)
-    assert intel.interdiction_probability(1e-4, 3e-4) == pytest.approx(0.25, rel=1e-3)
+def test_interdiction_probability_counts_the_weeks_left() -> None:
+    assert intel.interdiction_probability(0.0, 10) == 0.0
+    assert intel.interdiction_probability(0.2, 0) == pytest.approx(0.2)
+    assert intel.interdiction_probability(0.2, 2) == pytest.approx(1 - 0.8**3)
+    # more time left, more chances
+    assert intel.interdiction_probability(0.1, 20) > intel.interdiction_probability(0.1, 5)

@@ -10,6 +10,8 @@ Queues; Jensen (2016), unverifiable intelligence is discounted.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -69,12 +71,14 @@ def update_evidence(
     return forgetting * good + new_good, forgetting * bad + bad_weight * new_bad
 
 
-def interdiction_probability(hazard: float, maturation: float) -> float:
-    """Probability that a plot is interdicted before it matures (Kaplan's terror queue).
+def interdiction_probability(
+    hazard: float | FloatArray, weeks_left: int | NDArray[np.int64]
+) -> Any:
+    """Probability that a known plot is interdicted before it matures.
 
-    In discrete weeks with interdiction checked first: h / (h + alpha - h alpha); for
-    small hazards this tends to Kaplan's continuous-time h / (h + alpha).
+    A plot with ``weeks_left`` weeks to its maturation week meets ``weeks_left + 1``
+    weekly chances at interdiction hazard ``hazard`` (checked before maturation); for an
+    exponential lifetime with weekly hazard alpha this becomes Kaplan's (2010) terror-queue
+    h / (h + alpha) in continuous time.
     """
-    if hazard <= 0.0:
-        return 0.0
-    return hazard / (hazard + maturation - hazard * maturation)
+    return 1.0 - np.power(1.0 - hazard, np.asarray(weeks_left) + 1)

@@ -19,6 +19,7 @@ import numpy as np
 from mesa import DataCollector
 
 from scenarios.config import ConfigError, ScenarioConfig, load_config
+from scenarios.model import intel
 from scenarios.model.model import ScenarioModel
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs"
@@ -175,9 +176,9 @@ class DashboardModel(ScenarioModel):
     def region_attack_risk(self) -> np.ndarray:
         """Per region: expected successful attacks from the plots now live against it.
 
-        Each live plot runs Kaplan's race at its current weekly hazards: interdiction by
-        the best-placed informed actor (plus host security and crackdown disruption)
-        against maturation; success then depends on the target's hardening.
+        Each live plot races its remaining weeks to maturation against this week's
+        interdiction hazard (the best-placed informed actor, else uninformed host
+        security), held constant; success then depends on the target's hardening.
         """
         p = self.p
         plots = self.plots
@@ -185,14 +186,11 @@ class DashboardModel(ScenarioModel):
         if n == 0:
             return np.zeros(len(self.geometry.ids))
         origin, target = plots.origin[:n], plots.target[:n]
-        reach = np.maximum(p.reach[:, origin], p.reach[:, target]).T
+        reach = np.maximum(self._reach[:, origin], self._reach[:, target]).T
         known = (self.p.config.interdiction.hazard * reach * plots.knowledge[:n]).max(axis=1)
-        other = 1 - (1 - p.host_security[target]) * (1 - self._region_disruption[origin])
-        h = 1 - (1 - known) * (1 - other)
-        same = self.geometry.same_country[origin, target]
-        t = self.p.config.threat
-        alpha = np.where(same, t.maturation_hazard_domestic, t.maturation_hazard_external)
-        success = alpha / (alpha + h - alpha * h) * (1 - p.hardening[target])
+        h = 1 - (1 - known) * (1 - p.host_security[target])
+        weeks_left = np.maximum(plots.matures_at[:n] - self.week, 0)
+        success = (1 - intel.interdiction_probability(h, weeks_left)) * (1 - p.hardening[target])
         return np.bincount(target, weights=success, minlength=len(self.geometry.ids))
 
     def active_parameters(self) -> dict[str, float]:
