@@ -259,7 +259,12 @@ class ThreatSpec(_Strict):
         3.0, description="Fighters the owning cell loses when a plot is interdicted (fighters)."
     )
     disruption_weeks: int = Field(
-        4, ge=0, le=520, description="Weeks a cell stops plotting after an interdiction (weeks)."
+        4,
+        ge=0,
+        le=520,
+        description="Mean weeks a cell takes to recover its plotting after an interdiction "
+        "(weeks); each interdiction cuts its plot rate by a factor e, the cut fading by "
+        "1/disruption_weeks a week; 0 = no disruption.",
     )
     learning: Probability = Field(
         0.02, description="Capability gained by a cell per successful attack [0, 1]."

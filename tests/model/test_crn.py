@@ -42,16 +42,19 @@ def test_spin_up_is_identical_whatever_the_intelligence_levers(variant: tuple[st
 
 @pytest.mark.slow
 def test_pairing_makes_scenario_differences_sharp() -> None:
-    """Replication-wise correlation between baseline and trilateral (200 pairs).
+    """Replication-wise correlation between baseline and trilateral (200 pairs, shipped seed).
 
-    The issue's targets are 0.85 for all attacks and 0.7 for Russia. Russia's holds; the
-    total reaches about 0.8, because misuse burns the senders' collection, a change of
-    the world itself whose size varies from replication to replication (with
-    ``counterintelligence.coverage_damage=0`` the total's correlation is about 0.87).
+    Measured: 0.85 for all attacks (0.847 at this seed, 0.870 at seed 1; the standard
+    error of r is about 0.02 here) and 0.87 for Russia, against 0.50 and 0.04 with one
+    random stream per process. The floors leave room for that sampling error; what
+    remains unpaired is mostly real: misuse burns the Taliban's collection by an amount
+    that varies between replications (with ``coverage_damage=0`` r is 0.91).
     """
     n = "run.replications=200"
     base = summary("baseline", n)
     tri = summary("trilateral", n)
-    for column, floor in (("attacks_successful", 0.75), ("attacks_successful__russia", 0.7)):
-        r = np.corrcoef(base[column], tri[column])[0, 1]
-        assert r >= floor, (column, r)
+    for column, floor in (("attacks_successful", 0.8), ("attacks_successful__russia", 0.8)):
+        x, y = base[column].to_numpy(), tri[column].to_numpy()
+        assert np.corrcoef(x, y)[0, 1] >= floor, column
+        # pairing cuts the variance of the difference at least five-fold
+        assert (x.var(ddof=1) + y.var(ddof=1)) / (y - x).var(ddof=1) >= 5, column

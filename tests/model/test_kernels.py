@@ -67,7 +67,9 @@ def test_poisson_by_inversion_is_monotone_in_the_mean() -> None:
     low = np.array([kernels.poisson(k, 0, 2.0) for k in keys])
     high = np.array([kernels.poisson(k, 0, 2.1) for k in keys])
     assert (high >= low).all()
-    assert 0 < (high != low).mean() < 0.1
+    # the extra 0.1 of mean comes from a few entities gaining one, not from reshuffling
+    assert (high - low).mean() == pytest.approx(0.1, abs=0.02)
+    assert (high - low).max() == 1
 
 
 @pytest.mark.parametrize(

@@ -428,3 +428,27 @@ def test_an_intervention_from_the_start_date_sets_trust_at_week_zero() -> None:
     )
     columns, _ = run_replication(cfg, 2)
     assert columns["trust__us__russia"][0] == pytest.approx(0.9, abs=0.05)
+
+
+def test_an_interdiction_disrupts_plotting_which_recovers_smoothly() -> None:
+    """Each interdiction cuts the cell's plot rate by a factor e; the cut fades each week."""
+
+    def started(disruption: float) -> tuple[int, float]:
+        model = tiny(threat={"plot_rate": 5.0, "relocation_rate": 0.0, "disruption_weeks": 4})
+        model.cells.strength[0] = 10_000
+        model.cells.disruption[0] = disruption
+        model._flows = {}
+        model._threat_week()
+        return model.plots.n, float(model.cells.disruption[0])
+
+    calm, _ = started(0.0)
+    hit, after = started(1.0)
+    assert hit / calm == pytest.approx(np.exp(-1.0), rel=0.05)
+    assert after == pytest.approx(0.75)  # recovers by 1 / disruption_weeks of the cut a week
+    model = tiny(
+        actors={"x": {"coverage": {"a": 1.0}, "reach": {"a": 1.0}}},
+        interdiction={"hazard": 1.0},
+    )
+    add_plots(model, 0, 0, n=3)
+    intel_week(model)
+    assert model.cells.disruption[0] == 3.0

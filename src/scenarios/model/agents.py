@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from scenarios.model.model import ScenarioModel
 
 
+# A cell plotting at less than exp(-0.5), about 61%, of its rate counts as disrupted.
+DISRUPTED = 0.5
+
+
 class CellTable:
     """Struct-of-arrays state of every ISIS-K cell ever created (slots are never reused)."""
 
@@ -32,7 +36,7 @@ class CellTable:
         "strength",
         "capability",
         "opsec",
-        "disrupted_until",
+        "disruption",
     )
 
     def __init__(self, capacity: int) -> None:
@@ -44,12 +48,18 @@ class CellTable:
         self.strength = np.zeros(capacity, dtype=np.int64)  # fighters
         self.capability = np.zeros(capacity)  # [0, 1]
         self.opsec = np.zeros(capacity)  # [0, 1]
-        self.disrupted_until = np.zeros(capacity, dtype=np.int64)  # week index
+        self.disruption = np.zeros(capacity)  # >= 0; plots start at exp(-disruption) of rate
         self.plotting = np.zeros(capacity, dtype=bool)  # has at least one live plot
         self.agents: list[ThreatCell | None] = []
 
     def add(
-        self, key: np.uint64, region: int, strength: int, capability: float, opsec: float, week: int
+        self,
+        key: np.uint64,
+        region: int,
+        strength: int,
+        capability: float,
+        opsec: float,
+        disruption: float = 0.0,
     ) -> int:
         """Append a cell row and return its slot."""
         if self.size == len(self.alive):
@@ -66,7 +76,7 @@ class CellTable:
         self.strength[slot] = strength
         self.capability[slot] = capability
         self.opsec[slot] = opsec
-        self.disrupted_until[slot] = week
+        self.disruption[slot] = disruption
         self.agents.append(None)
         return slot
 
@@ -78,7 +88,7 @@ class CellTable:
             self.strength,
             self.capability,
             self.opsec,
-            self.disrupted_until,
+            self.disruption,
             self.plotting,
         )
 
@@ -120,7 +130,7 @@ class ThreatCell(CellAgent):
     def state(self) -> str:
         """``disrupted`` after an interdiction, ``plotting`` with live plots, or ``recruiting``."""
         table = self.model.cells
-        if table.disrupted_until[self.slot] > self.model.week:
+        if table.disruption[self.slot] > DISRUPTED:
             return "disrupted"
         return "plotting" if table.plotting[self.slot] else "recruiting"
 

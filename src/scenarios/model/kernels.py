@@ -33,7 +33,7 @@ _S11 = np.uint64(11)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 _INVERSION_LIMIT = 30.0
 _WEEK_OFFSET = 1 << 20  # weeks of spin-up are negative; keys need a non-negative counter
-_PROCESS_STRIDE = 1024  # indices per process (pairs of actors, plots of a cell in a week)
+_PROCESS_STRIDE = 1 << 20  # indices per process (pairs of actors, plots of a cell in a week)
 
 # Decisions, each with its own keyed sub-stream.
 RECRUITMENT, ATTRITION, RELOCATION, DESTINATION, RELOCATION_LOSS = range(5)
@@ -163,7 +163,7 @@ class CellState(NamedTuple):
     strength: np.ndarray  # int64 fighters
     capability: np.ndarray  # [0, 1]
     opsec: np.ndarray  # [0, 1]
-    disrupted_until: np.ndarray  # int64 week
+    disruption: np.ndarray  # >= 0: plotting runs at exp(-disruption) of its capacity
     plotting: np.ndarray  # bool
 
 
@@ -178,6 +178,7 @@ class ThreatWeek(NamedTuple):
     relocation_rate: float  # weekly probability a cell reconsiders its base
     relocation_cost: float  # fraction of fighters lost by a move; also deters moving
     plots_per_fighter: float  # plots per fighter per week at capability 1
+    disruption_retention: float  # weekly retention of a cell's disruption [0, 1)
 
 
 class PlotState(NamedTuple):
@@ -230,7 +231,6 @@ class IntelWeek(NamedTuple):
     tipoff_opsec_gain: float
     coverage_damage: float
     fighters_lost: int
-    disruption_weeks: int
     learning: float
     severity_exponent: float
     severity_minimum: int
@@ -288,8 +288,12 @@ def threat_week(
     A cell reconsiders its base with probability ``relocation_rate``; it then picks among
     its region and the neighbours by ``appeal`` (recruitment, safety from pressure, the
     pull of the home country), neighbours discounted by the cost of moving, and loses that
-    fraction of its fighters if it moves. Writes each cell's new plot count into
-    ``new_plots``; returns (cells moved, plots started).
+    fraction of its fighters if it moves. Plots start at a rate proportional to strength
+    and capability, cut by the cell's disruption (each interdiction adds 1, and it fades
+    geometrically: a smooth recovery, so that an interdiction a week earlier or later
+    changes the plot counts of a few weeks a little rather than moving a hard pause).
+    Writes each cell's new plot count into ``new_plots``; returns (cells moved, plots
+    started).
     """
     n_regions = len(tw.recruitment_pool)
     weights = np.empty(n_regions)
@@ -330,11 +334,11 @@ def threat_week(
                     )
                     n_moved += 1
         new_plots[i] = 0
-        if cells.strength[s] > 0 and cells.disrupted_until[s] <= week:
-            new_plots[i] = poisson(
-                k, PLOT_COUNT, tw.plots_per_fighter * cells.strength[s] * cells.capability[s]
-            )
+        if cells.strength[s] > 0:
+            rate = tw.plots_per_fighter * cells.strength[s] * cells.capability[s]
+            new_plots[i] = poisson(k, PLOT_COUNT, rate * math.exp(-cells.disruption[s]))
             n_plots += new_plots[i]
+        cells.disruption[s] *= tw.disruption_retention
     return n_moved, n_plots
 
 
@@ -360,7 +364,7 @@ def place_plots(
         k = week_key(cells.key[slots[i]], week)
         o = cells.region[slots[i]]
         for j in range(counts[i]):
-            key = bits(k, PLOT_KEY, j % _PROCESS_STRIDE)
+            key = bits(k, PLOT_KEY, j)
             u = draw(key, TARGET, 0)
             t = 0
             while t < n_regions - 1 and u >= birth.target_cdf[o, t]:
@@ -453,7 +457,7 @@ def intel_week(
         domestic = 0 if iw.country_of[o] == iw.country_of[t] else 1
         age = week - plots.born[p]
         if who >= 0:
-            _interdicted(p, who, week, age, domestic, plots, cells, iw, tallies)
+            _interdicted(p, who, age, domestic, plots, cells, iw, tallies)
         elif week >= plots.matures_at[p]:
             _matured(p, c, t, age, domestic, plots, cells, iw, tallies)
         else:
@@ -526,7 +530,6 @@ def _share_and_warn(
 def _interdicted(
     p: int,
     who: int,
-    week: int,
     age: int,
     domestic: int,
     plots: PlotState,
@@ -554,7 +557,7 @@ def _interdicted(
             tallies.new_good[src, who] += 1.0
     c = plots.cell[p]
     cells.strength[c] = max(0, cells.strength[c] - iw.fighters_lost)
-    cells.disrupted_until[c] = week + iw.disruption_weeks
+    cells.disruption[c] += 1.0
 
 
 @njit(cache=True)

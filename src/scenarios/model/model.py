@@ -186,7 +186,7 @@ class ScenarioModel(mesa.Model):
             zip(regions, sizes, capability, opsec, strict=True)
         ):
             key = kernels.cell_key(self.root_key, i)
-            slot = self.cells.add(key, int(r), int(size), float(cap), float(ops), self.week)
+            slot = self.cells.add(key, int(r), int(size), float(cap), float(ops))
             ThreatCell(self, slot)
 
     def _plan_epochs(self) -> list[Epoch]:
@@ -319,6 +319,7 @@ class ScenarioModel(mesa.Model):
             relocation_rate=t.relocation_rate,
             relocation_cost=t.relocation_cost,
             plots_per_fighter=t.plot_rate / 100.0,
+            disruption_retention=1.0 - 1.0 / t.disruption_weeks if t.disruption_weeks else 0.0,
         )
         before = cells.region[slots].copy()
         new_plots = np.empty(len(slots), dtype=np.int64)
@@ -364,7 +365,7 @@ class ScenarioModel(mesa.Model):
                 half,
                 float(cells.capability[slot]),
                 float(cells.opsec[slot]),
-                int(cells.disrupted_until[slot]),
+                float(cells.disruption[slot]),
             )
             ThreatCell(self, new)
         for slot in slots[strength <= 0]:
@@ -435,7 +436,6 @@ class ScenarioModel(mesa.Model):
             tipoff_opsec_gain=ci.tipoff_opsec_gain,
             coverage_damage=ci.coverage_damage,
             fighters_lost=round(cfg.threat.fighters_lost_per_interdiction),
-            disruption_weeks=cfg.threat.disruption_weeks,
             learning=cfg.threat.learning,
             severity_exponent=sev.exponent,
             severity_minimum=sev.minimum,
