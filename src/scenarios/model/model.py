@@ -65,6 +65,7 @@ class PlotTable:
         return kernels.PlotState(**fields)
 
     def __getattr__(self, name: str) -> np.ndarray:
+        """A column by name, e.g. ``plots.origin`` (``arrays`` is replaced when it grows)."""
         if name in kernels.PlotState._fields:
             return getattr(self.__dict__["arrays"], name)
         raise AttributeError(name)
@@ -85,10 +86,6 @@ class PlotTable:
         a.knowledge[rows] = 0.0
         a.source[rows] = -1
         return self.n
-
-    def ages(self, week: int) -> NDArray[np.int64]:
-        """Age in weeks of each live plot."""
-        return week - self.arrays.born[: self.n]
 
 
 @dataclass(frozen=True)
@@ -279,7 +276,6 @@ class ScenarioModel(mesa.Model):
         t = cfg.threat
         level = self.crackdown_level[geo.jurisdiction_or_0] * geo.has_jurisdiction
         pressure = 1.0 - (1.0 - level) * (1.0 - p.host_pressure)
-        self._pressure = pressure
         self._attrition = np.minimum(
             1.0,
             t.attrition_rate
