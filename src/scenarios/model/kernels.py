@@ -454,16 +454,19 @@ def intel_week(
                 best = h
         if who < 0 and draw(k, UNINFORMED, 0) < iw.host_security[t]:
             who = n_actors
-        domestic = 0 if iw.country_of[o] == iw.country_of[t] else 1
-        age = week - plots.born[p]
-        if who >= 0:
-            _interdicted(p, who, age, domestic, plots, cells, iw, tallies)
-        elif week >= plots.matures_at[p]:
-            _matured(p, c, t, age, domestic, plots, cells, iw, tallies)
-        else:
-            _compact(p, keep, plots)
+        if who < 0 and week < plots.matures_at[p]:
+            _compact(p, keep, plots)  # still live
             cells.plotting[c] = True
             keep += 1
+            continue
+        outcome = INTERDICTION_AGE if who >= 0 else ATTACK
+        abroad = 0 if iw.country_of[o] == iw.country_of[t] else 1
+        tallies.plot_ages[outcome, abroad, 0] += week - plots.born[p]
+        tallies.plot_ages[outcome, abroad, 1] += 1
+        if who >= 0:
+            _interdicted(p, who, plots, cells, iw, tallies)
+        else:
+            _matured(p, c, t, plots, cells, iw, tallies)
     return keep
 
 
@@ -530,8 +533,6 @@ def _share_and_warn(
 def _interdicted(
     p: int,
     who: int,
-    age: int,
-    domestic: int,
     plots: PlotState,
     cells: CellState,
     iw: IntelWeek,
@@ -540,8 +541,6 @@ def _interdicted(
     """Book an interdiction by actor ``who`` (``A`` = uninformed host security)."""
     n_actors = iw.coverage.shape[0]
     tallies.counts[INTERDICTED] += 1
-    tallies.plot_ages[INTERDICTION_AGE, domestic, 0] += age
-    tallies.plot_ages[INTERDICTION_AGE, domestic, 1] += 1
     if who == n_actors:
         tallies.counts[UNINFORMED_INTERDICTIONS] += 1
     else:
@@ -565,8 +564,6 @@ def _matured(
     p: int,
     c: int,
     t: int,
-    age: int,
-    domestic: int,
     plots: PlotState,
     cells: CellState,
     iw: IntelWeek,
@@ -576,8 +573,6 @@ def _matured(
     by_country = tallies.by_country
     country = iw.country_of[t]
     by_country[ATTEMPTED, country] += 1
-    tallies.plot_ages[ATTACK, domestic, 0] += age
-    tallies.plot_ages[ATTACK, domestic, 1] += 1
     key = plots.key[p]
     if draw(key, SUCCESS, 0) >= iw.hardening[t]:
         x = iw.severity_minimum * (1.0 - draw(key, SEVERITY, 0)) ** (
