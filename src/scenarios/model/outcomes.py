@@ -107,6 +107,10 @@ def summarise(
     ``attack_risk__<country>`` is the share of whole simulated years (52-week blocks; the
     whole run if shorter) with at least one mass-casualty attack there: averaged over
     replications it estimates the annual probability of such an attack.
+    ``plot_age_at_attack_mean`` and ``plot_age_at_interdiction_mean`` (weeks, also
+    ``__domestic`` and ``__abroad``: target in the origin's country or not) come from the
+    run's ``plot_ages`` sums and counts; levels such as ``strength__<country>`` become
+    ``final_...`` (their value in the last week).
     """
     steps = len(columns["plots_started"])
     out: dict[str, float] = {}
