@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 from scenarios.config import ConfigError, json_schema, load_config
 from scenarios.experiment.errors import CompareError, OutputError
+from scenarios.experiment.processes import sigterm_as_interrupt
 from scenarios.experiment.store import check_writable, default_run_dir
 
 app = typer.Typer(
@@ -410,7 +411,10 @@ def viz(
     """Serve the interactive dashboard (Mesa SolaraViz) on 127.0.0.1."""
     import subprocess
 
-    env = dict(os.environ)
+    from scenarios.experiment.processes import die_with_parent
+
+    # A closed network stays closed: no version check against PyPI, no telemetry.
+    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
     if config is not None:
         load_config(config)  # refuse a bad config before starting a server
         env["SCENARIOS_VIZ_CONFIG"] = str(config.resolve())
@@ -431,9 +435,12 @@ def viz(
         str(port),
         "--production",
         "--no-open",
+        "--no-check-version",
     ]
     try:
-        code = subprocess.call(command, env=env)
+        # SIGTERM arrives as KeyboardInterrupt, and call() then kills the server; if this
+        # process is killed outright, the kernel kills the server (Linux).
+        code = subprocess.call(command, env=env, preexec_fn=die_with_parent)
     except KeyboardInterrupt:
         code = 0
     if code:
@@ -473,6 +480,7 @@ def schema() -> None:
 
 def main() -> None:
     """Entry point: map errors to exit codes and one-paragraph messages."""
+    sigterm_as_interrupt()
     try:
         # With standalone_mode=False, Typer returns (not raises) the code of a
         # `typer.Exit` raised by a command, and turns Ctrl-C into `Exit(130)`.

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.config import ScenarioConfig
+from scenarios.experiment.processes import stop_workers, watch_driver
 from scenarios.experiment.seeds import replication_seeds, replication_sequence
 from scenarios.model.model import run_replication
 from scenarios.model.params import compile_parameters
@@ -68,7 +69,13 @@ def run_scenario(
     else:
         size = max(1, min(25, n // (4 * workers)))
         context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=watch_driver,
+            initargs=(os.getpid(),),
+        )
+        try:
             futures = [
                 pool.submit(_run_chunk, config, idx, [seeds[i] for i in idx])
                 for idx in _chunks(n, size)
@@ -78,6 +85,12 @@ def run_scenario(
                 results.extend(chunk)
                 if progress:
                     progress(len(chunk))
+        except BaseException:
+            # Ctrl-C or SIGTERM: drop queued chunks and stop the workers now.
+            stop_workers(pool)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     results.sort(key=lambda r: r[0])
     return RunResult(config, seeds, *_frames(config, results, seeds))
 

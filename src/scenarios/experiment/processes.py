@@ -1,0 +1,74 @@
+"""Worker processes that never outlive the run that started them.
+
+A process pool's workers are children of a fork server, not of the driver, so when the
+driver is killed (SIGKILL, or a crash) nothing tells them. Each worker therefore watches
+the driver's pid and exits as soon as it is gone; on Linux it also asks the kernel for
+SIGKILL when its own parent dies. SIGTERM to the driver is turned into the same
+``KeyboardInterrupt`` as Ctrl-C, so the verbs' interrupt handling (keep what is finished,
+say how to resume, leave nothing that looks complete) applies to both.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from types import FrameType
+
+_PR_SET_PDEATHSIG = 1
+WATCH_INTERVAL = 0.5  # seconds between checks that the driver is still alive
+
+
+def _driver_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else (cannot happen for our driver)
+        return True
+    return True
+
+
+def die_with_parent() -> None:
+    """Linux: the kernel sends SIGKILL to this process when its parent exits."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl: the watch thread still covers it
+        return
+
+
+def watch_driver(driver_pid: int) -> None:
+    """Pool initializer: exit this worker within ``WATCH_INTERVAL`` s of the driver's death."""
+    die_with_parent()
+
+    def watch() -> None:
+        while True:
+            if not _driver_alive(driver_pid):
+                os._exit(1)
+            time.sleep(WATCH_INTERVAL)
+
+    threading.Thread(target=watch, name="watch-driver", daemon=True).start()
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate a process pool's workers at once (after an interrupt; results are dropped)."""
+    # The executor keeps its workers in a private mapping; there is no public way to stop
+    # a chunk in progress. Without it the workers would finish their chunks first.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def sigterm_as_interrupt() -> None:
+    """Handle SIGTERM like Ctrl-C in this (main) thread."""
+    signal.signal(signal.SIGTERM, _interrupt)
