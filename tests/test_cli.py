@@ -475,3 +475,30 @@ def test_internal_error_exits_1(
     assert "Traceback" not in captured.out
     assert not out.exists()
     assert leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------------------
+# run: output safety (plain names)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "ABSOLUTE", "..", "."])
+def test_name_must_be_a_plain_name_and_nothing_is_written_outside(
+    tmp_path: Path, name: str
+) -> None:
+    work = tmp_path / "a" / "work"
+    work.mkdir(parents=True)
+    if name == "ABSOLUTE":
+        name = str(tmp_path / "absolute")
+    result = scenarios("run", BASELINE, *SHORT, "--set", f"name={name}", cwd=work)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    no_traceback(result)
+    message = result.stderr.strip()
+    assert message.startswith("error:"), message
+    assert "\n\n" not in message
+    for fragment in ("name", json.dumps(name), "plain name"):
+        assert fragment in message, f"{fragment!r} missing from: {message}"
+    assert [p.relative_to(tmp_path) for p in tmp_path.rglob("*")] == [
+        Path("a"),
+        Path("a") / "work",
+    ]

@@ -242,3 +242,46 @@ def test_shipped_experiments_validate() -> None:
         spec, configs = load_experiment(path)
         assert spec.baseline in configs
         assert {c.run.seed for c in configs.values()} == {spec.seed}
+
+
+# ----------------------------------------------------------------------------------------
+# Output safety: plain names
+# ----------------------------------------------------------------------------------------
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [("label", ".."), ("label", "."), ("name", ".."), ("name", "../../escaped")],
+)
+def test_experiment_names_must_be_plain_and_nothing_is_deleted(
+    tmp_path: Path, where: str, value: str
+) -> None:
+    out = tmp_path / "out"
+    (out / "runs" / "other").mkdir(parents=True)
+    (out / "runs" / "other" / "keep.txt").write_text("mine\n")
+    (out / "keep.txt").write_text("mine\n")
+    label = value if where == "label" else "second"
+    name = value if where == "name" else "mini"
+    spec = tmp_path / "exp.yaml"
+    spec.write_text(
+        f"name: '{name}'\nbaseline: baseline\nscenarios:\n"
+        f"  baseline: {CONFIGS / 'baseline.yaml'}\n"
+        f"  '{label}': {CONFIGS / 'trilateral.yaml'}\n"
+        "replications: 2\nseed: 7\nsteps: 5\n"
+    )
+    before = _snapshot(tmp_path)
+    for args in (["--out", str(out)], []):  # without --out: results/experiments/<name>
+        res = scenarios("experiment", str(spec), *args, cwd=out)
+        assert res.returncode == 2, (res.stdout, res.stderr)
+        assert "Traceback" not in res.stderr
+        message = res.stderr.strip()
+        assert "\n\n" not in message
+        key = "scenarios: label" if where == "label" else "name ="
+        for fragment in (key, value, "plain name"):
+            assert fragment in message, f"{fragment!r} missing from: {message}"
+        assert _snapshot(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.yaml", "out"]
