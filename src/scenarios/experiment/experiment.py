@@ -9,7 +9,6 @@ resolved config, seeds, package version and model source; otherwise it is (re-)r
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Self
@@ -126,8 +125,8 @@ def run_experiment(
         reused = reusable(run_dir, config)
         progress = on_scenario(label, reused) if on_scenario else None
         if not reused:
-            if run_dir.exists():
-                shutil.rmtree(run_dir)  # a stale or partial run of this experiment
+            if run_dir.exists() or run_dir.is_symlink():
+                store.remove_tree(run_dir, runs_dir)  # a stale or partial run
             execute_run(
                 config,
                 run_dir,

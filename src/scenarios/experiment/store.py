@@ -4,6 +4,11 @@ A run is written into a hidden staging directory beside its destination and rena
 place only once every file is written, and the manifest's ``status`` says ``complete``
 only then. An interrupted or failed run removes its staging directory, so nothing that
 looks complete is ever left behind.
+
+Safety by construction:
+
+- nothing is deleted or renamed unless it lies strictly inside the directory it belongs
+  to, after resolving both paths (:func:`remove_tree`, :func:`staged_directory`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import platform
 import shutil
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,21 +104,64 @@ def write_json(obj: Any, path: Path) -> None:
     write_atomic(path, (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode())
 
 
+# --------------------------------------------------------------------------------------
+# Containment: never delete or rename outside the directory a path belongs to
+# --------------------------------------------------------------------------------------
+
+
+def strictly_inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` lies strictly inside ``root`` once both are resolved.
+
+    Resolving follows symbolic links and removes ``..``, so ``root/..``, ``root/.`` and a
+    link pointing out of ``root`` are all outside.
+    """
+    resolved, base = path.resolve(), root.resolve()
+    return resolved != base and resolved.is_relative_to(base)
+
+
+def _require_inside(path: Path, root: Path, action: str) -> None:
+    if not strictly_inside(path, root) or path.name in ("", ".", ".."):
+        raise OutputError(
+            f"refusing to {action} {path}: it is not strictly inside {root} "
+            f"(it resolves to {path.resolve()})"
+        )
+
+
+def remove_tree(path: Path, root: Path) -> None:
+    """Delete the directory ``path``, which must lie strictly inside ``root``.
+
+    A second line of defence behind the name checks: refuses (OutputError) to delete
+    anything that resolves to ``root`` itself or outside it, or a symbolic link.
+    """
+    _require_inside(path, root, "delete")
+    if path.is_symlink():
+        raise OutputError(f"refusing to delete {path}: it is a symbolic link")
+    shutil.rmtree(path)
+
+
 @contextmanager
 def staged_directory(final: Path) -> Iterator[Path]:
-    """Yield a staging directory that becomes ``final`` on success and vanishes on failure."""
+    """Yield a staging directory that becomes ``final`` on success and vanishes on failure.
+
+    The staging directory and ``final`` must both lie strictly inside ``final``'s parent:
+    nothing else is ever removed or replaced.
+    """
+    parent = final.parent
+    staging = final.with_name(f".{final.name}.partial")
+    _require_inside(final, parent, "write the run directory")
+    _require_inside(staging, parent, "use the staging directory")
     if final.exists():
         raise OutputError(f"{final}: already exists; choose another --out")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.with_name(f".{final.name}.partial")
+    parent.mkdir(parents=True, exist_ok=True)
     if staging.exists():
-        shutil.rmtree(staging)
+        remove_tree(staging, parent)
     staging.mkdir()
     try:
         yield staging
         os.replace(staging, final)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        with suppress(OSError):
+            remove_tree(staging, parent)
         raise
 
 
