@@ -245,7 +245,7 @@ def test_shipped_experiments_validate() -> None:
 
 
 # ----------------------------------------------------------------------------------------
-# Output safety: plain names
+# Output safety: plain names, locks
 # ----------------------------------------------------------------------------------------
 
 
@@ -285,3 +285,18 @@ def test_experiment_names_must_be_plain_and_nothing_is_deleted(
             assert fragment in message, f"{fragment!r} missing from: {message}"
         assert _snapshot(tmp_path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.yaml", "out"]
+
+
+def test_experiment_into_a_locked_out_is_refused(tmp_path: Path) -> None:
+    from scenarios.experiment import store
+
+    spec = write_experiment(tmp_path, replications=2, steps=5)
+    out = tmp_path / "out"
+    with store.output_lock(out):
+        res = scenarios("experiment", str(spec), "--out", str(out), cwd=tmp_path)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    for fragment in ("--out", str(out), "in use", f"pid {os.getpid()}"):
+        assert fragment in res.stderr, f"{fragment!r} missing from: {res.stderr}"
+    assert not (out / "runs").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.yaml"]

@@ -1,7 +1,12 @@
-"""Output safety in the store: containment of deletions."""
+"""Output safety in the store: containment of deletions, output locks."""
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +79,76 @@ def test_experiment_with_an_unchecked_dot_label_deletes_nothing(tmp_path: Path) 
         run_experiment(spec, {".": config}, out)
     assert (runs / "other" / "keep.txt").read_text() == "mine\n"
     assert (out / "keep.txt").exists()
+
+
+# --------------------------------------------------------------------------------------
+# Output locks
+# --------------------------------------------------------------------------------------
+
+
+def _holder(lock: Path) -> dict:
+    return json.loads(lock.read_text())
+
+
+def test_lock_is_held_then_removed_even_on_error(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    lock = store.lock_path(target)
+    assert lock == tmp_path.resolve() / ".out.lock"
+
+    def locked_then_fails() -> None:
+        with store.output_lock(target):
+            assert _holder(lock)["pid"] == os.getpid()
+            with store.output_lock(tmp_path / "." / "out"):  # nested use in one process
+                assert lock.exists()
+            assert lock.exists()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        locked_then_fails()
+    assert not lock.exists()
+
+
+def test_lock_held_by_a_live_process_is_refused_naming_it(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from scenarios.experiment import store\n"
+        "from scenarios.experiment.errors import OutputError\n"
+        "try:\n"
+        "    with store.output_lock(Path(sys.argv[1])):\n"
+        "        pass\n"
+        "except OutputError as exc:\n"
+        "    print(exc)\n"
+        "    sys.exit(2)\n"
+    )
+    with store.output_lock(target):
+        child = subprocess.run(
+            [sys.executable, "-c", code, str(target)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert child.returncode == 2, child.stderr
+    assert f"pid {os.getpid()}" in child.stdout
+    assert "in use by another scenarios process" in child.stdout
+    assert not store.lock_path(target).exists()
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize("content", ["dead", "empty"])
+def test_stale_lock_is_taken_over(tmp_path: Path, content: str) -> None:
+    target = tmp_path / "out"
+    lock = store.lock_path(target)
+    stale = {"pid": _dead_pid(), "host": socket.gethostname(), "started": "earlier"}
+    lock.write_text(json.dumps(stale) if content == "dead" else "")
+    with store.output_lock(target):
+        assert _holder(lock)["pid"] == os.getpid()
+    assert not lock.exists()
+    assert [p.name for p in tmp_path.iterdir()] == []

@@ -390,3 +390,26 @@ def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(
     assert "--resume" in stderr
     assert "Traceback" not in stderr
     assert len(list((out / PARTS).glob("chunk-*.parquet"))) >= 2
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_sweep_into_a_locked_out_is_refused(tmp_path: Path, resume: bool) -> None:
+    from scenarios.experiment import store
+
+    spec = write(tmp_path, TINY)
+    out = tmp_path / "out"
+    with store.output_lock(out):
+        res = cli(
+            "sweep",
+            str(spec),
+            "--out",
+            str(out),
+            *(["--resume"] if resume else []),
+            cwd=tmp_path,
+            timeout=120,
+        )
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    for fragment in ("--out", str(out), "in use", f"pid {os.getpid()}"):
+        assert fragment in res.stderr, f"{fragment!r} missing from: {res.stderr}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.yaml"]

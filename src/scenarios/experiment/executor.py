@@ -171,8 +171,22 @@ def execute_sweep(
 ) -> Path:
     """Run every missing chunk of the sweep into ``out``; ``progress(done, total)`` runs.
 
-    Raises OutputError if ``out`` exists without ``resume``, or if it holds another sweep.
+    ``out`` is locked meanwhile. Raises OutputError if ``out`` exists without ``resume``,
+    if another process is writing it, or if it holds another sweep.
     """
+    with store.output_lock(out):
+        return _execute_sweep(spec, raw_base, out, workers, scheduler, resume, progress)
+
+
+def _execute_sweep(
+    spec: SweepSpec,
+    raw_base: dict[str, Any],
+    out: Path,
+    workers: int,
+    scheduler: str | None,
+    resume: bool,
+    progress: Callable[[int, int], None] | None,
+) -> Path:
     design = spec.design()
     names = list(spec.parameters)
     n_points, reps = len(design), spec.replications

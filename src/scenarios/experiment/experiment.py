@@ -113,6 +113,7 @@ def run_experiment(
 ) -> dict[str, Path]:
     """Run (or reuse) every scenario; return label -> run directory.
 
+    ``out`` is locked meanwhile.
     ``on_scenario(label, reused)`` is told before each scenario and may return a progress
     callback for its replications.
     """
@@ -120,20 +121,22 @@ def run_experiment(
 
     runs_dir = out / "runs"
     paths = {}
-    for label, config in configs.items():
-        run_dir = runs_dir / label
-        reused = reusable(run_dir, config)
-        progress = on_scenario(label, reused) if on_scenario else None
-        if not reused:
-            if run_dir.exists() or run_dir.is_symlink():
-                store.remove_tree(run_dir, runs_dir)  # a stale or partial run
-            execute_run(
-                config,
-                run_dir,
-                workers=workers,
-                progress=progress,
-                source=spec.scenarios[label],
-                label=label,
-            )
-        paths[label] = run_dir
+    with store.output_lock(out):
+        out.mkdir(parents=True, exist_ok=True)
+        for label, config in configs.items():
+            run_dir = runs_dir / label
+            reused = reusable(run_dir, config)
+            progress = on_scenario(label, reused) if on_scenario else None
+            if not reused:
+                if run_dir.exists() or run_dir.is_symlink():
+                    store.remove_tree(run_dir, runs_dir)  # a stale or partial run
+                execute_run(
+                    config,
+                    run_dir,
+                    workers=workers,
+                    progress=progress,
+                    source=spec.scenarios[label],
+                    label=label,
+                )
+            paths[label] = run_dir
     return paths

@@ -118,6 +118,11 @@ def analyse_sweep(out: Path) -> tuple[pd.DataFrame, dict[str, str]]:
             f"{out}: sweep status is {manifest.get('status')!r}; finish it with "
             "`scenarios sweep SWEEP.yaml --resume --out DIR` first"
         )
+    with store.output_lock(out, "sweep directory"):
+        return _analyse(out, manifest)
+
+
+def _analyse(out: Path, manifest: dict) -> tuple[pd.DataFrame, dict[str, str]]:
     spec = SweepSpec.model_validate(manifest["spec"])
     design = pd.read_parquet(out / DESIGN)
     results = read_results(out)
