@@ -24,7 +24,13 @@ if TYPE_CHECKING:
 
 from scenarios.config import ConfigError, json_schema, load_config
 from scenarios.experiment.errors import CompareError, OutputError
-from scenarios.experiment.store import check_writable, default_run_dir, output_lock
+from scenarios.experiment.store import (
+    check_kind,
+    check_writable,
+    default_run_dir,
+    now,
+    output_lock,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -210,6 +216,7 @@ def compare_cmd(
     from scenarios.report.compare_report import write_comparison
 
     target = out_dir or default_run_dir(Path("results"), "compare")
+    check_kind(target, "comparison")  # never over a run's, sweep's or experiment's files
     paths = list(run_dirs)
     if baseline is not None and baseline not in paths:
         paths.insert(0, baseline)
@@ -217,8 +224,16 @@ def compare_cmd(
     base = runs[paths.index(baseline)] if baseline is not None else runs[0]
     cmp = compare(runs, base, outcomes or None, precision)
     check_writable(target.parent)
+    manifest = {
+        "kind": "comparison",
+        "baseline": str(base.path),
+        "runs": [str(run.path) for run in runs],
+        "outcomes": cmp.outcomes,
+        "created": now(),
+    }
     with output_lock(target):
-        write_comparison(cmp, target, f"Comparison against {base.label}")
+        check_kind(target, "comparison")
+        write_comparison(cmp, target, f"Comparison against {base.label}", manifest=manifest)
     _print_comparison(cmp)
     out.print(f"Report: [bold]{target / 'report.html'}[/]", highlight=False, soft_wrap=True)
 
@@ -242,6 +257,7 @@ def experiment(
 
     spec, configs = load_experiment(spec_path)
     target = out_dir or Path("results") / "experiments" / spec.name
+    check_kind(target, "experiment")
     check_writable(target.parent)
     with output_lock(target):
         _experiment(spec, configs, target, workers)

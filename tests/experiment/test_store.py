@@ -1,4 +1,4 @@
-"""Output safety in the store: containment of deletions, output locks."""
+"""Output safety in the store: containment of deletions, output locks, directory kinds."""
 
 from __future__ import annotations
 
@@ -152,3 +152,36 @@ def test_stale_lock_is_taken_over(tmp_path: Path, content: str) -> None:
         assert _holder(lock)["pid"] == os.getpid()
     assert not lock.exists()
     assert [p.name for p in tmp_path.iterdir()] == []
+
+
+# --------------------------------------------------------------------------------------
+# Kinds of output directories, including directories written before `kind` existed
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({}, None),
+        ({"manifest.json": {"kind": "comparison"}}, "comparison"),
+        ({"manifest.json": {"status": "complete", "scenario": "b", "config_hash": "x"}}, "run"),
+        ({"manifest.json": {"status": "complete", "sweep": "s", "spec_hash": "x"}}, "sweep"),
+        ({"runs/a/manifest.json": {"kind": "run"}, "report.md": "x"}, "experiment"),
+        ({"comparison.csv": "a,b\n", "report.md": "x"}, "comparison"),
+        ({"notes.txt": "mine"}, "unknown"),
+    ],
+    ids=["empty", "comparison", "old-run", "old-sweep", "old-experiment", "old-compare", "other"],
+)
+def test_directory_kind(tmp_path: Path, files: dict, expected: str | None) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for name, body in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(body) if isinstance(body, dict) else body)
+    assert store.directory_kind(folder) == expected
+    if expected in (None, "comparison"):
+        store.check_kind(folder, "comparison")
+    else:
+        with pytest.raises(OutputError, match="comparison is written only into"):
+            store.check_kind(folder, "comparison")

@@ -172,7 +172,8 @@ def execute_sweep(
     """Run every missing chunk of the sweep into ``out``; ``progress(done, total)`` runs.
 
     ``out`` is locked meanwhile. Raises OutputError if ``out`` exists without ``resume``,
-    if another process is writing it, or if it holds another sweep.
+    if another process is writing it, or if it holds another sweep or another kind of
+    directory.
     """
     with store.output_lock(out):
         return _execute_sweep(spec, raw_base, out, workers, scheduler, resume, progress)
@@ -200,6 +201,7 @@ def _execute_sweep(
             raise OutputError(f"{out}: already exists; pass --resume to finish it")
         if not manifest_path.exists():
             raise OutputError(f"{out}: not a sweep directory (no {store.MANIFEST})")
+        store.check_kind(out, "sweep")
         manifest = store.read_manifest(out)
         if manifest.get("spec_hash") != spec.digest():
             raise OutputError(
@@ -216,6 +218,7 @@ def _execute_sweep(
         frame.insert(0, "point", np.arange(n_points))
         store.write_parquet(frame, out / DESIGN)
         manifest = {
+            "kind": "sweep",
             "status": "running",
             "sweep": spec.name,
             "spec": spec.model_dump(mode="json"),

@@ -113,16 +113,26 @@ def run_experiment(
 ) -> dict[str, Path]:
     """Run (or reuse) every scenario; return label -> run directory.
 
-    ``out`` is locked meanwhile.
+    ``out`` is locked meanwhile and must be new, empty or an earlier experiment's folder.
     ``on_scenario(label, reused)`` is told before each scenario and may return a progress
     callback for its replications.
     """
     from scenarios.experiment.run import execute_run
 
+    store.check_kind(out, "experiment")
     runs_dir = out / "runs"
     paths = {}
     with store.output_lock(out):
         out.mkdir(parents=True, exist_ok=True)
+        manifest = {
+            "kind": "experiment",
+            "status": "running",
+            "experiment": spec.name,
+            "spec": spec.model_dump(mode="json"),
+            "runs": {label: f"runs/{label}" for label in configs},
+            "started": store.now(),
+        }
+        store.write_json(manifest, out / store.MANIFEST)
         for label, config in configs.items():
             run_dir = runs_dir / label
             reused = reusable(run_dir, config)
@@ -139,4 +149,6 @@ def run_experiment(
                     label=label,
                 )
             paths[label] = run_dir
+        manifest.update(status="complete", finished=store.now())
+        store.write_json(manifest, out / store.MANIFEST)
     return paths

@@ -11,7 +11,9 @@ Safety by construction:
   to, after resolving both paths (:func:`remove_tree`, :func:`staged_directory`);
 - an output directory is locked while it is written (:func:`output_lock`): a second
   process is refused and told who holds the lock; a lock whose process is dead is taken
-  over.
+  over;
+- every manifest says what ``kind`` of directory it describes (run, sweep, experiment or
+  comparison), so a command can refuse to write into another kind (:func:`check_kind`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 SUMMARY = "summary.parquet"
 TIMESERIES = "timeseries.parquet"
+KINDS = ("run", "sweep", "experiment", "comparison")
 
 
 def package_versions() -> dict[str, str]:
@@ -312,6 +315,64 @@ def output_lock(target: Path, option: str = "--out") -> Iterator[Path]:
         current = _read_lock(lock)
         if current is not None and current.get("token") == token:
             lock.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------------------
+# Kinds of output directories
+# --------------------------------------------------------------------------------------
+
+
+def manifest_kind(manifest: dict[str, Any]) -> str:
+    """What a manifest describes; manifests written before ``kind`` existed are recognised."""
+    kind = manifest.get("kind")
+    if isinstance(kind, str) and kind:
+        return kind
+    if "spec_hash" in manifest or "sweep" in manifest:
+        return "sweep"
+    if "config_hash" in manifest or "scenario" in manifest:
+        return "run"
+    return "unknown"
+
+
+def directory_kind(path: Path) -> str | None:
+    """The kind of an output directory; None if it does not exist or is empty.
+
+    ``"unknown"`` for a directory of other files. Directories written before manifests had
+    a ``kind`` are recognised by their manifest or, without one, by their layout.
+    """
+    if not path.is_dir():
+        return "unknown" if path.exists() else None
+    if (path / MANIFEST).exists():
+        try:
+            manifest = read_manifest(path)
+        except (OSError, ValueError):
+            return "unknown"
+        return manifest_kind(manifest) if isinstance(manifest, dict) else "unknown"
+    if (path / "runs").is_dir():
+        return "experiment"
+    if (path / "parts").is_dir() or (path / "design.parquet").exists():
+        return "sweep"
+    if (path / "comparison.csv").exists():
+        return "comparison"
+    return "unknown" if any(path.iterdir()) else None
+
+
+def check_kind(path: Path, kind: str, option: str = "--out") -> None:
+    """Refuse (OutputError) to write a ``kind`` directory over a directory of another kind.
+
+    ``path`` may not exist yet, be empty, or already hold a ``kind`` directory.
+    """
+    found = directory_kind(path)
+    if found in (None, kind):
+        return
+    if found in KINDS:
+        what = f"a {found} directory (its {MANIFEST} says so)"
+    else:
+        what = f"not empty and not a {kind} directory"
+    raise OutputError(
+        f"{option} {path}: is {what}; a {kind} is written only into a new or empty directory "
+        f"or over an earlier {kind}, so choose another {option}"
+    )
 
 
 def default_run_dir(results: Path, name: str) -> Path:
