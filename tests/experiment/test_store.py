@@ -154,6 +154,18 @@ def test_stale_lock_is_taken_over(tmp_path: Path, content: str) -> None:
     assert [p.name for p in tmp_path.iterdir()] == []
 
 
+def test_lock_of_another_host_is_not_taken_over(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    lock = store.lock_path(target)
+    lock.write_text(json.dumps({"pid": _dead_pid(), "host": "elsewhere.invalid"}))
+    with (
+        pytest.raises(OutputError, match=r"on elsewhere\.invalid.*delete it if"),
+        store.output_lock(target),
+    ):
+        pytest.fail("took over the lock of another host")
+    assert lock.exists()
+
+
 # --------------------------------------------------------------------------------------
 # Kinds of output directories, including directories written before `kind` existed
 # --------------------------------------------------------------------------------------

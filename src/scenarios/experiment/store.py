@@ -290,11 +290,15 @@ def output_lock(target: Path, option: str = "--out") -> Iterator[Path]:
                 unreadable_since = None
                 continue
             if _holder_alive(holder):
+                stale = (
+                    "the lock of a process that has died is taken over automatically"
+                    if holder.get("host") == socket.gethostname()
+                    else "delete it if that process is no longer running on its host"
+                )
                 raise OutputError(
                     f"{option} {target}: in use by another scenarios process "
                     f"({_describe_holder(holder)}); wait for it to finish or choose another "
-                    f"{option} (lock file {lock}; the lock of a process that has died is "
-                    "taken over automatically)"
+                    f"{option} (lock file {lock}; {stale})"
                 ) from None
             _take_over(lock, holder)
             continue
