@@ -475,3 +475,91 @@ def test_internal_error_exits_1(
     assert "Traceback" not in captured.out
     assert not out.exists()
     assert leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------------------
+# run: output safety (plain names, output locks)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "ABSOLUTE", "..", "."])
+def test_name_must_be_a_plain_name_and_nothing_is_written_outside(
+    tmp_path: Path, name: str
+) -> None:
+    work = tmp_path / "a" / "work"
+    work.mkdir(parents=True)
+    if name == "ABSOLUTE":
+        name = str(tmp_path / "absolute")
+    result = scenarios("run", BASELINE, *SHORT, "--set", f"name={name}", cwd=work)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    no_traceback(result)
+    message = result.stderr.strip()
+    assert message.startswith("error:"), message
+    assert "\n\n" not in message
+    for fragment in ("name", json.dumps(name), "plain name"):
+        assert fragment in message, f"{fragment!r} missing from: {message}"
+    assert [p.relative_to(tmp_path) for p in tmp_path.rglob("*")] == [
+        Path("a"),
+        Path("a") / "work",
+    ]
+
+
+def _wait_for(path: Path, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, process.communicate()
+    assert path.exists(), f"{path} never appeared"
+
+
+@pytest.mark.slow
+def test_second_run_into_the_same_out_is_refused_and_the_first_completes(tmp_path: Path) -> None:
+    out = tmp_path / "shared"
+    first = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "scenarios.cli", "run", str(BASELINE)),
+            *("--replications", "120", "--out", str(out)),
+        ],
+        cwd=tmp_path,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(tmp_path / ".shared.partial", first)  # the first is simulating
+        second = scenarios("run", BASELINE, *SHORT, "--out", out, cwd=tmp_path, timeout=60)
+        stdout, stderr = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.communicate()
+
+    assert second.returncode == 2, (second.stdout, second.stderr)
+    no_traceback(second)
+    message = second.stderr.strip()
+    assert message.startswith("error:"), message
+    assert "\n\n" not in message
+    for fragment in ("--out", str(out), "in use", f"pid {first.pid}", "run"):
+        assert fragment in message, f"{fragment!r} missing from: {message}"
+
+    assert first.returncode == 0, stderr
+    assert str(out) in stdout.splitlines()[-1]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert len(pd.read_parquet(out / "summary.parquet")) == 120
+    assert all((out / name).is_file() for name in manifest["files"])
+    assert [p.name for p in tmp_path.iterdir()] == ["shared"]  # no lock, no staging left
+
+
+@pytest.mark.slow
+def test_stale_lock_of_a_killed_run_is_taken_over(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock = tmp_path / ".run.lock"
+    lock.write_text(json.dumps({"pid": dead.pid, "host": os.uname().nodename}))
+    result = scenarios("run", BASELINE, *SHORT, "--out", tmp_path / "run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["status"] == "complete"
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # the stale lock is gone too

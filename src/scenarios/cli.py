@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,7 +25,13 @@ if TYPE_CHECKING:
 from scenarios.config import ConfigError, json_schema, load_config
 from scenarios.experiment.errors import CompareError, OutputError
 from scenarios.experiment.processes import sigterm_as_interrupt
-from scenarios.experiment.store import check_writable, default_run_dir
+from scenarios.experiment.store import (
+    check_kind,
+    check_writable,
+    default_run_dir,
+    now,
+    output_lock,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -110,19 +116,22 @@ def run(
     if run_dir.exists():
         raise OutputError(f"--out {run_dir}: already exists; choose a new directory")
     check_writable(run_dir.parent)
-    # Heavy imports (model, plotting) only once the input is known to be good.
-    from scenarios.experiment.run import execute_run
+    with output_lock(run_dir):  # before any work: a second process into --out is refused
+        # Heavy imports (model, plotting) only once the input is known to be good.
+        from scenarios.experiment.run import execute_run
 
-    progress = _DelayedProgress(cfg.run.replications, f"{cfg.name}")
-    started = time.monotonic()
-    try:
-        _, rows = execute_run(cfg, run_dir, workers=workers, progress=progress, source=str(config))
-    except KeyboardInterrupt:
-        progress.close()
-        err.print("interrupted: no run directory was kept", highlight=False)
-        raise typer.Exit(130) from None
-    finally:
-        progress.close()
+        progress = _DelayedProgress(cfg.run.replications, f"{cfg.name}")
+        started = time.monotonic()
+        try:
+            _, rows = execute_run(
+                cfg, run_dir, workers=workers, progress=progress, source=str(config)
+            )
+        except KeyboardInterrupt:
+            progress.close()
+            err.print("interrupted: no run directory was kept", highlight=False)
+            raise typer.Exit(130) from None
+        finally:
+            progress.close()
     elapsed = time.monotonic() - started
     table = Table(
         title=f"{cfg.name}: {cfg.run.replications} replications x {cfg.run.steps} weeks",
@@ -207,15 +216,25 @@ def compare_cmd(
     from scenarios.experiment.compare import compare, load_run
     from scenarios.report.compare_report import write_comparison
 
+    target = out_dir or default_run_dir(Path("results"), "compare")
+    check_kind(target, "comparison")  # never over a run's, sweep's or experiment's files
     paths = list(run_dirs)
     if baseline is not None and baseline not in paths:
         paths.insert(0, baseline)
     runs = [load_run(p) for p in paths]
     base = runs[paths.index(baseline)] if baseline is not None else runs[0]
     cmp = compare(runs, base, outcomes or None, precision)
-    target = out_dir or default_run_dir(Path("results"), "compare")
     check_writable(target.parent)
-    write_comparison(cmp, target, f"Comparison against {base.label}")
+    manifest = {
+        "kind": "comparison",
+        "baseline": str(base.path),
+        "runs": [str(run.path) for run in runs],
+        "outcomes": cmp.outcomes,
+        "created": now(),
+    }
+    with output_lock(target):
+        check_kind(target, "comparison")
+        write_comparison(cmp, target, f"Comparison against {base.label}", manifest=manifest)
     _print_comparison(cmp)
     out.print(f"Report: [bold]{target / 'report.html'}[/]", highlight=False, soft_wrap=True)
 
@@ -235,12 +254,21 @@ def experiment(
 
     Finished runs with the same resolved config, seeds and package version are reused.
     """
-    from scenarios.experiment.compare import compare, load_run
-    from scenarios.experiment.experiment import load_experiment, run_experiment
-    from scenarios.report.compare_report import write_comparison
+    from scenarios.experiment.experiment import load_experiment
 
     spec, configs = load_experiment(spec_path)
     target = out_dir or Path("results") / "experiments" / spec.name
+    check_kind(target, "experiment")
+    check_writable(target.parent)
+    with output_lock(target):
+        _experiment(spec, configs, target, workers)
+
+
+def _experiment(spec: Any, configs: dict[str, Any], target: Path, workers: int) -> None:
+    from scenarios.experiment.compare import compare, load_run
+    from scenarios.experiment.experiment import run_experiment
+    from scenarios.report.compare_report import write_comparison
+
     check_writable(target)
     started = time.monotonic()
     bars: list[_DelayedProgress] = []
@@ -304,6 +332,19 @@ def sweep(
     spec, raw_base = load_sweep(spec_path)
     target = out_dir or Path("results") / "sweeps" / spec.name
     check_writable(target.parent)
+    with output_lock(target):
+        _sweep(spec_path, spec, raw_base, target, workers, scheduler, resume)
+
+
+def _sweep(
+    spec_path: Path,
+    spec: Any,
+    raw_base: dict[str, Any],
+    target: Path,
+    workers: int,
+    scheduler: str | None,
+    resume: bool,
+) -> None:
     from scenarios.experiment.executor import execute_sweep
     from scenarios.report.sweep_report import analyse_sweep
 

@@ -20,6 +20,8 @@ import networkx as nx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from scenarios.names import NAME_RULE, PlainName
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Stance = Annotated[float, Field(ge=-1.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -407,7 +409,7 @@ FROZEN_REGION_FIELDS = ("country", "jurisdiction", "neighbours", "position")
 class ScenarioConfig(_Strict):
     """A complete, validated scenario."""
 
-    name: str = Field(description="Scenario id (used in output paths).")
+    name: PlainName = Field(description=f"Scenario id, used in output paths: {NAME_RULE}.")
     description: str = Field("", description="One paragraph for reports.")
     run: RunSettings = Field(default_factory=RunSettings)
     regions: dict[str, RegionSpec] = Field(description="Region id -> region.")

@@ -242,3 +242,133 @@ def test_shipped_experiments_validate() -> None:
         spec, configs = load_experiment(path)
         assert spec.baseline in configs
         assert {c.run.seed for c in configs.values()} == {spec.seed}
+
+
+# ----------------------------------------------------------------------------------------
+# Output safety: plain names, directory kinds, locks
+# ----------------------------------------------------------------------------------------
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [("label", ".."), ("label", "."), ("name", ".."), ("name", "../../escaped")],
+)
+def test_experiment_names_must_be_plain_and_nothing_is_deleted(
+    tmp_path: Path, where: str, value: str
+) -> None:
+    out = tmp_path / "out"
+    (out / "runs" / "other").mkdir(parents=True)
+    (out / "runs" / "other" / "keep.txt").write_text("mine\n")
+    (out / "keep.txt").write_text("mine\n")
+    label = value if where == "label" else "second"
+    name = value if where == "name" else "mini"
+    spec = tmp_path / "exp.yaml"
+    spec.write_text(
+        f"name: '{name}'\nbaseline: baseline\nscenarios:\n"
+        f"  baseline: {CONFIGS / 'baseline.yaml'}\n"
+        f"  '{label}': {CONFIGS / 'trilateral.yaml'}\n"
+        "replications: 2\nseed: 7\nsteps: 5\n"
+    )
+    before = _snapshot(tmp_path)
+    for args in (["--out", str(out)], []):  # without --out: results/experiments/<name>
+        res = scenarios("experiment", str(spec), *args, cwd=out)
+        assert res.returncode == 2, (res.stdout, res.stderr)
+        assert "Traceback" not in res.stderr
+        message = res.stderr.strip()
+        assert "\n\n" not in message
+        key = "scenarios: label" if where == "label" else "name ="
+        for fragment in (key, value, "plain name"):
+            assert fragment in message, f"{fragment!r} missing from: {message}"
+        assert _snapshot(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.yaml", "out"]
+
+
+@pytest.fixture
+def other_kinds(runs: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
+    """A run directory, and sweep and experiment directories as older versions wrote them."""
+    import shutil
+
+    run = tmp_path / "a_run"
+    shutil.copytree(runs["baseline"], run)
+    sweep = tmp_path / "a_sweep"
+    (sweep / "parts").mkdir(parents=True)
+    (sweep / "manifest.json").write_text(
+        json.dumps({"status": "complete", "sweep": "t", "spec_hash": "0" * 64})
+    )
+    experiment = tmp_path / "an_experiment"
+    shutil.copytree(runs["baseline"], experiment / "runs" / "baseline")
+    for folder in (sweep, experiment):
+        (folder / "report.html").write_text("<p>mine</p>\n")
+        (folder / "report.md").write_text("mine\n")
+        (folder / "plots").mkdir()
+        (folder / "plots" / "forest.png").write_bytes(b"mine")
+    return {"run": run, "sweep": sweep, "experiment": experiment}
+
+
+@pytest.mark.parametrize(
+    ("verb", "kind"),
+    [
+        ("compare", "run"),
+        ("compare", "sweep"),
+        ("compare", "experiment"),
+        ("experiment", "run"),
+        ("experiment", "sweep"),
+    ],
+)
+def test_refuses_to_write_over_another_kind_of_directory(
+    runs: dict[str, Path], other_kinds: dict[str, Path], tmp_path: Path, verb: str, kind: str
+) -> None:
+    target = other_kinds[kind]
+    before = _snapshot(target)
+    if verb == "compare":
+        args = [str(runs["baseline"]), str(runs["trilateral"])]
+    else:
+        args = [str(write_experiment(tmp_path, replications=2, steps=5))]
+    res = scenarios(verb, *args, "--out", str(target), cwd=tmp_path)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    message = res.stderr.strip()
+    assert "\n\n" not in message
+    wanted = "comparison" if verb == "compare" else "experiment"
+    for fragment in ("--out", str(target), f"a {kind} directory", f"a {wanted} is written only"):
+        assert fragment in message, f"{fragment!r} missing from: {message}"
+    assert _snapshot(target) == before
+
+
+def test_compare_writes_over_an_earlier_comparison(runs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    for _ in range(2):
+        res = scenarios(
+            "compare",
+            str(runs["baseline"]),
+            str(runs["trilateral"]),
+            "--out",
+            str(out),
+            cwd=tmp_path,
+        )
+        assert res.returncode == 0, res.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "comparison"
+    assert manifest["runs"] == [str(runs["baseline"]), str(runs["trilateral"])]
+    res = scenarios("compare", str(out), str(runs["trilateral"]), cwd=tmp_path)
+    assert res.returncode == 2
+    assert "is a comparison directory, not a run directory" in res.stderr
+
+
+def test_experiment_into_a_locked_out_is_refused(tmp_path: Path) -> None:
+    from scenarios.experiment import store
+
+    spec = write_experiment(tmp_path, replications=2, steps=5)
+    out = tmp_path / "out"
+    with store.output_lock(out):
+        res = scenarios("experiment", str(spec), "--out", str(out), cwd=tmp_path)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    for fragment in ("--out", str(out), "in use", f"pid {os.getpid()}"):
+        assert fragment in res.stderr, f"{fragment!r} missing from: {res.stderr}"
+    assert not (out / "runs").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.yaml"]

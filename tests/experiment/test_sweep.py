@@ -144,6 +144,26 @@ def test_bad_sweep_files_are_config_errors(tmp_path: Path, body: str, expected: 
         load_sweep(write(tmp_path, body))
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("name", ".."), ("name", "."), ("outcomes", "[../attacks_successful]")],
+)
+def test_sweep_names_must_be_plain(tmp_path: Path, key: str, value: str) -> None:
+    body = "method: lhs\nsamples: 4\nparameters: {trust.forgetting: {bounds: [0.9, 0.99]}}\n"
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        f"name: {value if key == 'name' else 't'}\nbase: {CONFIGS / 'baseline.yaml'}\n"
+        + body
+        + (f"outcomes: {value}\n" if key == "outcomes" else "")
+    )
+    with pytest.raises(ConfigError) as info:
+        load_sweep(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: {key}")
+    assert value.strip("[]") in message
+    assert "plain name" in message
+
+
 def test_shipped_sweeps_validate() -> None:
     for path in sorted((ROOT / "configs" / "sweeps").glob("*.yaml")):
         spec, _ = load_sweep(path)
@@ -370,3 +390,26 @@ def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(
     assert "--resume" in stderr
     assert "Traceback" not in stderr
     assert len(list((out / PARTS).glob("chunk-*.parquet"))) >= 2
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_sweep_into_a_locked_out_is_refused(tmp_path: Path, resume: bool) -> None:
+    from scenarios.experiment import store
+
+    spec = write(tmp_path, TINY)
+    out = tmp_path / "out"
+    with store.output_lock(out):
+        res = cli(
+            "sweep",
+            str(spec),
+            "--out",
+            str(out),
+            *(["--resume"] if resume else []),
+            cwd=tmp_path,
+            timeout=120,
+        )
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    for fragment in ("--out", str(out), "in use", f"pid {os.getpid()}"):
+        assert fragment in res.stderr, f"{fragment!r} missing from: {res.stderr}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.yaml"]

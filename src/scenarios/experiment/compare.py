@@ -120,6 +120,10 @@ def load_run(path: Path) -> StoredRun:
         manifest = store.read_manifest(path)
     except ValueError as exc:
         raise CompareError(f"{manifest_path}: unreadable manifest ({exc})") from None
+    kind = store.manifest_kind(manifest)
+    if kind in store.KINDS and kind != "run":
+        hint = "; its runs are in runs/<label>" if kind == "experiment" else ""
+        raise CompareError(f"{path}: is a {kind} directory, not a run directory{hint}")
     if manifest.get("status") != "complete":
         raise CompareError(
             f"{path}: run status is {manifest.get('status')!r}, not 'complete'; re-run it"

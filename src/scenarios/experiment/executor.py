@@ -171,8 +171,23 @@ def execute_sweep(
 ) -> Path:
     """Run every missing chunk of the sweep into ``out``; ``progress(done, total)`` runs.
 
-    Raises OutputError if ``out`` exists without ``resume``, or if it holds another sweep.
+    ``out`` is locked meanwhile. Raises OutputError if ``out`` exists without ``resume``,
+    if another process is writing it, or if it holds another sweep or another kind of
+    directory.
     """
+    with store.output_lock(out):
+        return _execute_sweep(spec, raw_base, out, workers, scheduler, resume, progress)
+
+
+def _execute_sweep(
+    spec: SweepSpec,
+    raw_base: dict[str, Any],
+    out: Path,
+    workers: int,
+    scheduler: str | None,
+    resume: bool,
+    progress: Callable[[int, int], None] | None,
+) -> Path:
     design = spec.design()
     names = list(spec.parameters)
     n_points, reps = len(design), spec.replications
@@ -186,6 +201,7 @@ def execute_sweep(
             raise OutputError(f"{out}: already exists; pass --resume to finish it")
         if not manifest_path.exists():
             raise OutputError(f"{out}: not a sweep directory (no {store.MANIFEST})")
+        store.check_kind(out, "sweep")
         manifest = store.read_manifest(out)
         if manifest.get("spec_hash") != spec.digest():
             raise OutputError(
@@ -202,6 +218,7 @@ def execute_sweep(
         frame.insert(0, "point", np.arange(n_points))
         store.write_parquet(frame, out / DESIGN)
         manifest = {
+            "kind": "sweep",
             "status": "running",
             "sweep": spec.name,
             "spec": spec.model_dump(mode="json"),

@@ -9,19 +9,17 @@ resolved config, seeds, package version and model source; otherwise it is (re-)r
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scenarios import __version__
 from scenarios.config import ConfigError, ScenarioConfig, load_config, read_yaml, validate_spec
 from scenarios.experiment import store
 from scenarios.experiment.seeds import replication_seeds
-
-Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+from scenarios.names import NAME_RULE, PlainName, is_plain_name
 
 
 class ExperimentSpec(BaseModel):
@@ -29,12 +27,13 @@ class ExperimentSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Label = Field(description="Experiment id (output folder name).")
+    name: PlainName = Field(description=f"Experiment id (output folder name): {NAME_RULE}.")
     description: str = Field("", description="What question the experiment answers.")
-    scenarios: dict[Label, str] = Field(
-        description="Label -> scenario config path (relative to the experiment file)."
+    scenarios: dict[str, str] = Field(
+        description="Label -> scenario config path (relative to the experiment file); each "
+        f"label names its run folder: {NAME_RULE}."
     )
-    baseline: Label = Field(description="Label of the scenario the others are compared with.")
+    baseline: PlainName = Field(description="Label of the scenario the others are compared with.")
     replications: int = Field(200, ge=2, le=1_000_000, description="Replications per scenario.")
     seed: int = Field(20240322, ge=0, description="Root seed shared by every scenario.")
     steps: int | None = Field(None, ge=1, le=5200, description="Override run.steps (weeks).")
@@ -47,6 +46,14 @@ class ExperimentSpec(BaseModel):
     probability_precision: float = Field(
         0.05, gt=0, le=1, description="Wanted 95% CI half-width of a probability (absolute)."
     )
+
+    @field_validator("scenarios")
+    @classmethod
+    def _plain_labels(cls, scenarios: dict[str, str]) -> dict[str, str]:
+        for label in scenarios:
+            if not is_plain_name(label):
+                raise ValueError(f"label {label!r} is not a plain name; {NAME_RULE}")
+        return scenarios
 
     @model_validator(mode="after")
     def _baseline_named(self) -> Self:
@@ -106,27 +113,42 @@ def run_experiment(
 ) -> dict[str, Path]:
     """Run (or reuse) every scenario; return label -> run directory.
 
+    ``out`` is locked meanwhile and must be new, empty or an earlier experiment's folder.
     ``on_scenario(label, reused)`` is told before each scenario and may return a progress
     callback for its replications.
     """
     from scenarios.experiment.run import execute_run
 
+    store.check_kind(out, "experiment")
     runs_dir = out / "runs"
     paths = {}
-    for label, config in configs.items():
-        run_dir = runs_dir / label
-        reused = reusable(run_dir, config)
-        progress = on_scenario(label, reused) if on_scenario else None
-        if not reused:
-            if run_dir.exists():
-                shutil.rmtree(run_dir)  # a stale or partial run of this experiment
-            execute_run(
-                config,
-                run_dir,
-                workers=workers,
-                progress=progress,
-                source=spec.scenarios[label],
-                label=label,
-            )
-        paths[label] = run_dir
+    with store.output_lock(out):
+        out.mkdir(parents=True, exist_ok=True)
+        manifest = {
+            "kind": "experiment",
+            "status": "running",
+            "experiment": spec.name,
+            "spec": spec.model_dump(mode="json"),
+            "runs": {label: f"runs/{label}" for label in configs},
+            "started": store.now(),
+        }
+        store.write_json(manifest, out / store.MANIFEST)
+        for label, config in configs.items():
+            run_dir = runs_dir / label
+            reused = reusable(run_dir, config)
+            progress = on_scenario(label, reused) if on_scenario else None
+            if not reused:
+                if run_dir.exists() or run_dir.is_symlink():
+                    store.remove_tree(run_dir, runs_dir)  # a stale or partial run
+                execute_run(
+                    config,
+                    run_dir,
+                    workers=workers,
+                    progress=progress,
+                    source=spec.scenarios[label],
+                    label=label,
+                )
+            paths[label] = run_dir
+        manifest.update(status="complete", finished=store.now())
+        store.write_json(manifest, out / store.MANIFEST)
     return paths

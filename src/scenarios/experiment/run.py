@@ -26,6 +26,7 @@ def execute_run(
     started = store.now()
     with store.staged_directory(run_dir) as staging:
         manifest = {
+            "kind": "run",
             "status": "running",
             "scenario": config.name,
             "label": label or config.name,

@@ -4,6 +4,16 @@ A run is written into a hidden staging directory beside its destination and rena
 place only once every file is written, and the manifest's ``status`` says ``complete``
 only then. An interrupted or failed run removes its staging directory, so nothing that
 looks complete is ever left behind.
+
+Safety by construction:
+
+- nothing is deleted or renamed unless it lies strictly inside the directory it belongs
+  to, after resolving both paths (:func:`remove_tree`, :func:`staged_directory`);
+- an output directory is locked while it is written (:func:`output_lock`): a second
+  process is refused and told who holds the lock; a lock whose process is dead is taken
+  over;
+- every manifest says what ``kind`` of directory it describes (run, sweep, experiment or
+  comparison), so a command can refuse to write into another kind (:func:`check_kind`).
 """
 
 from __future__ import annotations
@@ -13,9 +23,13 @@ import json
 import os
 import platform
 import shutil
+import socket
 import subprocess
+import sys
+import time
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +42,7 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 SUMMARY = "summary.parquet"
 TIMESERIES = "timeseries.parquet"
+KINDS = ("run", "sweep", "experiment", "comparison")
 
 
 def package_versions() -> dict[str, str]:
@@ -99,22 +114,269 @@ def write_json(obj: Any, path: Path) -> None:
     write_atomic(path, (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode())
 
 
+# --------------------------------------------------------------------------------------
+# Containment: never delete or rename outside the directory a path belongs to
+# --------------------------------------------------------------------------------------
+
+
+def strictly_inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` lies strictly inside ``root`` once both are resolved.
+
+    Resolving follows symbolic links and removes ``..``, so ``root/..``, ``root/.`` and a
+    link pointing out of ``root`` are all outside.
+    """
+    resolved, base = path.resolve(), root.resolve()
+    return resolved != base and resolved.is_relative_to(base)
+
+
+def _require_inside(path: Path, root: Path, action: str) -> None:
+    if not strictly_inside(path, root) or path.name in ("", ".", ".."):
+        raise OutputError(
+            f"refusing to {action} {path}: it is not strictly inside {root} "
+            f"(it resolves to {path.resolve()})"
+        )
+
+
+def remove_tree(path: Path, root: Path) -> None:
+    """Delete the directory ``path``, which must lie strictly inside ``root``.
+
+    A second line of defence behind the name checks: refuses (OutputError) to delete
+    anything that resolves to ``root`` itself or outside it, or a symbolic link.
+    """
+    _require_inside(path, root, "delete")
+    if path.is_symlink():
+        raise OutputError(f"refusing to delete {path}: it is a symbolic link")
+    shutil.rmtree(path)
+
+
 @contextmanager
 def staged_directory(final: Path) -> Iterator[Path]:
-    """Yield a staging directory that becomes ``final`` on success and vanishes on failure."""
-    if final.exists():
-        raise OutputError(f"{final}: already exists; choose another --out")
-    final.parent.mkdir(parents=True, exist_ok=True)
+    """Yield a staging directory that becomes ``final`` on success and vanishes on failure.
+
+    ``final`` is locked meanwhile (:func:`output_lock`). The staging directory and ``final``
+    must both lie strictly inside ``final``'s parent: nothing else is ever removed or
+    replaced.
+    """
+    parent = final.parent
     staging = final.with_name(f".{final.name}.partial")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
+    _require_inside(final, parent, "write the run directory")
+    _require_inside(staging, parent, "use the staging directory")
+    parent.mkdir(parents=True, exist_ok=True)
+    with output_lock(final):
+        if final.exists():
+            raise OutputError(f"{final}: already exists; choose another --out")
+        if staging.exists():
+            remove_tree(staging, parent)  # left by a killed run: we hold the lock
+        staging.mkdir()
+        try:
+            yield staging
+            if final.exists():
+                raise OutputError(f"{final}: appeared while the run was written; not replaced")
+            os.rename(staging, final)
+        except BaseException:
+            with suppress(OSError):
+                remove_tree(staging, parent)
+            raise
+
+
+# --------------------------------------------------------------------------------------
+# Output locks
+# --------------------------------------------------------------------------------------
+
+# Locks this process holds: lock file -> [token, nesting depth]. Nested use is allowed, so
+# a command can lock its output early and the library lock it again where it writes.
+_HELD: dict[Path, list[Any]] = {}
+
+
+def lock_path(target: Path, option: str = "--out") -> Path:
+    """The lock file of an output directory: ``.<name>.lock`` beside it (resolved)."""
+    resolved = target.resolve()
+    if not resolved.name:
+        raise OutputError(f"{option} {target}: the root directory cannot be an output directory")
+    return resolved.with_name(f".{resolved.name}.lock")
+
+
+def _read_lock(lock: Path) -> dict[str, Any] | None:
+    """The holder recorded in a lock file, or None if it cannot be read (yet)."""
     try:
-        yield staging
-        os.replace(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        holder = json.loads(lock.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return holder if isinstance(holder, dict) and isinstance(holder.get("pid"), int) else None
+
+
+def _holder_alive(holder: dict[str, Any]) -> bool:
+    """Whether the process named in a lock may still be running (True when unsure)."""
+    if holder.get("host") != socket.gethostname():
+        return True  # another machine (shared storage): cannot tell from here
+    pid = holder["pid"]
+    if pid == os.getpid():
+        return False  # not among our locks (_HELD): left by an earlier process with our pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    except OSError:
+        return True
+    return True
+
+
+def _describe_holder(holder: dict[str, Any]) -> str:
+    where = f" on {holder.get('host')}" if holder.get("host") != socket.gethostname() else ""
+    command = f", running `{holder['command']}`" if holder.get("command") else ""
+    return f"pid {holder['pid']}{where}, since {holder.get('started', '?')}{command}"
+
+
+def _take_over(lock: Path, stale: dict[str, Any] | None) -> None:
+    """Remove a stale lock, unless another process has replaced it meanwhile."""
+    aside = lock.with_name(f"{lock.name}.stale-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        os.rename(lock, aside)
+    except FileNotFoundError:
+        return  # someone else removed it first
+    except OSError as exc:
+        raise OutputError(
+            f"cannot take over the stale lock {lock} ({exc.strerror or exc}); delete it"
+        ) from None
+    if _read_lock(aside) != stale:  # a live lock was put there after we read the stale one
+        with suppress(OSError):
+            os.link(aside, lock)
+    aside.unlink(missing_ok=True)
+
+
+@contextmanager
+def output_lock(target: Path, option: str = "--out") -> Iterator[Path]:
+    """Hold the lock of output directory ``target`` while the block runs.
+
+    The lock is a file beside ``target`` (:func:`lock_path`), created with O_CREAT |
+    O_EXCL, that records the holder's pid, host, start time and command line. Another
+    process is refused with OutputError naming the holder. A lock whose process no longer
+    exists (on this host), or that stays unreadable for two seconds (its writer died while
+    creating it), is taken over. The lock is removed when the block exits, also on Ctrl-C
+    or an error; after SIGKILL the next process takes it over. Nested use in one process
+    is allowed.
+    """
+    lock = lock_path(target, option)
+    held = _HELD.get(lock)
+    if held is not None:
+        held[1] += 1
+        try:
+            yield lock
+        finally:
+            held[1] -= 1
+        return
+    token = uuid.uuid4().hex
+    record = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": now(),
+        "command": " ".join(["scenarios", *sys.argv[1:]]),
+        "token": token,
+    }
+    unreadable_since: float | None = None
+    for _ in range(1000):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = _read_lock(lock)
+            if holder is None:  # being written this instant, or its writer died doing so
+                unreadable_since = unreadable_since or time.monotonic()
+                if time.monotonic() - unreadable_since < 2.0:
+                    time.sleep(0.05)
+                    continue
+                _take_over(lock, None)
+                unreadable_since = None
+                continue
+            if _holder_alive(holder):
+                stale = (
+                    "the lock of a process that has died is taken over automatically"
+                    if holder.get("host") == socket.gethostname()
+                    else "delete it if that process is no longer running on its host"
+                )
+                raise OutputError(
+                    f"{option} {target}: in use by another scenarios process "
+                    f"({_describe_holder(holder)}); wait for it to finish or choose another "
+                    f"{option} (lock file {lock}; {stale})"
+                ) from None
+            _take_over(lock, holder)
+            continue
+        except OSError as exc:
+            raise OutputError(
+                f"{option} {target}: cannot create the lock file {lock} ({exc.strerror or exc})"
+            ) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(record))
+        break
+    else:
+        raise OutputError(f"{option} {target}: could not take the lock file {lock}; retry")
+    _HELD[lock] = [token, 1]
+    try:
+        yield lock
+    finally:
+        del _HELD[lock]
+        current = _read_lock(lock)
+        if current is not None and current.get("token") == token:
+            lock.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------------------
+# Kinds of output directories
+# --------------------------------------------------------------------------------------
+
+
+def manifest_kind(manifest: dict[str, Any]) -> str:
+    """What a manifest describes; manifests written before ``kind`` existed are recognised."""
+    kind = manifest.get("kind")
+    if isinstance(kind, str) and kind:
+        return kind
+    if "spec_hash" in manifest or "sweep" in manifest:
+        return "sweep"
+    if "config_hash" in manifest or "scenario" in manifest:
+        return "run"
+    return "unknown"
+
+
+def directory_kind(path: Path) -> str | None:
+    """The kind of an output directory; None if it does not exist or is empty.
+
+    ``"unknown"`` for a directory of other files. Directories written before manifests had
+    a ``kind`` are recognised by their manifest or, without one, by their layout.
+    """
+    if not path.is_dir():
+        return "unknown" if path.exists() else None
+    if (path / MANIFEST).exists():
+        try:
+            manifest = read_manifest(path)
+        except (OSError, ValueError):
+            return "unknown"
+        return manifest_kind(manifest) if isinstance(manifest, dict) else "unknown"
+    if (path / "runs").is_dir():
+        return "experiment"
+    if (path / "parts").is_dir() or (path / "design.parquet").exists():
+        return "sweep"
+    if (path / "comparison.csv").exists():
+        return "comparison"
+    return "unknown" if any(path.iterdir()) else None
+
+
+def check_kind(path: Path, kind: str, option: str = "--out") -> None:
+    """Refuse (OutputError) to write a ``kind`` directory over a directory of another kind.
+
+    ``path`` may not exist yet, be empty, or already hold a ``kind`` directory.
+    """
+    found = directory_kind(path)
+    if found in (None, kind):
+        return
+    if found in KINDS:
+        what = f"a {found} directory (its {MANIFEST} says so)"
+    else:
+        what = f"not empty and not a {kind} directory"
+    raise OutputError(
+        f"{option} {path}: is {what}; a {kind} is written only into a new or empty directory "
+        f"or over an earlier {kind}, so choose another {option}"
+    )
 
 
 def default_run_dir(results: Path, name: str) -> Path:
@@ -122,7 +384,7 @@ def default_run_dir(results: Path, name: str) -> Path:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     path = results / f"{name}-{stamp}"
     k = 1
-    while path.exists():
+    while path.exists() or lock_path(path).exists():  # taken, or being written
         k += 1
         path = results / f"{name}-{stamp}-{k}"
     return path

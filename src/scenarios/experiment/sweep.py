@@ -27,6 +27,7 @@ from scenarios.config import (
     validate,
     validate_spec,
 )
+from scenarios.names import NAME_RULE, PlainName
 
 Method = Literal["sobol", "morris", "lhs", "grid"]
 
@@ -56,7 +57,7 @@ class SweepSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Sweep id (output folder).")
+    name: PlainName = Field(description=f"Sweep id (output folder name): {NAME_RULE}.")
     description: str = Field("", description="What the sweep is for.")
     base: str = Field(description="Base scenario config (path relative to the sweep file).")
     method: Method = Field(description="Design: sobol, morris, lhs or grid.")
@@ -75,9 +76,10 @@ class SweepSpec(BaseModel):
         None, ge=1, le=100_000, description="Runs per chunk (default: about 2 s of work)."
     )
     parameters: dict[str, SweepParameter] = Field(description="Dotted config path -> range.")
-    outcomes: list[str] = Field(
+    outcomes: list[PlainName] = Field(
         default_factory=lambda: ["attacks_successful", "fatalities", "mass_casualty_attacks"],
-        description="summary.parquet columns to analyse (averaged over replications).",
+        description="summary.parquet columns to analyse (averaged over replications); they "
+        "name plot files, so each is a plain name.",
     )
 
     @model_validator(mode="after")

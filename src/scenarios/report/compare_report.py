@@ -6,6 +6,7 @@ import base64
 import html
 import math
 from pathlib import Path
+from typing import Any
 
 from scenarios.experiment.compare import Comparison, country_labels, is_event
 
@@ -283,12 +284,24 @@ def _inline(text: str) -> str:
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def write_comparison(cmp: Comparison, out: Path, title: str, description: str = "") -> Path:
-    """Write comparison.csv, plots/*.png, report.md and report.html into ``out``."""
+def write_comparison(
+    cmp: Comparison,
+    out: Path,
+    title: str,
+    description: str = "",
+    manifest: dict[str, Any] | None = None,
+) -> Path:
+    """Write comparison.csv, plots/*.png, report.md and report.html into ``out``.
+
+    With ``manifest``, ``out`` is a comparison's own directory: its manifest.json is written
+    first.
+    """
     from scenarios.experiment import store
     from scenarios.report import compare_plots
 
     out.mkdir(parents=True, exist_ok=True)
+    if manifest is not None:
+        store.write_json(manifest, out / store.MANIFEST)
     store.write_atomic(out / "comparison.csv", cmp.table.to_csv(index=False).encode())
     figures = compare_plots.draw_all(cmp, out / "plots")
     markdown_text = to_markdown(cmp, figures, title, description)

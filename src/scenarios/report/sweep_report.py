@@ -113,11 +113,19 @@ def analyse_sweep(out: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     if not (out / store.MANIFEST).exists():
         raise CompareError(f"{out}: not a sweep directory (no {store.MANIFEST})")
     manifest = store.read_manifest(out)
+    kind = store.manifest_kind(manifest)
+    if kind != "sweep":
+        raise CompareError(f"{out}: not a sweep directory (its {store.MANIFEST} says {kind!r})")
     if manifest.get("status") != "complete":
         raise CompareError(
             f"{out}: sweep status is {manifest.get('status')!r}; finish it with "
             "`scenarios sweep SWEEP.yaml --resume --out DIR` first"
         )
+    with store.output_lock(out, "sweep directory"):
+        return _analyse(out, manifest)
+
+
+def _analyse(out: Path, manifest: dict) -> tuple[pd.DataFrame, dict[str, str]]:
     spec = SweepSpec.model_validate(manifest["spec"])
     design = pd.read_parquet(out / DESIGN)
     results = read_results(out)
