@@ -2,9 +2,10 @@
 
 A scenario is a YAML file validated into a :class:`ScenarioConfig`. Every field carries
 its unit and range in its description, which is what ``scenarios schema`` prints.
-Unknown keys are errors; every probability is bounded to [0, 1]; every actor, region or
-country named anywhere must exist. Errors are raised as :class:`ConfigError`, which names
-the offending key path, the value and what is allowed.
+Unknown keys are errors; every number is finite and bounded on both sides (every
+probability to [0, 1]); booleans and numbers do not stand in for each other; every actor,
+region or country named anywhere must exist. Errors are raised as :class:`ConfigError`,
+which names the offending key path, the value and what is allowed.
 """
 
 from __future__ import annotations
@@ -18,11 +19,52 @@ from typing import Annotated, Any, Self
 
 import networkx as nx
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Stance = Annotated[float, Field(ge=-1.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
+
+def _not_bool(kind: str, what: str) -> BeforeValidator:
+    """Refuse ``true``/``false`` where a number is expected (bool is an int in Python)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise PydanticCustomError(
+                f"{kind}_type", f"Input should be a valid {what}, not a boolean (true/false)"
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+def _date_only(value: Any) -> Any:
+    """Refuse numbers where a date is expected (pydantic would read them as Unix time)."""
+    if isinstance(value, bool | int | float):
+        raise PydanticCustomError(
+            "date_type", "Input should be an ISO date (YYYY-MM-DD), not a number or boolean"
+        )
+    return value
+
+
+# Field types: finite numbers (see ``_Strict``) that never coerce from or to booleans.
+# Bounds come before the boolean check so that the JSON schema shows them as
+# minimum/maximum.
+_NUMBER = _not_bool("float", "number")
+Float = Annotated[float, _NUMBER]
+Int = Annotated[int, _not_bool("int", "integer")]
+Bool = StrictBool
+Date = Annotated[dt.date, BeforeValidator(_date_only)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0), _NUMBER]
+Stance = Annotated[float, Field(ge=-1.0, le=1.0), _NUMBER]
+Weight = Annotated[float, Field(ge=0.0, le=1_000_000.0), _NUMBER]
+Coordinate = Annotated[float, Field(ge=-1_000_000.0, le=1_000_000.0), _NUMBER]
 
 
 class ConfigError(ValueError):
@@ -36,7 +78,9 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=False, validate_assignment=False, allow_inf_nan=False
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -47,22 +91,27 @@ class _Strict(BaseModel):
 class RunSettings(_Strict):
     """How long and how often a scenario is simulated."""
 
-    steps: int = Field(260, ge=1, le=5200, description="Recorded weeks to simulate (weeks).")
-    replications: int = Field(
-        100, ge=1, le=1_000_000, description="Independent replications (count)."
+    steps: Int = Field(
+        260, ge=1, le=5200, description="Recorded weeks to simulate (weeks, 1-5200)."
     )
-    seed: int = Field(
-        20240322, ge=0, description="Root seed of the numpy SeedSequence (integer >= 0)."
+    replications: Int = Field(
+        100, ge=1, le=1_000_000, description="Independent replications (count, 1-1,000,000)."
     )
-    start: dt.date = Field(
+    seed: Int = Field(
+        20240322,
+        ge=0,
+        le=2**63 - 1,
+        description="Root seed of the numpy SeedSequence (integer, 0 to 2^63 - 1).",
+    )
+    start: Date = Field(
         dt.date(2025, 1, 6), description="Calendar date of step 0 (a Monday, ISO date)."
     )
-    burn_in: int = Field(
+    burn_in: Int = Field(
         26,
         ge=0,
         le=520,
         description="Unrecorded spin-up weeks before `start`, so the plot pipeline is "
-        "populated at step 0 (weeks). Dated interventions are inactive during spin-up.",
+        "populated at step 0 (weeks, 0-520). Dated interventions are inactive during spin-up.",
     )
 
 
@@ -98,8 +147,10 @@ class RegionSpec(_Strict):
         "here, besides any modelled crackdown [0, 1]: adds `threat.host_attrition` x pressure "
         "to fighter attrition and makes the region a less appealing base.",
     )
-    position: tuple[float, float] | None = Field(
-        None, description="Layout position for plots and the dashboard (x, y)."
+    position: tuple[Coordinate, Coordinate] | None = Field(
+        None,
+        description="Layout position for plots and the dashboard (x, y), each within "
+        "[-1,000,000, 1,000,000].",
     )
 
 
@@ -110,18 +161,19 @@ class CrackdownSpec(_Strict):
     buildup: Probability = Field(
         0.06,
         description="Weekly fraction of the gap between current and target intensity closed "
-        "(per week); 0.06 reaches 80% of a new target in about 26 weeks.",
+        "[0, 1] (per week); 0.06 reaches 80% of a new target in about 26 weeks.",
     )
     attrition: Probability = Field(
         0.02,
         description="Extra weekly fighter attrition in its jurisdiction at intensity 1 "
-        "(fraction per week): arrests and raids on cells, not plot interdictions.",
+        "[0, 1] (fraction per week): arrests and raids on cells, not plot interdictions.",
     )
-    coverage_boost: NonNegative = Field(
+    coverage_boost: Float = Field(
         1.0,
+        ge=0.0,
         le=20.0,
         description="Relative increase of its collection coverage in its own jurisdiction at "
-        "intensity 1 (ratio >= 0; coverage is capped at 1). With `interdiction.crackdown_boost` "
+        "intensity 1 (ratio, 0-20; coverage is capped at 1). With `interdiction.crackdown_boost` "
         "(reach) this is how a crackdown stops plots: through intelligence and reach.",
     )
 
@@ -145,8 +197,9 @@ class ActorSpec(_Strict):
     counter_intelligence: Probability = Field(
         0.5, description="Probability of noticing a partner's misuse of shared material [0, 1]."
     )
-    duty_to_warn: bool = Field(
-        False, description="Warns other jurisdictions of plots it detects against them."
+    duty_to_warn: Bool = Field(
+        False,
+        description="Warns other jurisdictions of plots it detects against them (true/false).",
     )
     stance: dict[str, Stance] = Field(
         default_factory=dict,
@@ -163,45 +216,59 @@ class ThreatSpec(_Strict):
     home_country: str = Field(
         "afghanistan", description="Country the group is based in (for the outward-shift share)."
     )
-    fighters: int = Field(3000, ge=1, le=200_000, description="Initial total strength (fighters).")
-    cells: int = Field(60, ge=1, le=5000, description="Initial number of cells (count).")
-    initial_distribution: dict[str, NonNegative] = Field(
+    fighters: Int = Field(
+        3000, ge=1, le=200_000, description="Initial total strength (fighters, 1-200,000)."
+    )
+    cells: Int = Field(
+        60, ge=1, le=5000, description="Initial number of cells (count, 1-5000, <= fighters)."
+    )
+    initial_distribution: dict[str, Weight] = Field(
         default_factory=dict,
-        description="Region -> relative weight of initial cells (>= 0); empty = uniform.",
+        description="Region -> relative weight of initial cells (0-1,000,000); empty = uniform.",
     )
     capability: Probability = Field(0.5, description="Mean initial cell capability [0, 1].")
     opsec: Probability = Field(
         0.4, description="Mean operational security: fraction of detection hazard evaded [0, 1]."
     )
-    recruitment_rate: NonNegative = Field(
+    recruitment_rate: Float = Field(
         0.012,
+        ge=0.0,
+        le=1.0,
         description="Weekly recruits per fighter at recruitment pool 1, before crowding "
-        "(per fighter per week).",
+        "(per fighter per week, 0-1; at 1 an uncrowded group doubles every week).",
     )
-    carrying_capacity: float = Field(
-        6000.0, gt=0, description="Total strength at which recruitment stops (fighters)."
+    carrying_capacity: Float = Field(
+        6000.0,
+        gt=0,
+        le=1_000_000,
+        description="Total strength at which recruitment stops (fighters, > 0 and at most "
+        "1,000,000).",
     )
     attrition_rate: Probability = Field(
-        0.003, description="Baseline weekly fighter attrition (fraction per week)."
+        0.003, description="Baseline weekly fighter attrition [0, 1] (fraction per week)."
     )
-    split_size: int = Field(
-        120, ge=2, le=100_000, description="A cell larger than this splits in two (fighters)."
+    split_size: Int = Field(
+        120,
+        ge=2,
+        le=100_000,
+        description="A cell larger than this splits in two (fighters, 2-100,000).",
     )
     relocation_rate: Probability = Field(
         0.05,
         description="Weekly probability that a cell reconsiders its base and may move to a "
-        "neighbouring region (per week).",
+        "neighbouring region [0, 1] (per week).",
     )
     relocation_cost: Probability = Field(
         0.2,
         description="Fraction of a cell's fighters lost when it moves; it also discounts "
         "neighbouring regions against staying [0, 1].",
     )
-    home_affinity: NonNegative = Field(
+    home_affinity: Float = Field(
         1.0,
+        ge=0.0,
         le=100.0,
         description="Weight of regions in the home country as a base relative to others "
-        "(ratio >= 0): the pull of the group's core, leadership and networks.",
+        "(ratio, 0-100): the pull of the group's core, leadership and networks.",
     )
     pressure_aversion: Probability = Field(
         0.5,
@@ -210,15 +277,19 @@ class ThreatSpec(_Strict):
     )
     host_attrition: Probability = Field(
         0.01,
-        description="Extra weekly fighter attrition at host pressure 1 (fraction per week).",
+        description="Extra weekly fighter attrition at host pressure 1 [0, 1] (fraction per week).",
     )
-    plot_rate: NonNegative = Field(
+    plot_rate: Float = Field(
         0.25,
-        description="Plots started per week per 100 fighters at capability 1 (per week).",
+        ge=0.0,
+        le=100.0,
+        description="Plots started per week per 100 fighters at capability 1 (per week, "
+        "0-100; at 100 every fighter starts a plot a week).",
     )
-    target_preference: dict[str, NonNegative] = Field(
+    target_preference: dict[str, Weight] = Field(
         default_factory=dict,
-        description="Country -> strategic targeting weight (>= 0); missing countries weigh 0.",
+        description="Country -> strategic targeting weight (0-1,000,000); missing countries "
+        "weigh 0.",
     )
     distance_decay: Probability = Field(
         0.6, description="Targeting weight multiplier per network hop from origin [0, 1]."
@@ -228,42 +299,49 @@ class ThreatSpec(_Strict):
         description="Fraction of home-country targeting displaced abroad at home crackdown "
         "intensity 1 [0, 1].",
     )
-    plot_lifetime_domestic: float = Field(
+    plot_lifetime_domestic: Float = Field(
         17.0,
         ge=1.0,
         le=520.0,
         description="Mean weeks from the start of a plot against its own country to the "
-        "attack, if not interdicted (weeks); speculative: shorter than external plots.",
+        "attack, if not interdicted (weeks, 1-520); speculative: shorter than external plots.",
     )
-    plot_lifetime_external: float = Field(
+    plot_lifetime_external: Float = Field(
         39.0,
         ge=1.0,
         le=520.0,
-        description="Mean weeks from the start of a plot abroad to the attack (weeks); Kaplan "
-        "(2010, 2012): about 9 months for US jihadi plots.",
+        description="Mean weeks from the start of a plot abroad to the attack (weeks, 1-520); "
+        "Kaplan (2010, 2012): about 9 months for US jihadi plots.",
     )
-    plot_lifetime_shape: int = Field(
+    plot_lifetime_shape: Int = Field(
         2,
         ge=1,
         le=20,
-        description="Erlang shape of plot lifetimes (1 = exponential); 2 with mean 9 months "
+        description="Erlang shape of plot lifetimes (1-20; 1 = exponential); 2 with mean 9 months "
         "puts 95% of lifetimes between 1.1 and 25 months, as Kaplan reports.",
     )
-    propaganda_boost: NonNegative = Field(
-        0.5, description="Max relative recruitment boost from recent successful attacks (ratio)."
+    propaganda_boost: Float = Field(
+        0.5,
+        ge=0.0,
+        le=10.0,
+        description="Max relative recruitment boost from recent successful attacks (ratio, 0-10).",
     )
     propaganda_memory: Probability = Field(
         0.9, description="Weekly retention of the propaganda effect of past attacks [0, 1]."
     )
-    fighters_lost_per_interdiction: NonNegative = Field(
-        3.0, description="Fighters the owning cell loses when a plot is interdicted (fighters)."
+    fighters_lost_per_interdiction: Float = Field(
+        3.0,
+        ge=0.0,
+        le=1000.0,
+        description="Fighters the owning cell loses when a plot is interdicted (fighters, "
+        "0-1000, rounded).",
     )
-    disruption_weeks: int = Field(
+    disruption_weeks: Int = Field(
         4,
         ge=0,
         le=520,
         description="Mean weeks a cell takes to recover its plotting after an interdiction "
-        "(weeks); each interdiction cuts its plot rate by a factor e, the cut fading by "
+        "(weeks, 0-520); each interdiction cuts its plot rate by a factor e, the cut fading by "
         "1/disruption_weeks a week; 0 = no disruption.",
     )
     learning: Probability = Field(
@@ -274,16 +352,31 @@ class ThreatSpec(_Strict):
 class SeveritySpec(_Strict):
     """Fatalities of a successful attack: a capped discrete power law."""
 
-    exponent: float = Field(
+    exponent: Float = Field(
         2.2,
         gt=1.0,
         le=5.0,
-        description="Power-law exponent alpha of P(x) ~ x^-alpha (Clauset et al. 2007: 2-2.5).",
+        description="Power-law exponent alpha of P(x) ~ x^-alpha, in (1, 5] (Clauset et al. "
+        "2007: 2-2.5).",
     )
-    minimum: int = Field(1, ge=1, description="Smallest fatality count of a successful attack.")
-    cap: int = Field(2000, ge=1, description="Largest fatality count (fatalities).")
-    mass_casualty_threshold: int = Field(
-        25, ge=1, description="Fatalities at or above which an attack is mass-casualty."
+    minimum: Int = Field(
+        1,
+        ge=1,
+        le=100_000,
+        description="Smallest fatality count of a successful attack (fatalities, 1-100,000, "
+        "<= cap).",
+    )
+    cap: Int = Field(
+        2000,
+        ge=1,
+        le=100_000,
+        description="Largest fatality count (fatalities, 1-100,000, >= minimum).",
+    )
+    mass_casualty_threshold: Int = Field(
+        25,
+        ge=1,
+        le=100_000,
+        description="Fatalities at or above which an attack is mass-casualty (1-100,000, <= cap).",
     )
 
 
@@ -301,19 +394,22 @@ class SharingSpec(_Strict):
         "value by c x sanitisation_loss and its exploitability by (1 - c).",
     )
     sanitisation_loss: Probability = Field(
-        0.5, description="Fraction of interdiction value lost by fully sanitised material."
+        0.5, description="Fraction of interdiction value lost by fully sanitised material [0, 1]."
     )
-    duty_to_warn: bool = Field(
-        True, description="Master switch for duty-to-warn messages (per-actor flag also needed)."
+    duty_to_warn: Bool = Field(
+        True,
+        description="Master switch for duty-to-warn messages (true/false; per-actor flag also "
+        "needed).",
     )
     warning_quality: Probability = Field(
-        0.5, description="Interdiction value of a heeded warning relative to own detection."
+        0.5,
+        description="Interdiction value of a heeded warning relative to own detection [0, 1].",
     )
-    trust_sensitivity: float = Field(
+    trust_sensitivity: Float = Field(
         1.0,
         gt=0.0,
         le=10.0,
-        description="Exponent k of the trust throttle f(trust) = trust^k (dimensionless).",
+        description="Exponent k of the trust throttle f(trust) = trust^k (dimensionless, (0, 10]).",
     )
 
 
@@ -328,11 +424,17 @@ class TrustSpec(_Strict):
     forgetting: Probability = Field(
         0.97, description="Weekly retention of past evidence lambda [0, 1] (per week)."
     )
-    bad_weight: float = Field(
-        3.0, ge=1.0, le=100.0, description="Weight of a bad experience relative to a good one."
+    bad_weight: Float = Field(
+        3.0,
+        ge=1.0,
+        le=100.0,
+        description="Weight of a bad experience relative to a good one (ratio, 1-100).",
     )
-    prior_weight: float = Field(
-        2.0, gt=0.0, le=1000.0, description="Evidence weight W of the prior (Josang: 2)."
+    prior_weight: Float = Field(
+        2.0,
+        gt=0.0,
+        le=1000.0,
+        description="Evidence weight W of the prior, in (0, 1000] (Josang: 2).",
     )
 
 
@@ -348,10 +450,14 @@ class CounterIntelligenceSpec(_Strict):
         0.02, description="Loss of the sender's collection coverage per misuse event [0, 1]."
     )
     coverage_recovery: Probability = Field(
-        0.02, description="Weekly recovery of lost coverage (fraction of the gap per week)."
+        0.02,
+        description="Weekly recovery of lost coverage (fraction of the gap per week) [0, 1].",
     )
-    rivalry_gain: NonNegative = Field(
-        1.0, description="Exploitation multiplier per unit of hostile stance (ratio >= 0)."
+    rivalry_gain: Float = Field(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        description="Exploitation multiplier per unit of hostile stance (ratio, 0-10).",
     )
     tipoff_effect: Probability = Field(
         0.5, description="Fraction of interdiction hazard a tipped-off plot evades [0, 1]."
@@ -367,10 +473,14 @@ class InterdictionSpec(_Strict):
     hazard: Probability = Field(
         0.35,
         description="Weekly interdiction hazard h of a plot fully known to an actor with full "
-        "reach (per week); Kaplan: P(interdict) = h / (h + alpha).",
+        "reach [0, 1] (per week); Kaplan: P(interdict) = h / (h + alpha).",
     )
-    crackdown_boost: NonNegative = Field(
-        1.0, description="Relative increase of an actor's reach at home at crackdown 1 (ratio)."
+    crackdown_boost: Float = Field(
+        1.0,
+        ge=0.0,
+        le=20.0,
+        description="Relative increase of an actor's reach at home at crackdown 1 (ratio, "
+        "0-20; reach is capped at 1).",
     )
 
 
@@ -378,8 +488,8 @@ class Intervention(_Strict):
     """A time-bounded change: dotted config paths set between two dates."""
 
     name: str = Field(description="Label shown in reports.")
-    start: dt.date = Field(description="First date the change applies (ISO date).")
-    end: dt.date | None = Field(None, description="Date the change lapses (exclusive) or null.")
+    start: Date = Field(description="First date the change applies (ISO date).")
+    end: Date | None = Field(None, description="Date the change lapses (exclusive) or null.")
     set: dict[str, Any] = Field(description="Dotted path -> value, e.g. actors.taliban.crackdown.")
 
     @model_validator(mode="after")
@@ -477,10 +587,15 @@ class ScenarioConfig(_Strict):
             need("country", c, countries, "threat.target_preference")
         if not any(self.threat.target_preference.get(c, 0) > 0 for c in countries):
             raise ValueError("threat.target_preference: at least one country needs weight > 0")
-        if self.severity.cap < self.severity.minimum:
+        sev = self.severity
+        if sev.cap < sev.minimum:
             raise ValueError(
-                f"severity.cap: {self.severity.cap} must be >= severity.minimum "
-                f"{self.severity.minimum}"
+                f"severity.cap = {sev.cap}: must be >= severity.minimum ({sev.minimum})"
+            )
+        if sev.mass_casualty_threshold > sev.cap:
+            raise ValueError(
+                f"severity.mass_casualty_threshold = {sev.mass_casualty_threshold}: must be "
+                f"<= severity.cap ({sev.cap}), or no attack could be mass-casualty"
             )
         graph = nx.Graph()
         graph.add_nodes_from(self.regions)
