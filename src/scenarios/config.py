@@ -5,7 +5,13 @@ its unit and range in its description, which is what ``scenarios schema`` prints
 Unknown keys are errors; every number is finite and bounded on both sides (every
 probability to [0, 1]); booleans and numbers do not stand in for each other; every actor,
 region or country named anywhere must exist. Errors are raised as :class:`ConfigError`,
-which names the offending key path, the value and what is allowed.
+which names the offending key path, the value (shortened) and what is allowed.
+
+Every YAML file the tool reads (configs, their ``extends:`` parents, experiments, sweeps)
+and every ``--set`` value goes through :func:`read_yaml` or :func:`parse_override`: only
+regular files of at most ``MAX_YAML_BYTES``, no duplicate keys, no recursive aliases, and
+at most ``MAX_YAML_NODES`` nodes with every alias expanded (a few hundred bytes of aliases
+can otherwise stand for billions of values).
 """
 
 from __future__ import annotations
@@ -14,6 +20,10 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import math
+import os
+import re
+import stat
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -29,6 +39,14 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+# Limits on what the tool reads (every YAML file and every --set value).
+MAX_YAML_BYTES = 1 << 20  # 1 MiB: the shipped configs are a few KiB
+MAX_YAML_NODES = 100_000  # nodes of a document with every alias expanded
+MAX_YAML_DEPTH = 64  # nesting levels (a config has about 5)
+MAX_SHOWN = 200  # characters of a value echoed in an error message
+MAX_MESSAGE = 2000  # characters of an error message
+MAX_ERRORS = 5  # validation errors described in one message
 
 
 def _not_bool(kind: str, what: str) -> BeforeValidator:
@@ -74,7 +92,40 @@ class ConfigError(ValueError):
         self.source = source
         self.path = path
         prefix = f"{source}: " if source else ""
-        super().__init__(f"{prefix}{message}")
+        # One paragraph, of bounded length, whatever the input put into it.
+        text = " ".join(f"{prefix}{message}".splitlines())
+        super().__init__(_clip(text, MAX_MESSAGE))
+
+
+def _clip(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` shortened to at most ``limit`` characters (an ellipsis marks the cut)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shown(value: Any) -> str:
+    """A value as JSON for an error message, at most ``MAX_SHOWN`` characters, never slow."""
+    if isinstance(value, dict):
+        return "{...}"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"(an integer of {value.bit_length():,} bits)"
+    if isinstance(value, str):
+        value = value[: MAX_SHOWN + 1]
+    text = ""
+    try:
+        # The pure-Python encoder is lazy: stop as soon as enough text is produced.
+        for chunk in json.JSONEncoder(default=str).iterencode(value):
+            text += chunk
+            if len(text) > MAX_SHOWN:
+                break
+    except (ValueError, TypeError, RecursionError):
+        return f"(a {type(value).__name__})"
+    return _clip(text)
+
+
+def _listing(items: list[str], limit: int = 30) -> str:
+    """Comma-separated ``items``, at most ``limit`` of them."""
+    shown = ", ".join(_clip(str(i), 50) for i in items[:limit])
+    return shown + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
 
 
 class _Strict(BaseModel):
@@ -544,7 +595,8 @@ class ScenarioConfig(_Strict):
         def need(kind: str, value: str, allowed: set[str], path: str) -> None:
             if value not in allowed:
                 raise ValueError(
-                    f"{path}: unknown {kind} {value!r}; allowed: {', '.join(sorted(allowed))}"
+                    f"{_clip(path)}: unknown {kind} {_clip(repr(value))}; "
+                    f"allowed: {_listing(sorted(allowed))}"
                 )
 
         if not actors:
@@ -557,7 +609,9 @@ class ScenarioConfig(_Strict):
             for n in region.neighbours:
                 need("region", n, regions, f"regions.{rid}.neighbours")
                 if n == rid:
-                    raise ValueError(f"regions.{rid}.neighbours: a region cannot neighbour itself")
+                    raise ValueError(
+                        f"regions.{_clip(rid)}.neighbours: a region cannot neighbour itself"
+                    )
         for aid, actor in self.actors.items():
             for r in actor.coverage:
                 need("region", r, regions, f"actors.{aid}.coverage")
@@ -575,7 +629,9 @@ class ScenarioConfig(_Strict):
                 for b in row:
                     need("actor", b, actors, f"{section}.{a}")
                     if a == b:
-                        raise ValueError(f"{section}.{a}.{b}: an actor cannot pair with itself")
+                        raise ValueError(
+                            f"{section}.{_clip(a)}.{_clip(b)}: an actor cannot pair with itself"
+                        )
         for a in self.counterintelligence.leakage:
             need("actor", a, actors, "counterintelligence.leakage")
         for r in self.threat.initial_distribution:
@@ -602,8 +658,11 @@ class ScenarioConfig(_Strict):
         for rid, region in self.regions.items():
             graph.add_edges_from((rid, n) for n in region.neighbours)
         if not nx.is_connected(graph):
-            parts = [sorted(c) for c in nx.connected_components(graph)]
-            raise ValueError(f"regions.*.neighbours: the region network is disconnected: {parts}")
+            parts = [_listing(sorted(c)) for c in nx.connected_components(graph)]
+            raise ValueError(
+                "regions.*.neighbours: the region network is disconnected: "
+                + _clip(" | ".join(parts), 500)
+            )
         for i, iv in enumerate(self.interventions):
             for path in iv.set:
                 _check_intervention_path(path, f"interventions.{i}.set")
@@ -624,12 +683,12 @@ class ScenarioConfig(_Strict):
             changed = ScenarioConfig.model_validate(raw)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
-            loc = ".".join(str(p) for p in first["loc"])
+            loc = _loc(first["loc"])
             msg = first["msg"].removeprefix("Value error, ")
             value = first.get("input")
-            shown = "" if isinstance(value, dict) else f" = {json.dumps(value, default=str)}"
+            shown = "" if isinstance(value, dict) else f" = {_shown(value)}"
             raise ValueError(
-                f"interventions.{index}.set: with {intervention.name!r} applied, "
+                f"interventions.{index}.set: with {_clip(repr(intervention.name))} applied, "
                 f"{loc}{shown}: {msg}"
             ) from None
         structure = [
@@ -644,8 +703,8 @@ class ScenarioConfig(_Strict):
         for before, after, what in structure:
             if before != after:
                 raise ValueError(
-                    f"interventions.{index}.set: {intervention.name!r} would change {what}, "
-                    "which is structural and cannot change during a run"
+                    f"interventions.{index}.set: {_clip(repr(intervention.name))} would change "
+                    f"{what}, which is structural and cannot change during a run"
                 )
 
     def digest(self) -> str:
@@ -665,12 +724,13 @@ class ScenarioConfig(_Strict):
 
 def _check_intervention_path(path: str, where: str) -> None:
     parts = path.split(".")
+    shown = _clip(repr(path))
     if any(path == p or path.startswith(p + ".") for p in FROZEN_PATHS):
-        raise ValueError(f"{where}: {path!r} is structural and cannot change during a run")
+        raise ValueError(f"{where}: {shown} is structural and cannot change during a run")
     if parts[0] == "regions" and len(parts) >= 3 and parts[2] in FROZEN_REGION_FIELDS:
-        raise ValueError(f"{where}: {path!r} is structural and cannot change during a run")
+        raise ValueError(f"{where}: {shown} is structural and cannot change during a run")
     if not path_exists(ScenarioConfig, parts):
-        raise ValueError(f"{where}: {path!r} is not a config path; {_unknown_key_hint(parts)}")
+        raise ValueError(f"{where}: {shown} is not a config path; {_unknown_key_hint(parts)}")
 
 
 # --------------------------------------------------------------------------------------
@@ -679,6 +739,7 @@ def _check_intervention_path(path: str, where: str) -> None:
 
 
 _NOWHERE = object()
+_INDEX = re.compile(r"[0-9]{1,6}")  # a list position in a dotted path
 
 
 def _annotation_at(model: type[BaseModel], parts: list[str]) -> Any:
@@ -698,7 +759,7 @@ def _annotation_at(model: type[BaseModel], parts: list[str]) -> Any:
             annotation = field.annotation
         elif origin is dict:
             annotation = typing.get_args(annotation)[1]
-        elif origin is list and part.isdigit():
+        elif origin is list and _INDEX.fullmatch(part):
             annotation = typing.get_args(annotation)[0]
         else:
             return _NOWHERE
@@ -737,51 +798,343 @@ def _unknown_key_hint(parts: list[str]) -> str:
 
 
 def set_dotted(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set ``data[a][b][c] = value`` for ``path = 'a.b.c'``, creating dicts on the way."""
+    """Set ``data[a][b][c] = value`` for ``path = 'a.b.c'``, creating dicts on the way.
+
+    A list is indexed by one of its positions; any other node on the way that is not a
+    mapping (a scalar, null) is replaced by one, and validation then judges the result.
+    A path that names a key inside a list, or a position past its end, is a ConfigError.
+    """
     parts = path.split(".")
     node: Any = data
-    for part in parts[:-1]:
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
         if isinstance(node, list):
-            node = node[int(part)]
+            if not _INDEX.fullmatch(part) or int(part) >= len(node):
+                above = _clip(".".join(parts[:depth]))
+                positions = f"0 to {len(node) - 1}" if node else "it is empty"
+                raise ConfigError(
+                    f"{above} is a list, so {_clip(repr(part))} must be one of its positions "
+                    f"({positions})"
+                )
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
             continue
-        if not isinstance(node.get(part), dict | list):
-            node[part] = {}
-        node = node[part]
-    if isinstance(node, list):
-        node[int(parts[-1])] = value
-    else:
-        node[parts[-1]] = value
+        if last:
+            node[part] = value
+        else:
+            if not isinstance(node.get(part), dict | list):
+                node[part] = {}
+            node = node[part]
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """Parse ``KEY=VALUE`` from ``--set``; the value is read as YAML (numbers, bools...)."""
+    """Parse ``KEY=VALUE`` from ``--set``; the value is read as YAML (numbers, bools...).
+
+    The value gets the checks of every YAML the tool reads (see ``read_yaml``).
+    """
     if "=" not in text:
         raise ConfigError(
-            f"--set {text!r}: expected KEY=VALUE, e.g. sharing.compartmentalisation=0.5"
+            f"--set {_clip(repr(text))}: expected KEY=VALUE, e.g. sharing.compartmentalisation=0.5"
         )
     key, raw = text.split("=", 1)
     key = key.strip()
     if not key or any(not p for p in key.split(".")):
-        raise ConfigError(f"--set {text!r}: the key must be a dotted path such as trust.forgetting")
+        raise ConfigError(
+            f"--set {_clip(repr(text))}: the key must be a dotted path such as trust.forgetting"
+        )
     try:
-        value = yaml.safe_load(raw)
+        value = _parse_yaml(raw, root=key)
+    except _RefusedYamlError as exc:
+        raise ConfigError(f"--set {exc}", path=key) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {key}={raw!r}: value is not valid YAML ({exc})") from None
+        raise ConfigError(
+            f"--set {_clip(key)}={_clip(repr(raw))}: value is not valid YAML "
+            f"({_yaml_problem(exc)})",
+            path=key,
+        ) from None
     return key, value
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[tuple[str, Any]]) -> dict[str, Any]:
     """Return a copy of ``data`` with dotted overrides applied; unknown paths are errors."""
-    result = copy.deepcopy(data)
+    result = _unshared(data)
     for key, value in overrides:
         parts = key.split(".")
+        where = f"--set {_clip(key)}={_shown(value)}"
         if not path_exists(ScenarioConfig, parts):
             raise ConfigError(
-                f"--set {key}={value!r}: {key!r} is not a config path; {_unknown_key_hint(parts)}",
+                f"{where}: {_clip(repr(key))} is not a config path; {_unknown_key_hint(parts)}",
                 path=key,
             )
-        set_dotted(result, key, value)
+        try:
+            set_dotted(result, key, _unshared(value))
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}", path=key) from None
     return result
+
+
+# --------------------------------------------------------------------------------------
+# Reading YAML
+# --------------------------------------------------------------------------------------
+
+_TAG = "tag:yaml.org,2002:"
+_KINDS = {
+    _TAG + "int": "integer",
+    _TAG + "float": "number",
+    _TAG + "bool": "boolean",
+    _TAG + "timestamp": "date",
+    _TAG + "null": "null",
+    _TAG + "str": "string",
+    _TAG + "binary": "binary value",
+}
+
+
+class _RefusedYamlError(Exception):
+    """A YAML text the tool will not read; the message says what, where and why."""
+
+
+def _where(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _at(path: str) -> str:
+    return f"{_clip(path)}: " if path else ""
+
+
+def _unshared(value: Any) -> Any:
+    """A copy of nested mappings and lists in which no two places share an object."""
+    if isinstance(value, dict):
+        return {k: _unshared(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unshared(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_unshared(v) for v in value)
+    return value
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's SafeLoader, with the composed document checked before it is built.
+
+    Composing is cheap even for an alias bomb: an alias is the node it names, shared. The
+    node graph is walked once, and refused (``_RefusedYamlError``) if a mapping repeats a key
+    (merge keys ``<<`` excepted: explicit keys override merged ones), a scalar does not
+    construct (a 30 February, a 5000-digit integer, ``!!bool maybe``), a number is not
+    finite (``.inf``, ``.nan``, ``1.0e400``), an alias refers to a node that contains it,
+    or the document with every alias expanded has more than ``MAX_YAML_NODES`` nodes or
+    ``MAX_YAML_DEPTH`` levels. The data built is a tree: aliased mappings and lists are
+    copied, so that an override of one place cannot change another.
+    """
+
+    root = ""  # dotted path of the document, for messages (the key of a --set value)
+    composed = 0  # nodes composed so far (aliases not expanded)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """Stop composing early a document of too many nodes even without aliases."""
+        self.composed += 1
+        if self.composed > MAX_YAML_NODES:
+            mark = self.peek_event().start_mark
+            raise _RefusedYamlError(
+                f"{_at(self.root)}the document has more than {MAX_YAML_NODES:,} nodes "
+                f"(at {_where(mark)})"
+            )
+        return super().compose_node(parent, index)
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        self._check(node)
+        try:
+            data = self.construct_document(node)
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+            raise _RefusedYamlError(f"{_at(self.root)}cannot build the document: {exc}") from None
+        return _unshared(data)
+
+    def _check(self, root: yaml.Node) -> None:
+        done: dict[int, tuple[int, int]] = {}  # node -> (nodes once expanded, depth)
+        inside: set[int] = set()  # mappings and lists being walked: the current ancestors
+        stack: list[tuple[yaml.Node, str, bool]] = [(root, self.root, False)]
+        while stack:
+            node, path, leaving = stack.pop()
+            if leaving:
+                inside.discard(id(node))
+                children = _children(node)
+                size = 1 + sum(done[id(c)][0] for c in children)
+                depth = 1 + max((done[id(c)][1] for c in children), default=0)
+                if size > MAX_YAML_NODES:
+                    raise _RefusedYamlError(
+                        f"{_at(path)}this value has more than {MAX_YAML_NODES:,} nodes, "
+                        f"counting every alias as a full copy of what it names "
+                        f"({_where(node.start_mark)}); documents are limited so that a few "
+                        "aliases of aliases cannot stand for billions of values"
+                    )
+                if depth > MAX_YAML_DEPTH:
+                    raise _RefusedYamlError(
+                        f"{_at(path)}nested more than {MAX_YAML_DEPTH} levels deep "
+                        f"({_where(node.start_mark)})"
+                    )
+                done[id(node)] = (size, depth)
+                continue
+            if id(node) in done:
+                continue
+            if id(node) in inside:
+                raise _RefusedYamlError(
+                    f"{_at(path)}an alias refers to the mapping or list anchored at "
+                    f"{_where(node.start_mark)}, which contains it; recursive structures are "
+                    "not allowed"
+                )
+            if isinstance(node, yaml.ScalarNode):
+                self._scalar(node, path)
+                done[id(node)] = (1, 1)
+                continue
+            inside.add(id(node))
+            stack.append((node, path, True))
+            if isinstance(node, yaml.MappingNode):
+                first: dict[Any, Any] = {}
+                for key_node, value_node in node.value:
+                    label = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                    label = _clip(str(label), 50)
+                    child = f"{path}.{label}" if path else label
+                    if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _TAG + "merge":
+                        key = self._scalar(key_node, child)
+                        if key in first:
+                            raise _RefusedYamlError(
+                                f"{_at(path)}duplicate key {_clip(repr(key), 50)} at "
+                                f"{_where(key_node.start_mark)} (first at "
+                                f"{_where(first[key])}); a key may appear only once in a "
+                                "mapping"
+                            )
+                        first[key] = key_node.start_mark
+                    stack.append((key_node, child, False))
+                    stack.append((value_node, child, False))
+            else:
+                for i, item in enumerate(node.value):
+                    stack.append((item, f"{path}.{i}" if path else str(i), False))
+
+    def _scalar(self, node: yaml.ScalarNode, path: str) -> Any:
+        """The value of a scalar node (cached for construction); refused if bad."""
+        if node.tag in (_TAG + "merge", _TAG + "value"):  # `<<` and `=`: not values
+            return None
+        try:
+            value = self.construct_object(node)
+        except Exception as exc:  # any scalar that does not construct is bad input
+            kind = _KINDS.get(node.tag, f"value for tag {node.tag}")
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise _RefusedYamlError(
+                f"{_at(path)}{_shown(node.value)} ({_where(node.start_mark)}) is not a valid "
+                f"{kind}: {_clip(' '.join(problem.split()))}"
+            ) from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _RefusedYamlError(
+                f"{_clip(path) or 'value'} = {_clip(node.value, 50)} "
+                f"({_where(node.start_mark)}): numbers must be finite, not .inf or .nan"
+            )
+        return value
+
+
+def _parse_yaml(text: str, root: str = "") -> Any:
+    """One YAML document, checked by ``_Loader``; raises _RefusedYamlError or yaml.YAMLError."""
+    if len(text) > MAX_YAML_BYTES:
+        raise _RefusedYamlError(
+            f"{_at(root)}the text is longer than 1 MiB ({MAX_YAML_BYTES:,} bytes)"
+        )
+    loader = _Loader(text)
+    loader.root = root
+    try:
+        return loader.get_single_data()
+    except RecursionError:  # PyYAML composes nested nodes recursively
+        raise _RefusedYamlError(
+            f"{_at(root)}nested more than {MAX_YAML_DEPTH} levels deep"
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Where and what of a YAML syntax error, on one line."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"at {_where(mark)}: " if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    return _clip(where + " ".join(str(problem).split()), 500)
+
+
+_FILE_TYPES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _check_regular(mode: int, size: int, kind: str) -> None:
+    """Refuse anything but a regular file of at most ``MAX_YAML_BYTES``."""
+    if not stat.S_ISREG(mode):
+        what = next((name for test, name in _FILE_TYPES if test(mode)), "a special file")
+        raise ConfigError(
+            f"cannot read {kind}: it is {what}, not a regular file (only regular files of at "
+            "most 1 MiB are read)"
+        )
+    if size > MAX_YAML_BYTES:
+        raise ConfigError(
+            f"{kind} file is too large ({size:,} bytes): only files of at most 1 MiB "
+            f"({MAX_YAML_BYTES:,} bytes) are read"
+        )
+
+
+def _os_problem(exc: Exception) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
+def _read_text(path: Path, kind: str) -> str:
+    """The UTF-8 text of a regular file of at most ``MAX_YAML_BYTES``; ConfigError otherwise.
+
+    Never blocks on a named pipe and never reads a device: the path is checked before it
+    is opened (without blocking) and the open file again before it is read, and no more
+    than the limit is read even from a file that grows.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{kind} file not found: {_clip(str(path))}") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {kind}: {_os_problem(exc)}") from None
+    _check_regular(info.st_mode, info.st_size, kind)
+    try:
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {kind}: {_os_problem(exc)}") from None
+    try:
+        info = os.fstat(fd)
+        _check_regular(info.st_mode, info.st_size, kind)
+        data = b""
+        while len(data) <= MAX_YAML_BYTES:
+            chunk = os.read(fd, MAX_YAML_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except OSError as exc:
+        raise ConfigError(f"cannot read {kind}: {_os_problem(exc)}") from None
+    finally:
+        os.close(fd)
+    _check_regular(stat.S_IFREG, len(data), kind)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"cannot read {kind}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -790,26 +1143,31 @@ def apply_overrides(data: dict[str, Any], overrides: list[tuple[str, Any]]) -> d
 
 
 def read_yaml(path: Path, kind: str = "config") -> dict[str, Any]:
-    """A YAML file's top-level mapping; ConfigError (with line and column) otherwise."""
+    """A YAML file's top-level mapping; ConfigError (with line and column) otherwise.
+
+    Every YAML file the tool reads comes through here: only a regular file of at most
+    ``MAX_YAML_BYTES``, no duplicate keys, finite numbers, and aliases limited to
+    ``MAX_YAML_NODES`` nodes once expanded (see ``_Loader``).
+    """
+    source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{kind} file not found: {path}", source=str(path)) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {kind}: {exc}", source=str(path)) from None
+        text = _read_text(Path(path), kind)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), source=source) from None
     try:
-        data = yaml.safe_load(text)
+        data = _parse_yaml(text)
+    except _RefusedYamlError as exc:
+        raise ConfigError(str(exc), source=source) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"malformed YAML{where}: {problem}", source=str(path)) from None
+        problem = _yaml_problem(exc)
+        joint = " " if problem.startswith("at ") else ": "
+        raise ConfigError(f"malformed YAML{joint}{problem}", source=source) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(
             f"top level must be a mapping of sections, got {type(data).__name__}",
-            source=str(path),
+            source=source,
         )
     return data
 
@@ -828,7 +1186,10 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 def load_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a config file and resolve its ``extends:`` chain into one mapping."""
     path = Path(path)
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ConfigError(f"cannot read config: {_os_problem(exc)}", source=str(path)) from None
     if resolved in _chain:
         cycle = " -> ".join(str(p) for p in (*_chain, resolved))
         raise ConfigError(f"extends: circular inheritance: {cycle}", source=str(path))
@@ -838,13 +1199,22 @@ def load_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         return data
     if not isinstance(parent, str):
         raise ConfigError(
-            f"extends: {parent!r} must be a file path relative to this file", source=str(path)
+            f"extends: {_shown(parent)} must be a file path relative to this file",
+            source=str(path),
         )
     parent_path = resolved.parent / parent
-    if not parent_path.exists():
+    shown = _clip(repr(parent))
+    try:
+        os.stat(parent_path)
+    except (FileNotFoundError, NotADirectoryError):
         raise ConfigError(
-            f"extends: {parent!r}: file not found (looked for {parent_path})", source=str(path)
-        )
+            f"extends: {shown}: file not found (looked for {_clip(str(parent_path))})",
+            source=str(path),
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"extends: {shown}: cannot read it ({_os_problem(exc)})", source=str(path)
+        ) from None
     base = load_raw(parent_path, (*_chain, resolved))
     return deep_merge(base, data)
 
@@ -867,11 +1237,17 @@ def load_config(
     return validate(raw, source=str(path))
 
 
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    """A pydantic error location as a dotted path, shortened."""
+    return _clip(".".join(_clip(str(p), 100) for p in loc), 300)
+
+
 def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
     """One readable paragraph per error: key path, offending value, what is allowed."""
+    errors = exc.errors(include_url=False)
     lines = []
-    for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"])
+    for err in errors[:MAX_ERRORS]:
+        loc = _loc(err["loc"])
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             hint = _unknown_key_hint([str(p) for p in err["loc"]])
@@ -883,10 +1259,11 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
         if err["type"] == "value_error" and not loc:
             lines.append(msg.removeprefix("Value error, "))
             continue
-        value = err.get("input")
-        shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
+        shown = _shown(err.get("input"))
         allowed = msg.removeprefix("Value error, ")
         lines.append(f"{loc or '(top level)'} = {shown}: {allowed}")
+    if len(errors) > MAX_ERRORS:
+        lines.append(f"and {len(errors) - MAX_ERRORS} more errors")
     return "; ".join(lines)
 
 
@@ -896,9 +1273,9 @@ def validate_spec[M: BaseModel](model: type[M], raw: dict[str, Any], source: str
         return model.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        loc = _loc(err["loc"]) or "(top level)"
         value = err.get("input")
-        shown = "" if isinstance(value, dict) else f" = {json.dumps(value, default=str)}"
+        shown = "" if isinstance(value, dict) else f" = {_shown(value)}"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             shown, msg = "", "unknown key; allowed: " + ", ".join(model.model_fields)
