@@ -97,6 +97,16 @@ class ConfigError(ValueError):
         super().__init__(_clip(text, MAX_MESSAGE))
 
 
+class ModelLimitError(ValueError):
+    """A run whose parameters drive the model past a size it is built for (exit code 2).
+
+    Raised by ``scenarios.model.model`` (see ``MAX_LIVE_PLOTS``, ``MAX_LIVE_CELLS``
+    there); the message names the limit and the parameters that drive it. Defined here,
+    with the other bad-input error, so that the CLI can catch it without importing the
+    model.
+    """
+
+
 def _clip(text: str, limit: int = MAX_SHOWN) -> str:
     """``text`` shortened to at most ``limit`` characters (an ellipsis marks the cut)."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
