@@ -1,7 +1,8 @@
 """The `scenarios` command. Thin: parses arguments, calls the library, prints.
 
-Exit codes: 0 success; 2 bad input (config, arguments, missing file, unusable output)
-with a one-paragraph message and no traceback; 1 internal error; 130 interrupted.
+Exit codes: 0 success; 2 bad input (config, arguments, missing file, unusable output,
+parameters that drive the model past its size limits) with a one-paragraph message and
+no traceback; 1 internal error; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from scenarios.experiment.compare import Comparison
 
-from scenarios.config import ConfigError, json_schema, load_config
+from scenarios.config import ConfigError, ModelLimitError, json_schema, load_config
 from scenarios.experiment.errors import CompareError, OutputError
 from scenarios.experiment.processes import sigterm_as_interrupt
 from scenarios.experiment.store import (
@@ -528,7 +529,7 @@ def main() -> None:
         code = app(standalone_mode=False)
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except (ConfigError, OutputError, CompareError) as exc:
+    except (ConfigError, ModelLimitError, OutputError, CompareError) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except (KeyboardInterrupt, typer.Abort):

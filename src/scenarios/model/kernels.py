@@ -578,7 +578,8 @@ def _matured(
         x = iw.severity_minimum * (1.0 - draw(key, SEVERITY, 0)) ** (
             -1.0 / (iw.severity_exponent - 1.0)
         )
-        deaths = min(math.floor(x), iw.severity_cap)
+        # Cap before converting: a heavy tail (exponent near 1) draws beyond int64.
+        deaths = math.floor(min(x, float(iw.severity_cap)))
         by_country[SUCCEEDED, country] += 1
         by_country[FATALITIES, country] += deaths
         tallies.counts[SUCCESSFUL] += 1

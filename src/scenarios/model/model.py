@@ -20,12 +20,30 @@ import numpy as np
 from mesa.discrete_space import Network
 from numpy.typing import NDArray
 
-from scenarios.config import ScenarioConfig, set_dotted
+from scenarios.config import ModelLimitError, ScenarioConfig, set_dotted
 from scenarios.model import intel, kernels
 from scenarios.model.agents import CellTable, StateActor, ThreatCell
 from scenarios.model.outcomes import SEVERITY_EDGES, Recorder, summarise
 from scenarios.model.params import Parameters, compile_parameters
 from scenarios.model.regions import RegionGeometry, build_geometry
+
+__all__ = [
+    "MAX_LIVE_CELLS",
+    "MAX_LIVE_PLOTS",
+    "ModelLimitError",
+    "ScenarioModel",
+    "run_replication",
+]
+
+# Sizes the model is built for. Live plots and live cells are arrays walked every week,
+# so their number is a run's time and memory; parameters inside the schema's bounds can
+# still multiply into millions of either (the largest group recruiting and plotting at
+# the highest rates), a run of minutes and gigabytes per replication. The shipped
+# scenarios stay below 500 live plots and 100 live cells. Checked once a week, before
+# anything is allocated: a run that would pass a limit stops with ModelLimitError, which
+# names the parameters that drive it (exit code 2 on the command line).
+MAX_LIVE_PLOTS = 200_000
+MAX_LIVE_CELLS = 50_000
 
 
 class PlotTable:
@@ -334,6 +352,14 @@ class ScenarioModel(mesa.Model):
             return
         plots = self.plots
         t = self.p.config.threat
+        if plots.n + total > MAX_LIVE_PLOTS:
+            raise self._limit_error(
+                "live plots",
+                plots.n + total,
+                MAX_LIVE_PLOTS,
+                f"plots start at threat.plot_rate = {t.plot_rate:g} per 100 fighters a week "
+                "and live for threat.plot_lifetime_domestic and _external weeks",
+            )
         birth = kernels.PlotBirth(
             target_cdf=self._target_cdf,
             same_country=self.geometry.same_country,
@@ -351,7 +377,17 @@ class ScenarioModel(mesa.Model):
         cells = self.cells
         slots = cells.live_slots()
         strength = cells.strength[slots]
-        for slot in slots[strength > self.p.config.threat.split_size]:
+        split_size = self.p.config.threat.split_size
+        splitting = slots[strength > split_size]
+        live = len(slots) + len(splitting) - int(np.count_nonzero(strength <= 0))
+        if live > MAX_LIVE_CELLS:
+            raise self._limit_error(
+                "live cells",
+                live,
+                MAX_LIVE_CELLS,
+                f"a cell splits in two above threat.split_size = {split_size} fighters",
+            )
+        for slot in splitting:
             half = int(cells.strength[slot]) // 2
             cells.strength[slot] -= half
             cells.splits[slot] += 1
@@ -366,6 +402,18 @@ class ScenarioModel(mesa.Model):
             ThreatCell(self, new)
         for slot in slots[strength <= 0]:
             self._remove_cell(int(slot))
+
+    def _limit_error(self, what: str, count: int, limit: int, cause: str) -> ModelLimitError:
+        """The error that stops a run about to pass one of the model's size limits."""
+        t = self.p.config.threat
+        when = f"week {self.week}" + (" (spin-up)" if self.week < 0 else "")
+        return ModelLimitError(
+            f"{when}: {count:,} {what} would pass the model's limit of {limit:,} "
+            f"(MAX_LIVE_{what.split()[-1].upper()}); {cause}, and the group's strength "
+            f"follows threat.fighters = {t.fighters:,}, threat.recruitment_rate = "
+            f"{t.recruitment_rate:g} and threat.carrying_capacity = {t.carrying_capacity:,.0f}. "
+            "Lower these: the model is built for a few hundred plots and cells"
+        )
 
     def _remove_cell(self, slot: int) -> None:
         """A cell with no fighters left leaves the model."""
