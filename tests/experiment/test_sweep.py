@@ -137,6 +137,10 @@ def write(tmp_path: Path, body: str) -> Path:
             "parameters: {trust.forgetting: {bounds: [0.9, 1]}}\n",
             "unknown key",
         ),
+        (  # a quoted "inf" gets past the YAML reader; the sweep schema refuses it
+            'method: lhs\nsamples: 10\nparameters: {threat.disruption_weeks: {bounds: [1, "inf"]}}\n',
+            "finite",
+        ),
     ],
 )
 def test_bad_sweep_files_are_config_errors(tmp_path: Path, body: str, expected: str) -> None:

@@ -25,7 +25,7 @@ from scenarios.names import NAME_RULE, PlainName, is_plain_name
 class ExperimentSpec(BaseModel):
     """An experiment definition (YAML, unknown keys rejected)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: PlainName = Field(description=f"Experiment id (output folder name): {NAME_RULE}.")
     description: str = Field("", description="What question the experiment answers.")

@@ -35,7 +35,7 @@ Method = Literal["sobol", "morris", "lhs", "grid"]
 class SweepParameter(BaseModel):
     """One varied parameter: bounds and (optionally) a SALib distribution."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     bounds: tuple[float, float] = Field(
         description="[low, high] for uniform; [mean, sd] for norm; see SALib for others."
@@ -55,7 +55,7 @@ class SweepParameter(BaseModel):
 class SweepSpec(BaseModel):
     """A sensitivity sweep (YAML, unknown keys rejected)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: PlainName = Field(description=f"Sweep id (output folder name): {NAME_RULE}.")
     description: str = Field("", description="What the sweep is for.")
