@@ -138,7 +138,8 @@ def write(tmp_path: Path, body: str) -> Path:
             "unknown key",
         ),
         (  # a quoted "inf" gets past the YAML reader; the sweep schema refuses it
-            'method: lhs\nsamples: 10\nparameters: {threat.disruption_weeks: {bounds: [1, "inf"]}}\n',
+            "method: lhs\nsamples: 10\n"
+            'parameters: {threat.disruption_weeks: {bounds: [1, "inf"]}}\n',
             "finite",
         ),
     ],
