@@ -506,3 +506,19 @@ def test_yaml_text_is_checked_in_set_values_too() -> None:
         parse_override("sharing.policy={a: 1, a: 2}")
     with pytest.raises(ConfigError, match="finite"):
         parse_override("threat.plot_rate=.inf")
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "actors.a__b={}",
+        "regions.x__y={country: west, neighbours: [west]}",
+        "regions.x={country: we__st, neighbours: [west]}",
+        "run.start=0001-01-01",
+        "run.start=9999-01-04",
+    ],
+)
+def test_ids_and_dates_the_outputs_cannot_hold_are_refused(override: str) -> None:
+    """Ids with '__' break column names; dates outside 1900-2200 break the plots (exit 1)."""
+    with pytest.raises(ConfigError):
+        load_config(CONFIGS / "baseline.yaml", [override])

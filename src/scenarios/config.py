@@ -167,7 +167,10 @@ class RunSettings(_Strict):
         description="Root seed of the numpy SeedSequence (integer, 0 to 2^63 - 1).",
     )
     start: Date = Field(
-        dt.date(2025, 1, 6), description="Calendar date of step 0 (a Monday, ISO date)."
+        dt.date(2025, 1, 6),
+        ge=dt.date(1900, 1, 1),
+        le=dt.date(2200, 12, 31),
+        description="Calendar date of step 0 (a Monday, ISO date, 1900-01-01 to 2200-12-31).",
     )
     burn_in: Int = Field(
         26,
@@ -603,6 +606,14 @@ class ScenarioConfig(_Strict):
         actors = set(self.actors)
         regions = set(self.regions)
         countries = {r.country for r in self.regions.values()}
+        for kind, ids in (("actor", actors), ("region", regions), ("country", countries)):
+            for name in sorted(ids):
+                # Output columns are named <outcome>__<id>[__<id>]: "__" would be ambiguous.
+                if "__" in name or not name or name.startswith("_"):
+                    raise ValueError(
+                        f"{kind} id {_clip(repr(name))}: ids may not be empty, start with "
+                        "'_' or contain '__' (output columns use '__' as a separator)"
+                    )
 
         def need(kind: str, value: str, allowed: set[str], path: str) -> None:
             if value not in allowed:
