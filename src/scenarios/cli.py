@@ -79,6 +79,13 @@ class _DelayedProgress:
             self.bar.stop()
 
 
+def _relative_precision(value: float) -> float:
+    """A relative precision must be a finite number in (0, 10]."""
+    if not 0.0 < value <= 10.0:  # also refuses nan
+        raise typer.BadParameter(f"{value} is not in (0, 10]")
+    return value
+
+
 @app.command()
 def run(
     config: Annotated[Path, typer.Argument(help="Scenario YAML, e.g. configs/baseline.yaml.")],
@@ -207,7 +214,11 @@ def compare_cmd(
         typer.Option("--outcomes", help="summary.parquet columns to compare (repeatable)."),
     ] = None,
     precision: Annotated[
-        float, typer.Option(help="Wanted CI half-width of a mean, relative to it.")
+        float,
+        typer.Option(
+            callback=_relative_precision,
+            help="Wanted CI half-width of a mean, relative to it (0 < precision <= 10).",
+        ),
     ] = 0.1,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Where to write (default results/compare-<time>).")

@@ -372,3 +372,21 @@ def test_experiment_into_a_locked_out_is_refused(tmp_path: Path) -> None:
         assert fragment in res.stderr, f"{fragment!r} missing from: {res.stderr}"
     assert not (out / "runs").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.yaml"]
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "0", "inf"])
+def test_compare_refuses_a_precision_that_is_not_a_positive_number(
+    runs: dict[str, Path], tmp_path: Path, value: str
+) -> None:
+    res = scenarios(
+        "compare",
+        str(runs["baseline"]),
+        str(runs["trilateral"]),
+        f"--precision={value}",
+        "--out",
+        str(tmp_path / "c"),
+        cwd=tmp_path,
+    )
+    assert res.returncode == 2
+    assert "--precision" in res.stderr
+    assert not (tmp_path / "c").exists()
