@@ -235,6 +235,36 @@ def test_bad_experiment_files_exit_2(tmp_path: Path, body: str, expected: str) -
     assert "Traceback" not in res.stderr
 
 
+def test_experiment_with_a_bad_outcome_exits_2_before_running(tmp_path: Path) -> None:
+    spec = write_experiment(tmp_path)
+    spec.write_text(spec.read_text() + "outcomes: [fatalities, attack_risk__rusia]\n")
+    out = tmp_path / "out"
+    res = scenarios("experiment", str(spec), "--out", str(out), cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert "outcomes[1]: 'attack_risk__rusia' is not an outcome" in res.stderr
+    assert "attack_risk__russia" in res.stderr  # the close match is suggested
+    assert "Traceback" not in res.stderr
+    assert not (out / "runs").exists(), "no scenario runs before the check"
+
+
+def test_experiment_with_different_horizons_exits_2_before_running(tmp_path: Path) -> None:
+    for name, steps in (("short", 20), ("long", 30)):
+        (tmp_path / f"{name}.yaml").write_text(
+            f"extends: {CONFIGS / 'baseline.yaml'}\nname: {name}\nrun: {{steps: {steps}}}\n"
+        )
+    spec = tmp_path / "exp.yaml"
+    spec.write_text(
+        "name: mini\nbaseline: short\nscenarios: {short: short.yaml, long: long.yaml}\n"
+        "replications: 2\n"
+    )
+    out = tmp_path / "out"
+    res = scenarios("experiment", str(spec), "--out", str(out), cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert "scenarios.long: run.steps is 30 weeks" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (out / "runs").exists(), "no scenario runs before the check"
+
+
 def test_shipped_experiments_validate() -> None:
     from scenarios.experiment.experiment import load_experiment
 

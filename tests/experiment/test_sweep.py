@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -167,6 +168,52 @@ def test_sweep_names_must_be_plain(tmp_path: Path, key: str, value: str) -> None
     assert message.startswith(f"{path}: {key}")
     assert value.strip("[]") in message
     assert "plain name" in message
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected"),
+    [
+        (  # only draws from the normal's tails leave [0, 1]; the bounds are not ends
+            "  trust.forgetting: {bounds: [0.95, 0.2], distribution: norm}\n",
+            "trust.forgetting=1.",
+        ),
+        (  # both ends are valid alone; some mid-range combinations put minimum above cap
+            "  severity.minimum: {bounds: [1, 90]}\n  severity.cap: {bounds: [30, 100]}\n",
+            "must be >= severity.minimum",
+        ),
+    ],
+)
+def test_every_sample_point_is_validated_up_front(
+    tmp_path: Path, parameters: str, expected: str
+) -> None:
+    path = write(tmp_path, "method: lhs\nsamples: 40\nparameters:\n" + parameters)
+    with pytest.raises(ConfigError) as info:
+        load_sweep(path)
+    message = str(info.value)
+    assert re.search(r"sample point \d+ is not a valid config", message), message
+    assert expected in message
+
+
+def test_misspelt_outcome_is_refused_with_suggestions(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "method: lhs\nsamples: 4\nparameters: {trust.forgetting: {bounds: [0.9, 0.99]}}\n"
+        "outcomes: [attacks_successful, final_trust__us__rusia]\n",
+    )
+    with pytest.raises(ConfigError, match=r"outcomes\[1\]: 'final_trust__us__rusia'") as info:
+        load_sweep(path)
+    assert "did you mean final_trust__us__russia" in str(info.value)
+
+
+@pytest.mark.parametrize("steps", [10, 110])
+def test_outcome_columns_are_those_of_a_run(steps: int) -> None:
+    from scenarios.config import load_config
+    from scenarios.experiment.experiment import outcome_columns
+    from scenarios.model.model import run_replication
+
+    config = load_config(CONFIGS / "trilateral.yaml", [("run.steps", steps)])
+    _, summary = run_replication(config, 1)
+    assert outcome_columns(config) == list(summary)
 
 
 def test_shipped_sweeps_validate() -> None:
@@ -418,3 +465,18 @@ def test_sweep_into_a_locked_out_is_refused(tmp_path: Path, resume: bool) -> Non
     for fragment in ("--out", str(out), "in use", f"pid {os.getpid()}"):
         assert fragment in res.stderr, f"{fragment!r} missing from: {res.stderr}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.yaml"]
+
+
+def test_sweep_with_a_bad_outcome_exits_2_before_running(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        f"name: t\nbase: {CONFIGS / 'baseline.yaml'}\n"
+        + TINY.replace("plots_interdicted", "plots_interdictd")
+    )
+    out = tmp_path / "out"
+    res = cli("sweep", str(path), "--workers", "1", "--out", str(out), cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert "'plots_interdictd' is not an outcome" in res.stderr
+    assert "plots_interdicted" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not out.exists(), "nothing runs (or is marked complete) before the check"

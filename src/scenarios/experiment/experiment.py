@@ -9,7 +9,8 @@ resolved config, seeds, package version and model source; otherwise it is (re-)r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Self
 
@@ -19,6 +20,7 @@ from scenarios import __version__
 from scenarios.config import ConfigError, ScenarioConfig, load_config, read_yaml, validate_spec
 from scenarios.experiment import store
 from scenarios.experiment.seeds import replication_seeds
+from scenarios.model.outcomes import summary_columns
 from scenarios.names import NAME_RULE, PlainName, is_plain_name
 
 
@@ -81,7 +83,67 @@ def load_experiment(path: Path) -> tuple[ExperimentSpec, dict[str, ScenarioConfi
             configs[label] = load_config(cfg_path, overrides)
         except ConfigError as exc:
             raise ConfigError(f"scenarios.{label}: {exc}", source=str(path)) from None
+    check_comparable_configs(configs, spec.baseline, str(path))
+    if spec.outcomes is not None:
+        check_outcomes(spec.outcomes, outcome_columns(configs[spec.baseline]), str(path))
     return spec, configs
+
+
+def outcome_columns(config: ScenarioConfig) -> list[str]:
+    """The summary.parquet outcome columns a run of ``config`` will have, without a run.
+
+    From the outcome naming rules as coded in :func:`scenarios.model.outcomes.summarise`,
+    applied to an all-zero recording of the config's steps, countries and actors.
+    """
+    countries = tuple(dict.fromkeys(r.country for r in config.regions.values()))
+    return summary_columns(
+        config.run.steps, countries, tuple(config.actors), config.threat.home_country
+    )
+
+
+def check_outcomes(outcomes: Iterable[str], columns: list[str], source: str) -> None:
+    """Refuse an outcome that is not one of ``columns``, suggesting close matches."""
+    known = set(columns)
+    for i, outcome in enumerate(outcomes):
+        if outcome in known:
+            continue
+        close = difflib.get_close_matches(outcome, columns, n=3)
+        hint = f"did you mean {', '.join(close)}?" if close else "e.g. " + ", ".join(columns[:5])
+        raise ConfigError(
+            f"outcomes[{i}]: {outcome!r} is not an outcome of the model ({hint}); outcomes "
+            "are summary.parquet columns",
+            source=source,
+        )
+
+
+def check_comparable_configs(
+    configs: dict[str, ScenarioConfig], baseline: str, source: str
+) -> None:
+    """Refuse scenarios `compare` would refuse after the runs: other horizons, starts, outcomes."""
+    base = configs[baseline]
+    columns = set(outcome_columns(base))
+    for label, config in configs.items():
+        if config.run.steps != base.run.steps:
+            raise ConfigError(
+                f"scenarios.{label}: run.steps is {config.run.steps} weeks, the baseline "
+                f"{baseline!r} has {base.run.steps}; compared scenarios need equal horizons "
+                "(set steps: in the experiment)",
+                source=source,
+            )
+        if config.run.start != base.run.start:
+            raise ConfigError(
+                f"scenarios.{label}: run.start is {config.run.start}, the baseline "
+                f"{baseline!r} starts {base.run.start}; compared scenarios need equal starts",
+                source=source,
+            )
+        other = set(outcome_columns(config))
+        if other != columns:
+            differ = sorted(other ^ columns)[:5]
+            raise ConfigError(
+                f"scenarios.{label}: its outcomes differ from the baseline {baseline!r}'s "
+                f"(regions, countries or actors differ: {', '.join(differ)})",
+                source=source,
+            )
 
 
 def reusable(run_dir: Path, config: ScenarioConfig) -> bool:

@@ -27,6 +27,7 @@ from scenarios.config import (
     validate,
     validate_spec,
 )
+from scenarios.experiment.experiment import check_outcomes, outcome_columns
 from scenarios.names import NAME_RULE, PlainName
 
 Method = Literal["sobol", "morris", "lhs", "grid"]
@@ -147,7 +148,12 @@ def point_config(raw_base: dict[str, Any], names: list[str], values: np.ndarray)
 
 
 def load_sweep(path: Path) -> tuple[SweepSpec, dict[str, Any]]:
-    """Read a sweep and its base config; check every parameter at both ends of its range."""
+    """Read a sweep and its base config; check it all before anything runs.
+
+    Every parameter at both ends of its range, then every sample point's config (drawn
+    values, combinations; validation only, about a millisecond a point), then the outcomes
+    against the summary columns those configs will produce (see ``outcome_columns``).
+    """
     raw = read_yaml(path, "sweep")
     spec = validate_spec(SweepSpec, raw, str(path))
     base_path = (path.parent / spec.base).resolve()
@@ -173,4 +179,28 @@ def load_sweep(path: Path) -> tuple[SweepSpec, dict[str, Any]]:
                     f"parameters.{name}: bound {end} is not a valid value ({exc})",
                     source=str(path),
                 ) from None
+    configs = check_points(spec, raw_base, str(path))
+    shared = set.intersection(*(set(outcome_columns(cfg)) for cfg in configs))
+    columns = [c for c in outcome_columns(configs[0]) if c in shared]
+    check_outcomes(spec.outcomes, columns, str(path))
     return spec, raw_base
+
+
+def check_points(spec: SweepSpec, raw_base: dict[str, Any], source: str) -> list[ScenarioConfig]:
+    """Validate every sample point's config; refuse the first bad one (index, values, error).
+
+    Returns one valid config per distinct horizon (``run.steps``) among the points.
+    """
+    names = list(spec.parameters)
+    by_steps: dict[int, ScenarioConfig] = {}
+    for i, values in enumerate(spec.design()):
+        try:
+            cfg = point_config(raw_base, names, values)
+        except ConfigError as exc:
+            shown = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, values, strict=True))
+            raise ConfigError(
+                f"parameters: sample point {i} is not a valid config: {exc} (values: {shown})",
+                source=source,
+            ) from None
+        by_steps.setdefault(cfg.run.steps, cfg)
+    return list(by_steps.values())

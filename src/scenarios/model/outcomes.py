@@ -158,5 +158,26 @@ def summarise(
     return out
 
 
+def summary_columns(
+    steps: int, countries: Sequence[str], actors: Sequence[str], home_country: str
+) -> list[str]:
+    """The columns :func:`summarise` gives a run of this shape, without running the model.
+
+    Summarises an all-zero :class:`Recorder` of the same steps, countries and actors: the
+    names come from the same code as a real run's, so they cannot drift from it.
+    """
+    recorder = Recorder(steps, countries, actors)
+    return list(
+        summarise(
+            recorder.columns(),
+            countries,
+            actors,
+            home_country,
+            recorder.severity_ccdf,
+            recorder.plot_ages,
+        )
+    )
+
+
 def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator else float("nan")
