@@ -264,7 +264,8 @@ def experiment(
 ) -> None:
     """Run the scenarios an experiment names (common random numbers), then compare them.
 
-    Finished runs with the same resolved config, seeds and package version are reused.
+    Finished runs with the same resolved config, seeds, package version and model code are
+    reused if their files still match the hashes in their manifests; others are re-run.
     """
     from scenarios.experiment.experiment import load_experiment
 
@@ -285,12 +286,14 @@ def _experiment(spec: Any, configs: dict[str, Any], target: Path, workers: int) 
     started = time.monotonic()
     bars: list[_DelayedProgress] = []
 
-    def announce(label: str, reused: bool) -> _DelayedProgress | None:
+    def announce(label: str, reused: bool, why: str | None) -> _DelayedProgress | None:
         for bar in bars:
             bar.close()
         if reused:
-            err.print(f"{label}: reusing the finished run", highlight=False)
+            err.print(f"{label}: reusing the finished run (its files verified)", highlight=False)
             return None
+        if why:
+            err.print(f"{label}: the earlier run is not reused: {why}", markup=False)
         err.print(f"{label}: running {spec.replications} replications", highlight=False)
         bars.append(_DelayedProgress(spec.replications, label))
         return bars[-1]
@@ -398,6 +401,7 @@ def _sweep(
             scheduler=scheduler,
             resume=resume,
             progress=progress,
+            report=lambda message: err.print(message, highlight=False, markup=False),
         )
     except KeyboardInterrupt:
         bar.stop()

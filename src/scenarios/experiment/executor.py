@@ -3,10 +3,12 @@
 Runs (sample point x replication) are grouped into chunks. Each chunk goes to a Dask
 worker, which runs it and writes ``parts/chunk-NNNNNN.parquet`` through a temporary name
 and an atomic rename, then returns only its chunk number. The driver keeps no results:
-memory does not grow with the number of runs. A part file on disk is the proof that a
-chunk is done, so ``--resume`` after Ctrl-C, SIGKILL or a lost worker runs only the
-missing chunks, and the results are identical to an uninterrupted sweep's because every
-run is determined by its sample point and seed.
+memory does not grow with the number of runs. A part file on disk that verifies (readable
+Parquet holding exactly its chunk's runs) is the proof that a chunk is done, so
+``--resume`` after Ctrl-C, SIGKILL or a lost worker deletes parts that do not verify and
+runs only the missing chunks. It refuses if the base config or the model code changed.
+The results are identical to an uninterrupted sweep's because every run is determined by
+its sample point and seed.
 
 By default an embedded ``LocalCluster`` of worker processes on 127.0.0.1 is started;
 ``scheduler`` submits the same chunks to an existing Dask cluster instead.
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scenarios.config import ConfigError
 from scenarios.experiment import store
 from scenarios.experiment.errors import OutputError
 from scenarios.experiment.seeds import replication_seeds, replication_sequence
@@ -120,10 +123,50 @@ def default_chunk_size(spec: SweepSpec, weeks: int, n_runs: int, workers: int) -
     return spec.chunk_size or size
 
 
-def done_chunks(out: Path) -> set[int]:
-    """Chunks whose part file exists (complete by construction: atomic rename)."""
+def part_problem(path: Path, runs: range) -> str | None:
+    """Why a part file is not a finished chunk of ``runs``; None if it is.
+
+    It must be a readable Parquet file whose ``run`` column holds exactly the chunk's runs.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path, columns=["run"])
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        return f"not a readable Parquet file ({type(exc).__name__})"
+    if table.num_rows != len(runs):
+        return f"{table.num_rows} rows instead of {len(runs)}"
+    if sorted(table.column("run").to_pylist()) != list(runs):
+        return f"not the runs {runs.start}-{runs.stop - 1} of its chunk"
+    return None
+
+
+def done_chunks(
+    out: Path, chunks: list[range], report: Callable[[str], None] | None = None
+) -> set[int]:
+    """Chunks whose part file exists and verifies (:func:`part_problem`).
+
+    A part that does not verify, or whose name is not a chunk of this sweep, is deleted
+    (only if strictly inside the parts directory) so that its chunk runs again;
+    ``report`` is told about each.
+    """
     parts = out / PARTS
-    return {int(p.stem.split("-")[1]) for p in parts.glob("chunk-*.parquet")}
+    done = set()
+    for path in sorted(parts.glob("chunk-*.parquet")):
+        number = path.stem.removeprefix("chunk-")
+        k = int(number) if number.isdigit() else -1
+        if 0 <= k < len(chunks) and path.name == chunk_name(k):
+            problem = part_problem(path, chunks[k])
+        else:
+            problem = "not a chunk of this sweep"
+        if problem is None:
+            done.add(k)
+            continue
+        store.remove_file(path, parts)
+        if report:
+            report(f"{PARTS}/{path.name}: {problem}; deleted, its chunk runs again")
+    return done
 
 
 @contextmanager
@@ -168,15 +211,18 @@ def execute_sweep(
     scheduler: str | None = None,
     resume: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> Path:
     """Run every missing chunk of the sweep into ``out``; ``progress(done, total)`` runs.
 
     ``out`` is locked meanwhile. Raises OutputError if ``out`` exists without ``resume``,
-    if another process is writing it, or if it holds another sweep or another kind of
-    directory.
+    if another process is writing it, if it holds another kind of directory, or a sweep
+    with another definition, resolved base config or model code. On ``resume`` a part
+    counts as done only if it verifies (:func:`done_chunks`); ``report`` is told about
+    each part that did not and runs again.
     """
     with store.output_lock(out):
-        return _execute_sweep(spec, raw_base, out, workers, scheduler, resume, progress)
+        return _execute_sweep(spec, raw_base, out, workers, scheduler, resume, progress, report)
 
 
 def _execute_sweep(
@@ -187,6 +233,7 @@ def _execute_sweep(
     scheduler: str | None,
     resume: bool,
     progress: Callable[[int, int], None] | None,
+    report: Callable[[str], None] | None = None,
 ) -> Path:
     design = spec.design()
     names = list(spec.parameters)
@@ -196,6 +243,7 @@ def _execute_sweep(
     run_cfg = raw_base.get("run", {})
     weeks = int(run_cfg.get("burn_in", 26)) + int(run_cfg.get("steps", 260))
     manifest_path = out / store.MANIFEST
+    base_hash = base_digest(raw_base)
     if out.exists() and any(out.iterdir()):
         if not resume:
             raise OutputError(f"{out}: already exists; pass --resume to finish it")
@@ -208,6 +256,7 @@ def _execute_sweep(
                 f"{out}: holds a different sweep (its definition changed); "
                 "use a new --out or restore the original sweep file"
             )
+        _check_same_model(out, manifest, base_hash)
         chunk_size = int(manifest["chunk_size"])
     else:
         if resume and not out.exists():
@@ -224,6 +273,7 @@ def _execute_sweep(
             "spec": spec.model_dump(mode="json"),
             "spec_hash": spec.digest(),
             "base_config": raw_base,
+            "base_config_hash": base_hash,
             "points": n_points,
             "replications": reps,
             "runs": n_runs,
@@ -238,7 +288,7 @@ def _execute_sweep(
     for stray in (out / PARTS).glob(".*.tmp"):
         stray.unlink()  # a chunk killed while writing
     chunks = plan_chunks(n_runs, chunk_size)
-    finished = done_chunks(out)
+    finished = done_chunks(out, chunks, report)
     todo = [k for k in range(len(chunks)) if k not in finished]
     done_runs = sum(len(chunks[k]) for k in finished)
     if progress:
@@ -260,9 +310,52 @@ def _execute_sweep(
                 n_runs,
                 progress,
             )
+    missing = len(chunks) - len(done_chunks(out, chunks, report))
+    if missing:
+        raise OutputError(f"{out}: {missing} chunks did not write a valid part; run --resume")
     manifest.update(status="complete", finished=store.now(), chunks=len(chunks))
     store.write_json(manifest, manifest_path)
     return out
+
+
+def base_digest(raw_base: dict[str, Any]) -> str:
+    """Digest of the resolved base config (:meth:`ScenarioConfig.digest`)."""
+    from scenarios.config import validate
+
+    return validate(raw_base).digest()
+
+
+def _check_same_model(out: Path, manifest: dict[str, Any], base_hash: str) -> None:
+    """Refuse (OutputError) to resume a sweep whose base config or model code changed.
+
+    Otherwise parts from two models would be mixed in one sweep. A manifest written before
+    ``base_config_hash`` existed is checked through the base config it recorded.
+    """
+    recorded = manifest.get("base_config_hash")
+    if recorded is None and isinstance(manifest.get("base_config"), dict):
+        try:
+            recorded = base_digest(manifest["base_config"])
+        except ConfigError:
+            recorded = None
+    changed = []
+    if recorded != base_hash:
+        changed.append(
+            "the resolved base config changed (digest "
+            f"{str(recorded)[:12]} when it started, {base_hash[:12]} now)"
+        )
+    fingerprint = store.model_fingerprint()
+    if manifest.get("model_fingerprint") != fingerprint:
+        changed.append(
+            "the model code changed (fingerprint "
+            f"{str(manifest.get('model_fingerprint'))[:12]} when it started, "
+            f"{fingerprint[:12]} now)"
+        )
+    if changed:
+        raise OutputError(
+            f"{out}: cannot resume: {' and '.join(changed)}; resuming would mix runs of two "
+            "models in one sweep. Start the sweep again with a new --out (or restore the "
+            "original base config and model code)"
+        )
 
 
 def _submit(

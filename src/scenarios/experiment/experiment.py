@@ -4,7 +4,8 @@ An experiment file (``experiments/*.yaml``) names the scenario configs to compar
 one is the baseline, the replications and root seed they all share (so replication i of
 every scenario uses the same seed streams), the outcomes of interest and the precision
 wanted. Each scenario's run directory is reused when its manifest shows the same
-resolved config, seeds, package version and model source; otherwise it is (re-)run.
+resolved config, seeds, package version and model source and its data files still have
+the SHA-256 hashes the manifest recorded; otherwise it is (re-)run.
 """
 
 from __future__ import annotations
@@ -146,23 +147,45 @@ def check_comparable_configs(
             )
 
 
-def reusable(run_dir: Path, config: ScenarioConfig) -> bool:
-    """A finished run of the same resolved config, seeds, package version and model code."""
+def reuse_problem(run_dir: Path, config: ScenarioConfig) -> str | None:
+    """Why the run in ``run_dir`` cannot be reused for ``config``; None if it can.
+
+    Reusable: a finished run of the same resolved config, seeds, package version and model
+    code whose files still have the SHA-256 hashes its manifest recorded when it was
+    written (a run without recorded hashes cannot be verified and is not reused).
+    """
     if not (run_dir / store.MANIFEST).exists():
-        return False
+        return "no finished run"
     try:
         manifest = store.read_manifest(run_dir)
-    except ValueError:
-        return False
+    except (OSError, ValueError):
+        return f"its {store.MANIFEST} cannot be read"
+    if not isinstance(manifest, dict):
+        return f"its {store.MANIFEST} is not a manifest"
     seeds = replication_seeds(config.run.seed, config.run.replications)
-    return (
-        manifest.get("status") == "complete"
-        and manifest.get("config_hash") == config.digest()
-        and manifest.get("replication_seeds") == seeds
-        and manifest.get("versions", {}).get("scenarios") == __version__
-        and manifest.get("model_fingerprint") == store.model_fingerprint()
-        and all((run_dir / f).exists() for f in manifest.get("files", []))
+    versions = manifest.get("versions")
+    checks = (
+        (manifest.get("status") == "complete", "the run did not finish"),
+        (manifest.get("config_hash") == config.digest(), "the resolved config changed"),
+        (manifest.get("replication_seeds") == seeds, "the seeds changed"),
+        (
+            isinstance(versions, dict) and versions.get("scenarios") == __version__,
+            "the scenarios version changed",
+        ),
+        (manifest.get("model_fingerprint") == store.model_fingerprint(), "the model changed"),
     )
+    for ok, problem in checks:
+        if not ok:
+            return problem
+    files = manifest.get("files", [])
+    if not isinstance(files, list) or not all((run_dir / str(f)).exists() for f in files):
+        return "some of its files are missing"
+    return store.verify_files(run_dir, manifest)
+
+
+def reusable(run_dir: Path, config: ScenarioConfig) -> bool:
+    """Whether the run in ``run_dir`` can be reused for ``config`` (:func:`reuse_problem`)."""
+    return reuse_problem(run_dir, config) is None
 
 
 def run_experiment(
@@ -171,13 +194,14 @@ def run_experiment(
     out: Path,
     *,
     workers: int = 1,
-    on_scenario: Callable[[str, bool], Callable[[int], None] | None] | None = None,
+    on_scenario: Callable[[str, bool, str | None], Callable[[int], None] | None] | None = None,
 ) -> dict[str, Path]:
     """Run (or reuse) every scenario; return label -> run directory.
 
     ``out`` is locked meanwhile and must be new, empty or an earlier experiment's folder.
-    ``on_scenario(label, reused)`` is told before each scenario and may return a progress
-    callback for its replications.
+    ``on_scenario(label, reused, why)`` is told before each scenario and may return a
+    progress callback for its replications; ``why`` says why an earlier run of the scenario
+    is not reused (None if it is reused or there is none).
     """
     from scenarios.experiment.run import execute_run
 
@@ -197,8 +221,11 @@ def run_experiment(
         store.write_json(manifest, out / store.MANIFEST)
         for label, config in configs.items():
             run_dir = runs_dir / label
-            reused = reusable(run_dir, config)
-            progress = on_scenario(label, reused) if on_scenario else None
+            problem = reuse_problem(run_dir, config)
+            reused = problem is None
+            earlier = run_dir.exists() or run_dir.is_symlink()
+            why = problem if earlier and not reused else None
+            progress = on_scenario(label, reused, why) if on_scenario else None
             if not reused:
                 if run_dir.exists() or run_dir.is_symlink():
                     store.remove_tree(run_dir, runs_dir)  # a stale or partial run

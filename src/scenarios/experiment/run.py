@@ -49,17 +49,15 @@ def execute_run(
         rows = core_trust_pairs(key_outcomes(result.summary, threat, territories(config)))
         report = run_report(config, rows, figures, manifest)
         store.write_atomic(staging / "report.md", report.encode())
+        files = [store.SUMMARY, store.TIMESERIES, "report.md", *(f"plots/{n}" for n in figures)]
         manifest.update(
             status="complete",
             finished=store.now(),
             replication_seeds=result.seeds,
             config=config.model_dump(mode="json"),
-            files=[
-                store.SUMMARY,
-                store.TIMESERIES,
-                "report.md",
-                *(f"plots/{name}" for name in figures),
-            ],
+            files=files,
+            # what an experiment checks before it reuses this run (store.verify_files)
+            **{store.HASHES: store.file_hashes(staging, files)},
         )
         store.write_json(manifest, staging / store.MANIFEST)
     return result, rows

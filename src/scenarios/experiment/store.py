@@ -13,12 +13,15 @@ Safety by construction:
   process is refused and told who holds the lock; a lock whose process is dead is taken
   over;
 - every manifest says what ``kind`` of directory it describes (run, sweep, experiment or
-  comparison), so a command can refuse to write into another kind (:func:`check_kind`).
+  comparison), so a command can refuse to write into another kind (:func:`check_kind`);
+- a run's manifest records the SHA-256 of its files (:func:`file_hashes`), so a run is
+  reused only if its files are still the ones it wrote (:func:`verify_files`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -58,8 +61,6 @@ def package_versions() -> dict[str, str]:
 
 def model_fingerprint() -> str:
     """SHA-256 of the model's source files: a run made by other model code is not reused."""
-    import hashlib
-
     model_dir = Path(__file__).resolve().parents[1] / "model"
     digest = hashlib.sha256()
     for path in sorted(model_dir.glob("*.py")):
@@ -115,6 +116,56 @@ def write_json(obj: Any, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# Content hashes: a run is reused only if its files are the ones it wrote
+# --------------------------------------------------------------------------------------
+
+HASHES = "sha256"  # manifest key: file name (relative to the run directory) -> SHA-256
+VERIFIED = (SUMMARY, TIMESERIES)  # files every verifiable run records a hash of
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (read in blocks)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_hashes(directory: Path, names: list[str]) -> dict[str, str]:
+    """``{name: SHA-256}`` of files named relative to ``directory``."""
+    return {name: file_sha256(directory / name) for name in names}
+
+
+def verify_files(directory: Path, manifest: dict[str, Any]) -> str | None:
+    """Why the files of ``directory`` do not match ``manifest``'s hashes; None if they do.
+
+    The manifest must record a hash of every file in :data:`VERIFIED` (manifests written
+    before hashes were recorded cannot be verified). Every recorded file must lie strictly
+    inside ``directory``, be a regular file and have the recorded SHA-256.
+    """
+    hashes = manifest.get(HASHES)
+    if not isinstance(hashes, dict) or not hashes:
+        return f"its {MANIFEST} records no file hashes (written by an older version)"
+    missing = [name for name in VERIFIED if name not in hashes]
+    if missing:
+        return f"its {MANIFEST} records no hash of {', '.join(missing)}"
+    for name, expected in hashes.items():
+        path = directory / str(name)
+        if not strictly_inside(path, directory) or path.is_symlink():
+            return f"{name}: not a file inside the run directory"
+        if not path.is_file():
+            return f"{name} is missing"
+        try:
+            actual = file_sha256(path)
+        except OSError as exc:
+            return f"{name} cannot be read ({exc.strerror or exc})"
+        if actual != expected:
+            return f"{name} has changed since the run was written (its SHA-256 differs)"
+    return None
+
+
+# --------------------------------------------------------------------------------------
 # Containment: never delete or rename outside the directory a path belongs to
 # --------------------------------------------------------------------------------------
 
@@ -147,6 +198,22 @@ def remove_tree(path: Path, root: Path) -> None:
     if path.is_symlink():
         raise OutputError(f"refusing to delete {path}: it is a symbolic link")
     shutil.rmtree(path)
+
+
+def remove_file(path: Path, root: Path) -> None:
+    """Delete the file ``path``, which must lie strictly inside ``root`` (else OutputError).
+
+    A symbolic link is removed itself, never what it points to.
+    """
+    if path.is_symlink():  # judged by where the link itself lies, not by its target
+        parent, base = path.parent.resolve(), root.resolve()
+        if path.name in ("", ".", "..") or not parent.is_relative_to(base):
+            raise OutputError(f"refusing to delete {path}: it is not strictly inside {root}")
+    else:
+        _require_inside(path, root, "delete")
+        if path.is_dir():
+            raise OutputError(f"refusing to delete {path}: it is a directory, not a file")
+    path.unlink(missing_ok=True)
 
 
 @contextmanager
