@@ -522,3 +522,12 @@ def test_ids_and_dates_the_outputs_cannot_hold_are_refused(override: str) -> Non
     """Ids with '__' break column names; dates outside 1900-2200 break the plots (exit 1)."""
     with pytest.raises(ConfigError):
         load_config(CONFIGS / "baseline.yaml", [override])
+
+
+def test_a_key_set_twice_is_refused_not_silently_overwritten() -> None:
+    """`--steps 10 --set run.steps=20` used to run 10 weeks without a word."""
+    with pytest.raises(ConfigError, match="given twice"):
+        load_config(BASELINE, ["run.steps=20", "run.steps=10"])
+    # a whole section, then one of its leaves, is a deliberate refinement, not a repeat
+    cfg = load_config(BASELINE, ["exploitation={}", "exploitation.russia.us=0.3"])
+    assert cfg.exploitation == {"russia": {"us": 0.3}}

@@ -883,9 +883,18 @@ def parse_override(text: str) -> tuple[str, Any]:
 def apply_overrides(data: dict[str, Any], overrides: list[tuple[str, Any]]) -> dict[str, Any]:
     """Return a copy of ``data`` with dotted overrides applied; unknown paths are errors."""
     result = _unshared(data)
+    seen: dict[str, Any] = {}
     for key, value in overrides:
         parts = key.split(".")
         where = f"--set {_clip(key)}={_shown(value)}"
+        if key in seen:
+            raise ConfigError(
+                f"{where}: {_clip(key)} is given twice (also ={_shown(seen[key])}); give each "
+                "key once (--steps, --seed and -n set run.steps, run.seed and "
+                "run.replications)",
+                path=key,
+            )
+        seen[key] = value
         if not path_exists(ScenarioConfig, parts):
             raise ConfigError(
                 f"{where}: {_clip(repr(key))} is not a config path; {_unknown_key_hint(parts)}",

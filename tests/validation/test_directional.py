@@ -95,7 +95,7 @@ def test_compartmentalisation_lowers_exploitation_harm() -> None:
 
 
 def test_compartmentalisation_lowers_the_detection_benefit() -> None:
-    many = (*TRUSTWORTHY, "run.replications=120")
+    many = (*TRUSTWORTHY[1:], "run.replications=120")
     open_ = summary("baseline", *many, full_policy(1.0))
     sanitised = summary("baseline", *many, full_policy(1.0), "sharing.compartmentalisation=1.0")
     _, low, _ = paired(open_, sanitised, "attacks_successful")
