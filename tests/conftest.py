@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -82,3 +85,32 @@ def synthetic_summary(attacks: dict[str, np.ndarray], seeds: list[int]) -> pd.Da
             if a != b:
                 cols[f"final_trust__{a}__{b}"] = np.linspace(0.2, 0.6, n)
     return pd.DataFrame(cols)
+
+
+def run_cli(
+    *args: object,
+    cwd: Path | None = None,
+    timeout: float = 300,
+    extra_env: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m scenarios.cli ARGS`` in a subprocess (real exit codes), output captured.
+
+    Debug and table-format switches of the developer's shell are dropped, so messages are
+    what a user sees.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SCENARIOS_DEBUG", "SCENARIOS_TABLE_MARKDOWN")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "scenarios.cli", *(str(a) for a in args)],
+        cwd=cwd or ROOT,
+        env={**env, **(extra_env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        preexec_fn=preexec_fn,
+    )

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
+from tests.conftest import run_cli
 
 from scenarios.config import load_config
 
@@ -36,15 +37,7 @@ def scenarios(
     *args: Any, cwd: Path | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess:
     """Run ``python -m scenarios.cli ARGS`` and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "scenarios.cli", *(str(a) for a in args)],
-        cwd=cwd or ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd, timeout=timeout)
 
 
 def no_traceback(result: subprocess.CompletedProcess) -> None:

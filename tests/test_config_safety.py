@@ -12,13 +12,13 @@ import json
 import os
 import resource
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import run_cli
 
 from scenarios.config import (
     ConfigError,
@@ -63,17 +63,7 @@ def _limit_memory() -> None:
 
 def scenarios(*args: Any, timeout: float = 60) -> subprocess.CompletedProcess:
     """``python -m scenarios.cli ARGS`` with a memory limit; returns the finished process."""
-    env = {k: v for k, v in os.environ.items() if k != "SCENARIOS_DEBUG"}
-    return subprocess.run(
-        [sys.executable, "-m", "scenarios.cli", *(str(a) for a in args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        preexec_fn=_limit_memory,
-    )
+    return run_cli(*args, timeout=timeout, preexec_fn=_limit_memory)
 
 
 def exits_2(result: subprocess.CompletedProcess, *fragments: str) -> str:

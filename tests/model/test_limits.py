@@ -8,14 +8,12 @@ once a week, instead of running for minutes and taking gigabytes.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import run_cli
 
 from scenarios.config import ModelLimitError, load_config
 from scenarios.model import model as model_module
@@ -103,16 +101,7 @@ def test_cli_maps_a_model_limit_to_exit_2(tmp_path: Path) -> None:
     args = ["run", BASELINE, "--replications", "1", "--steps", "5", "--out", out]
     for override in [*MANY_CELLS, "run.burn_in=10"]:
         args += ["--set", override]
-    env = {k: v for k, v in os.environ.items() if k != "SCENARIOS_DEBUG"}
-    result = subprocess.run(
-        [sys.executable, "-m", "scenarios.cli", *(str(a) for a in args)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_cli(*args, cwd=tmp_path, timeout=120)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     message = " ".join(result.stderr.split())

@@ -286,7 +286,7 @@ def _execute_sweep(
         }
         store.write_json(manifest, manifest_path)
     for stray in (out / PARTS).glob(".*.tmp"):
-        stray.unlink()  # a chunk killed while writing
+        store.remove_file(stray, out / PARTS)  # a chunk killed while writing
     chunks = plan_chunks(n_runs, chunk_size)
     finished = done_chunks(out, chunks, report)
     todo = [k for k in range(len(chunks)) if k not in finished]

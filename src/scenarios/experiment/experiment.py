@@ -183,11 +183,6 @@ def reuse_problem(run_dir: Path, config: ScenarioConfig) -> str | None:
     return store.verify_files(run_dir, manifest)
 
 
-def reusable(run_dir: Path, config: ScenarioConfig) -> bool:
-    """Whether the run in ``run_dir`` can be reused for ``config`` (:func:`reuse_problem`)."""
-    return reuse_problem(run_dir, config) is None
-
-
 def run_experiment(
     spec: ExperimentSpec,
     configs: dict[str, ScenarioConfig],
@@ -227,7 +222,7 @@ def run_experiment(
             why = problem if earlier and not reused else None
             progress = on_scenario(label, reused, why) if on_scenario else None
             if not reused:
-                if run_dir.exists() or run_dir.is_symlink():
+                if earlier:
                     store.remove_tree(run_dir, runs_dir)  # a stale or partial run
                 execute_run(
                     config,

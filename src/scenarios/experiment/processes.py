@@ -23,12 +23,13 @@ _PR_SET_PDEATHSIG = 1
 WATCH_INTERVAL = 0.5  # seconds between checks that the driver is still alive
 
 
-def _driver_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (True when the system cannot say)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # alive, owned by someone else (cannot happen for our driver)
+    except OSError:  # PermissionError: it exists, owned by someone else
         return True
     return True
 
@@ -50,7 +51,7 @@ def watch_driver(driver_pid: int) -> None:
 
     def watch() -> None:
         while True:
-            if not _driver_alive(driver_pid):
+            if not pid_alive(driver_pid):
                 os._exit(1)
             time.sleep(WATCH_INTERVAL)
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scenarios.experiment.errors import OutputError
+from scenarios.experiment.processes import pid_alive
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -279,15 +280,7 @@ def _holder_alive(holder: dict[str, Any]) -> bool:
     pid = holder["pid"]
     if pid == os.getpid():
         return False  # not among our locks (_HELD): left by an earlier process with our pid
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    except OSError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 def _describe_holder(holder: dict[str, Any]) -> str:

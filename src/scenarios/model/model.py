@@ -178,6 +178,10 @@ class ScenarioModel(mesa.Model):
         self.recorder = Recorder(config.run.steps, self.geometry.countries, self.actor_ids)
         self._flows: dict[str, Any] = {}
         self._severity_edges = np.array(SEVERITY_EDGES, dtype=np.int64)
+        # Static masks of the weekly pressure derivation ([A, R] own jurisdiction; [1, R]).
+        n_r = len(self.geometry.ids)
+        self._home_mask = self.geometry.jurisdiction[None, :] == np.arange(n_a)[:, None]
+        self._uniform_cdf = np.arange(1, n_r + 1)[None, :] / n_r
         self._derive_pressure()
 
     # ----------------------------------------------------------------------------------
@@ -305,13 +309,13 @@ class ScenarioModel(mesa.Model):
             geo.same_country, 1.0 - t.displacement * pressure[:, None], 1.0
         )
         total = weight.sum(axis=1, keepdims=True)
-        n_r = len(geo.ids)
-        uniform = np.arange(1, n_r + 1)[None, :] / n_r  # no admissible target: any region
         self._target_cdf = np.where(
-            total > 0, np.cumsum(weight, axis=1) / np.where(total > 0, total, 1.0), uniform
+            total > 0,
+            np.cumsum(weight, axis=1) / np.where(total > 0, total, 1.0),
+            self._uniform_cdf,  # no admissible target: any region
         )
-        # Crackdown gains apply in the actor's own jurisdiction ([A, R] masks).
-        home = geo.jurisdiction[None, :] == np.arange(len(self.actor_ids))[:, None]
+        # Crackdown gains apply in the actor's own jurisdiction.
+        home = self._home_mask
         coverage_gain = 1.0 + p.crackdown_coverage_boost * self.crackdown_level
         reach_gain = 1.0 + cfg.interdiction.crackdown_boost * self.crackdown_level
         self._coverage = np.minimum(1.0, p.coverage * np.where(home, coverage_gain[:, None], 1.0))
@@ -341,8 +345,8 @@ class ScenarioModel(mesa.Model):
         if n_moved:
             for slot in slots[cells.region[slots] != before]:
                 agent = cells.agents[slot]
-                if agent is not None:
-                    agent.cell = self.region_cells[int(cells.region[slot])]
+                if agent is not None:  # the kernel moved it; move its Mesa agent too
+                    agent.relocate(int(cells.region[slot]))
         self._place_plots(slots, new_plots, n_plots)
 
     def _place_plots(self, slots: NDArray[np.int64], counts: NDArray[np.int64], total: int) -> None:
