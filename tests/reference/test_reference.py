@@ -11,7 +11,6 @@ import io
 
 import pandas as pd
 import pytest
-
 from tests.reference.make_reference import CASES, HERE, run_case
 
 
