@@ -1,9 +1,15 @@
 """Speed of one replication: replications per second, and how time grows.
 
-    python benchmarks/run_bench.py [--repeats R] [--replications N]
+    python benchmarks/run_bench.py [--repeats R] [--replications N] [--before REV] [--cli]
 
 Prints, on one core (no process pool):
-- replications per second for the baseline (5 years of weekly steps, default size);
+- replications per second for the baseline (5 years of weekly steps, default size),
+  model only (``run_replication`` in a loop);
+- with ``--before REV``: the same measurement for the model at git revision REV (checked
+  out in a temporary worktree), run side by side in alternating child processes, and the
+  ratio (the machine is shared: absolute times are noisy, ratios much less);
+- with ``--cli``: end to end through ``scenarios run --workers 1`` (writing the run
+  directory), start-up excluded: the time of -n 220 minus that of -n 20, over 200;
 - seconds per replication at 1x, 2x and 4x the steps (spin-up off, so steps are all),
   and at 1x, 2x and 4x the initial strength (fighters, cells and carrying capacity
   scaled together; the cell split size stays), with the ratio to 1x.
@@ -16,7 +22,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +37,8 @@ from scenarios.model.model import run_replication
 from scenarios.model.params import compile_parameters
 from scenarios.model.regions import build_geometry
 
-BASELINE = Path(__file__).resolve().parents[1] / "configs" / "baseline.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "configs" / "baseline.yaml"
 
 
 def seconds_per_replication(cfg: ScenarioConfig, replications: int, repeats: int) -> list[float]:
@@ -48,12 +59,97 @@ def seconds_per_replication(cfg: ScenarioConfig, replications: int, repeats: int
     return out
 
 
+def child_seconds(tree: Path, replications: int) -> float:
+    """Seconds per baseline replication of the model in source tree ``tree`` (a child)."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import runpy; "
+        "m = runpy.run_path(sys.argv[2]); "
+        "cfg = m['load_config'](sys.argv[3]); "
+        "print(min(m['seconds_per_replication'](cfg, int(sys.argv[4]), 2)))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tree / "src"), __file__, str(BASELINE), str(replications)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(out.stdout.split()[-1])
+
+
+def compare_with(rev: str, replications: int, rounds: int) -> None:
+    """The baseline's speed here and at git revision ``rev``, alternating, and the ratio."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "before"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            child_seconds(tree, 2)  # compile the old kernels once, untimed
+            now, before = [], []
+            for _ in range(rounds):
+                before.append(child_seconds(tree, replications))
+                now.append(child_seconds(ROOT, replications))
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                check=False,
+                capture_output=True,
+            )
+    b, n = statistics.median(before), statistics.median(now)
+    print(f"side by side with {rev} ({rounds} alternating rounds, median of best-of-2):")
+    print(f"  {rev}: {b * 1000:7.1f} ms per replication ({1 / b:6.1f}/s)")
+    print(f"  now: {n * 1000:7.1f} ms per replication ({1 / n:6.1f}/s)   speed-up x{b / n:.2f}")
+
+
+def cli_rate() -> None:
+    """Replications per second end to end through ``scenarios run --workers 1``."""
+
+    def seconds(n: int) -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "scenarios.cli",
+                    "run",
+                    str(BASELINE),
+                    "-n",
+                    str(n),
+                    "--workers",
+                    "1",
+                    "--out",
+                    str(Path(tmp) / "run"),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            return time.perf_counter() - start
+
+    seconds(2)  # warm caches
+    small, large = min(seconds(20) for _ in range(2)), min(seconds(220) for _ in range(2))
+    rate = 200 / (large - small)
+    print("end to end: scenarios run --workers 1 (start-up excluded: -n 220 minus -n 20)")
+    print(f"  {rate:.1f} replications/s ({small:.2f} s for 20, {large:.2f} s for 220)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--replications", type=int, default=40)
+    parser.add_argument("--before", metavar="REV", help="also time the model at this revision")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations with --before")
+    parser.add_argument("--cli", action="store_true", help="also time `scenarios run` end to end")
     args = parser.parse_args()
     reps, repeats = args.replications, args.repeats
+    if args.before:
+        compare_with(args.before, reps, args.rounds)
+    if args.cli:
+        cli_rate()
 
     base = load_config(BASELINE)
     times = seconds_per_replication(base, reps, repeats)

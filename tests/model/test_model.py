@@ -65,9 +65,8 @@ def add_plots(
 
 
 def intel_week(model: ScenarioModel) -> kernels.Tallies:
-    model._flows = {}
     model._intel_week()
-    return model._flows["tallies"]
+    return model.tallies
 
 
 def no_maturation() -> dict[str, Any]:
@@ -142,7 +141,7 @@ def test_noticed_misuse_is_bad_evidence_and_burns_coverage() -> None:
     add_plots(model, 0, 1, n=5000)
     shared, exploited = intel_week(model).by_pair[:2, 0, 1]
     assert exploited == shared > 4000  # burned sources: x sees a little less as it goes
-    assert model._new_bad[0, 1] / exploited == pytest.approx(0.5, abs=0.03)
+    assert model.world.new_bad[0, 1] / exploited == pytest.approx(0.5, abs=0.03)
     assert model.coverage_health[0] == pytest.approx((1 - 0.0001) ** exploited)
     before = model.trust[0, 1]
     model._update_trust()
@@ -437,7 +436,6 @@ def test_an_interdiction_disrupts_plotting_which_recovers_smoothly() -> None:
         model = tiny(threat={"plot_rate": 5.0, "relocation_rate": 0.0, "disruption_weeks": 4})
         model.cells.strength[0] = 10_000
         model.cells.disruption[0] = disruption
-        model._flows = {}
         model._threat_week()
         return model.plots.n, float(model.cells.disruption[0])
 

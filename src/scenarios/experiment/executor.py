@@ -192,7 +192,9 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
-            silence_logs=logging.ERROR,
+            # Workers' own log lines (e.g. a heartbeat that fails while Ctrl-C stops the
+            # cluster) would print tracebacks; a failing task reaches the client anyway.
+            silence_logs=logging.CRITICAL,
         )
     client = Client(cluster)
     try:

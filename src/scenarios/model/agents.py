@@ -9,12 +9,13 @@ dashboard reads agents, not arrays.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from mesa import Agent
 from mesa.discrete_space import CellAgent
 
+from scenarios.model.engine import N_CELLS
 from scenarios.model.kernels import CellState
 
 if TYPE_CHECKING:
@@ -26,31 +27,52 @@ DISRUPTED = 0.5
 
 
 class CellTable:
-    """Struct-of-arrays state of every ISIS-K cell ever created (slots are never reused)."""
+    """Struct-of-arrays state of every ISIS-K cell ever created (slots are never reused).
 
-    _FIELDS = (
-        "alive",
-        "key",
-        "splits",
-        "region",
-        "strength",
-        "capability",
-        "opsec",
-        "disruption",
-    )
+    The number of slots in use lives in ``counters[engine.N_CELLS]``, shared with the
+    compiled week, which appends the cells that split off; ``agents[slot]`` is the
+    cell's Mesa agent (``ScenarioModel`` keeps them in sync).
+    """
 
-    def __init__(self, capacity: int) -> None:
-        self.size = 0
-        self.alive = np.zeros(capacity, dtype=bool)
-        self.key = np.zeros(capacity, dtype=np.uint64)  # keys its random draws (kernels)
-        self.splits = np.zeros(capacity, dtype=np.int64)  # cells split off it so far
-        self.region = np.zeros(capacity, dtype=np.int64)
-        self.strength = np.zeros(capacity, dtype=np.int64)  # fighters
-        self.capability = np.zeros(capacity)  # [0, 1]
-        self.opsec = np.zeros(capacity)  # [0, 1]
-        self.disruption = np.zeros(capacity)  # >= 0; plots start at exp(-disruption) of rate
-        self.plotting = np.zeros(capacity, dtype=bool)  # has at least one live plot
+    _DTYPES: ClassVar[dict[str, type]] = {
+        "alive": np.bool_,
+        "key": np.uint64,  # keys its random draws (kernels)
+        "splits": np.int64,  # cells split off it so far
+        "region": np.int64,
+        "strength": np.int64,  # fighters
+        "capability": np.float64,  # [0, 1]
+        "opsec": np.float64,  # [0, 1]
+        "disruption": np.float64,  # >= 0; plots start at exp(-disruption) of the rate
+        "plotting": np.bool_,  # has at least one live plot
+        "live": np.int64,  # scratch of the compiled week
+        "new_plots": np.int64,  # scratch of the compiled week
+    }
+
+    def __init__(self, capacity: int, counters: np.ndarray) -> None:
+        self._counters = counters
+        self.state = CellState(*(np.zeros(capacity, dtype=d) for d in self._DTYPES.values()))
         self.agents: list[ThreatCell | None] = []
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        """A column by name, e.g. ``cells.strength`` (``state`` is replaced when it grows)."""
+        if name in CellState._fields:
+            return getattr(self.__dict__["state"], name)
+        raise AttributeError(name)
+
+    @property
+    def size(self) -> int:
+        """Slots in use (live and dead cells)."""
+        return int(self._counters[N_CELLS])
+
+    def grow(self, capacity: int) -> None:
+        """Make room for at least ``capacity`` slots (doubling), keeping every row."""
+        old = self.state
+        if capacity <= len(old.key):
+            return
+        capacity = max(capacity, 2 * len(old.key))
+        self.state = CellState(*(np.zeros(capacity, dtype=a.dtype) for a in old))
+        for a, b in zip(old, self.state, strict=True):
+            b[: len(a)] = a
 
     def add(
         self,
@@ -62,39 +84,26 @@ class CellTable:
         disruption: float = 0.0,
     ) -> int:
         """Append a cell row and return its slot."""
-        if self.size == len(self.alive):
-            for name in (*self._FIELDS, "plotting"):
-                old = getattr(self, name)
-                new = np.zeros(2 * len(old), dtype=old.dtype)
-                new[: len(old)] = old
-                setattr(self, name, new)
         slot = self.size
-        self.size += 1
-        self.alive[slot] = True
-        self.key[slot] = key
-        self.region[slot] = region
-        self.strength[slot] = strength
-        self.capability[slot] = capability
-        self.opsec[slot] = opsec
-        self.disruption[slot] = disruption
-        self.agents.append(None)
+        self.grow(slot + 1)
+        s = self.state
+        s.alive[slot] = True
+        s.key[slot] = key
+        s.region[slot] = region
+        s.strength[slot] = strength
+        s.capability[slot] = capability
+        s.opsec[slot] = opsec
+        s.disruption[slot] = disruption
+        self._counters[N_CELLS] = slot + 1
         return slot
 
     def arrays(self) -> CellState:
         """The columns the compiled kernels read and write (views, not copies)."""
-        return CellState(
-            self.key,
-            self.region,
-            self.strength,
-            self.capability,
-            self.opsec,
-            self.disruption,
-            self.plotting,
-        )
+        return self.state
 
     def live_slots(self) -> np.ndarray:
         """Slots of cells that still have fighters."""
-        return np.flatnonzero(self.alive[: self.size])
+        return np.flatnonzero(self.state.alive[: self.size])
 
 
 class ThreatCell(CellAgent):
@@ -135,7 +144,7 @@ class ThreatCell(CellAgent):
         return "plotting" if table.plotting[self.slot] else "recruiting"
 
     def relocate(self, region: int) -> None:
-        """Move the cell's base to another region."""
+        """Move the cell's base to another region (its agent follows the table's row)."""
         self.model.cells.region[self.slot] = region
         self.cell = self.model.region_cells[region]
 

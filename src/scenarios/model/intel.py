@@ -1,8 +1,9 @@
 """Intelligence mechanics as pure array functions: detection, sharing, misuse, trust.
 
 Every function here is deterministic given its inputs, so each mechanism is tested on
-its own arithmetic (see ``tests/model/test_intel.py``). Matrices are indexed by actor
-position; ``[a, b]`` means "from a to b" for flows and "a about b" for trust.
+its own arithmetic (see ``tests/model/test_intel.py``). The weekly ones are compiled
+(numba) and called by the compiled week (``engine``) as well as from Python. Matrices
+are indexed by actor position; ``[a, b]`` means "from a to b" for flows and "a about b" for trust.
 
 References: Josang & Ismail (2002), The Beta Reputation System; Kaplan (2010), Terror
 Queues; Jensen (2016), unverifiable intelligence is discounted.
@@ -13,11 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
 
+@njit(cache=True)
 def share_probability(policy: FloatArray, trust: FloatArray, sensitivity: float) -> FloatArray:
     """Probability that a relevant detection flows a -> b: policy[a, b] x trust[a, b]^k."""
     return policy * np.power(trust, sensitivity)
@@ -45,6 +48,7 @@ def exploitation_probability(
     return np.clip(p, 0.0, 1.0).T
 
 
+@njit(cache=True)
 def trust_expectation(
     good: FloatArray, bad: FloatArray, prior: FloatArray, prior_weight: float
 ) -> FloatArray:
@@ -56,6 +60,7 @@ def trust_expectation(
     return (good + prior_weight * prior) / (good + bad + prior_weight)
 
 
+@njit(cache=True)
 def update_evidence(
     good: FloatArray,
     bad: FloatArray,

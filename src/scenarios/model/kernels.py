@@ -32,6 +32,10 @@ _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 _INVERSION_LIMIT = 30.0
+# Shortcuts skip a transcendental function when a bound settles the outcome: "u <= 1 - x
+# - _SURELY" implies "u <= exp(-x)" despite rounding (errors are below 1e-15 here), so the
+# result is bit for bit the one the full computation gives.
+_SURELY = 1e-12
 _WEEK_OFFSET = 1 << 20  # weeks of spin-up are negative; keys need a non-negative counter
 _PROCESS_STRIDE = 1 << 20  # indices per process (pairs of actors, plots of a cell in a week)
 
@@ -104,6 +108,8 @@ def poisson(key: np.uint64, process: int, lam: float) -> int:
     if lam > _INVERSION_LIMIT:
         return max(0, round(lam + math.sqrt(lam) * normal(key, process)))
     u = draw(key, process, 0)
+    if u <= 1.0 - lam - _SURELY:
+        return 0  # u <= 1 - lam <= exp(-lam): no exp needed
     p = math.exp(-lam)
     cdf = p
     x = 0
@@ -126,6 +132,8 @@ def binomial(key: np.uint64, process: int, n: int, p: float) -> int:
         x = round(mean + math.sqrt(mean * (1.0 - p)) * normal(key, process))
         return min(n, max(0, x))
     u = draw(key, process, 0)
+    if u <= 1.0 - n * p - _SURELY:
+        return 0  # u <= 1 - n p <= (1 - p)^n (Bernoulli's inequality): no log or exp needed
     q = 1.0 - p
     # Start from the log of q^n to stay finite for large n.
     prob = math.exp(n * math.log(q))
@@ -156,15 +164,19 @@ def erlang(key: np.uint64, process: int, shape: int, mean: float) -> float:
 
 
 class CellState(NamedTuple):
-    """Every ISIS-K cell, by slot (see ``agents.CellTable``)."""
+    """Every ISIS-K cell, by slot (see ``agents.CellTable``; slots are never reused)."""
 
+    alive: np.ndarray  # bool: still has fighters
     key: np.ndarray  # uint64: random-number key
+    splits: np.ndarray  # int64 cells split off it so far
     region: np.ndarray  # int64
     strength: np.ndarray  # int64 fighters
     capability: np.ndarray  # [0, 1]
     opsec: np.ndarray  # [0, 1]
     disruption: np.ndarray  # >= 0: plotting runs at exp(-disruption) of its capacity
-    plotting: np.ndarray  # bool
+    plotting: np.ndarray  # bool: has at least one live plot
+    live: np.ndarray  # int64 scratch: this week's live slots (first ``N_LIVE`` entries)
+    new_plots: np.ndarray  # int64 scratch: new plots of the i-th live slot this week
 
 
 class ThreatWeek(NamedTuple):
@@ -279,7 +291,7 @@ class Tallies(NamedTuple):
 # ----------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def threat_week(
     week: int, slots: np.ndarray, cells: CellState, tw: ThreatWeek, new_plots: np.ndarray
 ) -> tuple[int, int]:
@@ -336,13 +348,18 @@ def threat_week(
         new_plots[i] = 0
         if cells.strength[s] > 0:
             rate = tw.plots_per_fighter * cells.strength[s] * cells.capability[s]
-            new_plots[i] = poisson(k, PLOT_COUNT, rate * math.exp(-cells.disruption[s]))
+            # The mean is rate x exp(-disruption) <= rate: when the draw gives no plot even
+            # at the full rate, it gives none at the mean (and exp is not needed).
+            if not (
+                0.0 < rate <= _INVERSION_LIMIT and draw(k, PLOT_COUNT, 0) <= 1.0 - rate - _SURELY
+            ):
+                new_plots[i] = poisson(k, PLOT_COUNT, rate * math.exp(-cells.disruption[s]))
             n_plots += new_plots[i]
         cells.disruption[s] *= tw.disruption_retention
     return n_moved, n_plots
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def place_plots(
     week: int,
     slots: np.ndarray,
@@ -403,12 +420,22 @@ def intel_week(
     at its own hazard (an independent keyed draw per actor, so one actor's extra knowledge
     never changes another's outcome), uninformed host security at a small hazard, and a
     plot that reaches its maturation week unstopped becomes an attack. Resolved plots are
-    removed by compacting the plot arrays in place.
+    removed by compacting the plot arrays in place (order kept: coverage burned by misuse
+    acts on the plots after it in the same week).
+
+    One loop body, without calls that take records: in numba each such call costs a
+    reference-count update of every array in every record passed, about ten times the
+    work of the call itself.
     """
     n_actors = iw.coverage.shape[0]
     reach_p = np.empty(n_actors)
     new = np.zeros(n_actors, dtype=np.bool_)
-    counts = tallies.counts
+    counts, by_pair, by_actor, by_country = (
+        tallies.counts,
+        tallies.by_pair,
+        tallies.by_actor,
+        tallies.by_country,
+    )
     keep = 0
     for p in range(n_plots):
         o = plots.origin[p]
@@ -432,7 +459,7 @@ def intel_week(
                     seen = iw.coverage[a, o] * h
                 else:
                     seen = 1.0 - (1.0 - iw.coverage[a, o] * h) * (1.0 - iw.coverage[a, t] * h)
-                if draw(k, COLLECTION, a) < seen * evade:
+                if seen * evade > 0.0 and draw(k, COLLECTION, a) < seen * evade:
                     new[a] = True
                     plots.own[p, a] = True
                     plots.knowledge[p, a] = 1.0
@@ -442,7 +469,50 @@ def intel_week(
         if any_new and not known_before:
             counts[DETECTED] += 1
         if any_new:
-            _share_and_warn(p, k, c, new, reach_p, plots, cells, iw, coverage_health, tallies)
+            # Sharing of new detections, with misuse (burning the sender's coverage) and
+            # leakage (tipping the cell off).
+            for a in range(n_actors):
+                if not new[a]:
+                    continue
+                for b in range(n_actors):
+                    if b == a or iw.share_prob[a, b] <= 0.0:
+                        continue
+                    if reach_p[b] <= 0.0 or plots.knowledge[p, b] >= iw.shared_value:
+                        continue
+                    pair = a * n_actors + b
+                    if draw(k, SHARING, pair) >= iw.share_prob[a, b]:
+                        continue
+                    by_pair[SHARED, a, b] += 1
+                    plots.knowledge[p, b] = iw.shared_value
+                    plots.source[p, b] = a
+                    if draw(k, EXPLOITATION, pair) < iw.exploit_ab[a, b]:
+                        by_pair[EXPLOITED, a, b] += 1
+                        coverage_health[a] *= 1.0 - iw.coverage_damage
+                        if draw(k, NOTICE, 2 * pair) < iw.counter_intelligence[a]:
+                            tallies.new_bad[a, b] += 1.0
+                    if draw(k, LEAKAGE, pair) < iw.leak[b]:
+                        by_pair[LEAKED, a, b] += 1
+                        if not plots.tipped[p]:
+                            plots.tipped[p] = True
+                            cells.opsec[c] = min(0.95, cells.opsec[c] + iw.tipoff_opsec_gain)
+                        if draw(k, NOTICE, 2 * pair + 1) < iw.counter_intelligence[a]:
+                            tallies.new_bad[a, b] += 1.0
+            # Duty to warn the state ruling the target.
+            j = iw.jurisdiction[t]
+            for a in range(n_actors):
+                if j < 0 or not new[a] or not iw.duty_to_warn[a] or a == j:
+                    continue
+                if plots.knowledge[p, j] > 0.0:
+                    continue
+                counts[WARNINGS_ISSUED] += 1
+                plots.warned[p] = True
+                if draw(k, WARNING, a) < iw.receptivity[j] * iw.trust[j, a]:
+                    counts[WARNINGS_HEEDED] += 1
+                    plots.knowledge[p, j] = iw.warning_quality
+                    plots.source[p, j] = n_actors + a
+                    plots.ignored_by[p] = -1
+                else:
+                    plots.ignored_by[p] = a
         # Interdiction (informed, by each actor; else uninformed) versus maturation
         tip = 1.0 - iw.tipoff_effect if plots.tipped[p] else 1.0
         who = -1
@@ -452,10 +522,24 @@ def intel_week(
             if h > best and draw(k, INTERDICTION, a) < h:
                 who = a
                 best = h
-        if who < 0 and draw(k, UNINFORMED, 0) < iw.host_security[t]:
+        if who < 0 and iw.host_security[t] > 0.0 and draw(k, UNINFORMED, 0) < iw.host_security[t]:
             who = n_actors
         if who < 0 and week < plots.matures_at[p]:
-            _compact(p, keep, plots)  # still live
+            # Still live: move it from row p to row keep (keep <= p).
+            if keep != p:
+                plots.key[keep] = plots.key[p]
+                plots.origin[keep] = o
+                plots.target[keep] = t
+                plots.cell[keep] = c
+                plots.born[keep] = plots.born[p]
+                plots.matures_at[keep] = plots.matures_at[p]
+                plots.tipped[keep] = plots.tipped[p]
+                plots.warned[keep] = plots.warned[p]
+                plots.ignored_by[keep] = plots.ignored_by[p]
+                for a in range(n_actors):
+                    plots.own[keep, a] = plots.own[p, a]
+                    plots.knowledge[keep, a] = plots.knowledge[p, a]
+                    plots.source[keep, a] = plots.source[p, a]
             cells.plotting[c] = True
             keep += 1
             continue
@@ -464,156 +548,49 @@ def intel_week(
         tallies.plot_ages[outcome, abroad, 0] += week - plots.born[p]
         tallies.plot_ages[outcome, abroad, 1] += 1
         if who >= 0:
-            _interdicted(p, who, plots, cells, iw, tallies)
-        else:
-            _matured(p, c, t, plots, cells, iw, tallies)
-    return keep
-
-
-@njit(cache=True)
-def _share_and_warn(
-    p: int,
-    k: np.uint64,
-    c: int,
-    new: np.ndarray,
-    reach_p: np.ndarray,
-    plots: PlotState,
-    cells: CellState,
-    iw: IntelWeek,
-    coverage_health: np.ndarray,
-    tallies: Tallies,
-) -> None:
-    """New detections flow to partners (misuse, leaks), and to the target by duty to warn."""
-    n_actors = len(new)
-    by_pair = tallies.by_pair
-    for a in range(n_actors):
-        if not new[a]:
+            # Interdicted by actor ``who`` (``n_actors`` = uninformed host security).
+            counts[INTERDICTED] += 1
+            if who == n_actors:
+                counts[UNINFORMED_INTERDICTIONS] += 1
+            else:
+                by_actor[INTERDICTED_BY, who] += 1
+                src = plots.source[p, who]
+                if src >= n_actors:
+                    by_actor[INTERDICTED_AFTER_WARNING, who] += 1
+                    src -= n_actors
+                elif src >= 0:
+                    by_pair[INTERDICTED_WITH_SHARED, src, who] += 1
+                if src >= 0:
+                    tallies.new_good[who, src] += 1.0
+                    tallies.new_good[src, who] += 1.0
+            cells.strength[c] = max(0, cells.strength[c] - iw.fighters_lost)
+            cells.disruption[c] += 1.0
             continue
-        for b in range(n_actors):
-            if b == a or iw.share_prob[a, b] <= 0.0:
-                continue
-            if reach_p[b] <= 0.0 or plots.knowledge[p, b] >= iw.shared_value:
-                continue
-            pair = a * n_actors + b
-            if draw(k, SHARING, pair) >= iw.share_prob[a, b]:
-                continue
-            by_pair[SHARED, a, b] += 1
-            plots.knowledge[p, b] = iw.shared_value
-            plots.source[p, b] = a
-            if draw(k, EXPLOITATION, pair) < iw.exploit_ab[a, b]:
-                by_pair[EXPLOITED, a, b] += 1
-                coverage_health[a] *= 1.0 - iw.coverage_damage
-                if draw(k, NOTICE, 2 * pair) < iw.counter_intelligence[a]:
-                    tallies.new_bad[a, b] += 1.0
-            if draw(k, LEAKAGE, pair) < iw.leak[b]:
-                by_pair[LEAKED, a, b] += 1
-                if not plots.tipped[p]:
-                    plots.tipped[p] = True
-                    cells.opsec[c] = min(0.95, cells.opsec[c] + iw.tipoff_opsec_gain)
-                if draw(k, NOTICE, 2 * pair + 1) < iw.counter_intelligence[a]:
-                    tallies.new_bad[a, b] += 1.0
-    j = iw.jurisdiction[plots.target[p]]
-    if j < 0:
-        return
-    for a in range(n_actors):
-        if not new[a] or not iw.duty_to_warn[a] or a == j or plots.knowledge[p, j] > 0.0:
-            continue
-        tallies.counts[WARNINGS_ISSUED] += 1
-        plots.warned[p] = True
-        if draw(k, WARNING, a) < iw.receptivity[j] * iw.trust[j, a]:
-            tallies.counts[WARNINGS_HEEDED] += 1
-            plots.knowledge[p, j] = iw.warning_quality
-            plots.source[p, j] = n_actors + a
-            plots.ignored_by[p] = -1
-        else:
-            plots.ignored_by[p] = a
-
-
-@njit(cache=True)
-def _interdicted(
-    p: int,
-    who: int,
-    plots: PlotState,
-    cells: CellState,
-    iw: IntelWeek,
-    tallies: Tallies,
-) -> None:
-    """Book an interdiction by actor ``who`` (``A`` = uninformed host security)."""
-    n_actors = iw.coverage.shape[0]
-    tallies.counts[INTERDICTED] += 1
-    if who == n_actors:
-        tallies.counts[UNINFORMED_INTERDICTIONS] += 1
-    else:
-        tallies.by_actor[INTERDICTED_BY, who] += 1
-        src = plots.source[p, who]
-        if src >= n_actors:
-            tallies.by_actor[INTERDICTED_AFTER_WARNING, who] += 1
-            src -= n_actors
-        elif src >= 0:
-            tallies.by_pair[INTERDICTED_WITH_SHARED, src, who] += 1
-        if src >= 0:
-            tallies.new_good[who, src] += 1.0
-            tallies.new_good[src, who] += 1.0
-    c = plots.cell[p]
-    cells.strength[c] = max(0, cells.strength[c] - iw.fighters_lost)
-    cells.disruption[c] += 1.0
-
-
-@njit(cache=True)
-def _matured(
-    p: int,
-    c: int,
-    t: int,
-    plots: PlotState,
-    cells: CellState,
-    iw: IntelWeek,
-    tallies: Tallies,
-) -> None:
-    """The plot becomes an attack attempt: success, fatalities, what the warning changed."""
-    by_country = tallies.by_country
-    country = iw.country_of[t]
-    by_country[ATTEMPTED, country] += 1
-    key = plots.key[p]
-    if draw(key, SUCCESS, 0) >= iw.hardening[t]:
-        x = iw.severity_minimum * (1.0 - draw(key, SEVERITY, 0)) ** (
-            -1.0 / (iw.severity_exponent - 1.0)
-        )
-        # Cap before converting: a heavy tail (exponent near 1) draws beyond int64.
-        deaths = math.floor(min(x, float(iw.severity_cap)))
-        by_country[SUCCEEDED, country] += 1
-        by_country[FATALITIES, country] += deaths
-        tallies.counts[SUCCESSFUL] += 1
-        cells.capability[c] = min(1.0, cells.capability[c] + iw.learning)
-        mass = deaths >= iw.mass_threshold
-        if mass:
-            by_country[MASS_CASUALTY, country] += 1
-        if plots.warned[p]:
-            tallies.counts[ATTACKS_DESPITE_WARNING] += 1
+        # Matured: an attack attempt; success, fatalities, what the warning changed.
+        country = iw.country_of[t]
+        by_country[ATTEMPTED, country] += 1
+        key = plots.key[p]
+        if draw(key, SUCCESS, 0) >= iw.hardening[t]:
+            x = iw.severity_minimum * (1.0 - draw(key, SEVERITY, 0)) ** (
+                -1.0 / (iw.severity_exponent - 1.0)
+            )
+            # Cap before converting: a heavy tail (exponent near 1) draws beyond int64.
+            deaths = math.floor(min(x, float(iw.severity_cap)))
+            by_country[SUCCEEDED, country] += 1
+            by_country[FATALITIES, country] += deaths
+            counts[SUCCESSFUL] += 1
+            cells.capability[c] = min(1.0, cells.capability[c] + iw.learning)
+            mass = deaths >= iw.mass_threshold
             if mass:
-                by_country[MASS_DESPITE_WARNING, country] += 1
-        edges = iw.severity_edges
-        for e in range(len(edges)):
-            if deaths >= edges[e]:
-                tallies.severity_ccdf[e] += 1
-    if plots.ignored_by[p] >= 0:
-        tallies.new_bad[plots.ignored_by[p], iw.jurisdiction[t]] += 1.0
-
-
-@njit(cache=True)
-def _compact(p: int, keep: int, plots: PlotState) -> None:
-    """Move a still-live plot from row ``p`` to row ``keep`` (``keep`` <= ``p``)."""
-    if keep == p:
-        return
-    plots.key[keep] = plots.key[p]
-    plots.origin[keep] = plots.origin[p]
-    plots.target[keep] = plots.target[p]
-    plots.cell[keep] = plots.cell[p]
-    plots.born[keep] = plots.born[p]
-    plots.matures_at[keep] = plots.matures_at[p]
-    plots.tipped[keep] = plots.tipped[p]
-    plots.warned[keep] = plots.warned[p]
-    plots.ignored_by[keep] = plots.ignored_by[p]
-    for a in range(plots.own.shape[1]):
-        plots.own[keep, a] = plots.own[p, a]
-        plots.knowledge[keep, a] = plots.knowledge[p, a]
-        plots.source[keep, a] = plots.source[p, a]
+                by_country[MASS_CASUALTY, country] += 1
+            if plots.warned[p]:
+                counts[ATTACKS_DESPITE_WARNING] += 1
+                if mass:
+                    by_country[MASS_DESPITE_WARNING, country] += 1
+            edges = iw.severity_edges
+            for e in range(len(edges)):
+                if deaths >= edges[e]:
+                    tallies.severity_ccdf[e] += 1
+        if plots.ignored_by[p] >= 0:
+            tallies.new_bad[plots.ignored_by[p], iw.jurisdiction[t]] += 1.0
+    return keep

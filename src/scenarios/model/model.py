@@ -13,7 +13,7 @@ Epstein (2002) for the family of Mesa models this belongs to.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import mesa
 import numpy as np
@@ -21,7 +21,7 @@ from mesa.discrete_space import Network
 from numpy.typing import NDArray
 
 from scenarios.config import ModelLimitError, ScenarioConfig, set_dotted
-from scenarios.model import intel, kernels
+from scenarios.model import engine, kernels
 from scenarios.model.agents import CellTable, StateActor, ThreatCell
 from scenarios.model.outcomes import SEVERITY_EDGES, Recorder, summarise
 from scenarios.model.params import Parameters, compile_parameters
@@ -51,6 +51,8 @@ class PlotTable:
 
     Also what each actor knows of each plot (value in [0, 1]) and who told it (-1 = itself,
     ``a`` = shared by actor a, ``A + a`` = warned by actor a). Fields: ``kernels.PlotState``.
+    The number of live plots lives in ``counters[engine.N_PLOTS]``, shared with the
+    compiled week.
     """
 
     _DTYPES: ClassVar[dict[str, type]] = {
@@ -70,8 +72,8 @@ class PlotTable:
         "source": np.int64,
     }
 
-    def __init__(self, n_actors: int, capacity: int = 256) -> None:
-        self.n = 0
+    def __init__(self, n_actors: int, counters: np.ndarray, capacity: int = 256) -> None:
+        self._counters = counters
         self.n_actors = n_actors
         self.arrays = self._allocate(capacity)
 
@@ -88,13 +90,27 @@ class PlotTable:
             return getattr(self.__dict__["arrays"], name)
         raise AttributeError(name)
 
+    @property
+    def n(self) -> int:
+        """Live plots (rows ``0..n`` of the arrays)."""
+        return int(self._counters[engine.N_PLOTS])
+
+    @n.setter
+    def n(self, value: int) -> None:
+        self._counters[engine.N_PLOTS] = value
+
+    def grow(self, capacity: int) -> None:
+        """Make room for at least ``capacity`` rows (doubling), keeping the live ones."""
+        if capacity <= len(self.arrays.key):
+            return
+        grown = self._allocate(max(2 * len(self.arrays.key), capacity))
+        for old, new in zip(self.arrays, grown, strict=True):
+            new[: self.n] = old[: self.n]
+        self.arrays = grown
+
     def reserve(self, k: int) -> int:
         """Make room for ``k`` new plots, reset their rows, and return the first row."""
-        if self.n + k > len(self.arrays.key):
-            grown = self._allocate(max(2 * len(self.arrays.key), self.n + k))
-            for old, new in zip(self.arrays, grown, strict=True):
-                new[: self.n] = old[: self.n]
-            self.arrays = grown
+        self.grow(self.n + k)
         rows = slice(self.n, self.n + k)
         a = self.arrays
         a.tipped[rows] = False
@@ -117,6 +133,11 @@ class Epoch:
 class ScenarioModel(mesa.Model):
     """ISIS-K, the Taliban, the US and Russia (and any other configured actors), weekly.
 
+    The weekly processes run in compiled code (``engine``); this class owns their state,
+    switches parameters when interventions start or end, and keeps the Mesa agents (cells
+    on the region network, state actors) in sync with the state after every ``step()``
+    and at the end of ``run()``.
+
     Args:
         config: a validated scenario.
         seed: a ``numpy.random.SeedSequence`` for this replication (or an int); its
@@ -124,6 +145,10 @@ class ScenarioModel(mesa.Model):
             keyed draw of the weekly processes (see ``kernels``).
         geometry: precomputed region structure (optional, saves set-up time in loops).
         parameters: precompiled arrays for ``config`` (optional, likewise).
+        cell_agents: give every cell a Mesa agent on the region network (default). A
+            headless model (``False``, what ``run_replication`` builds: nothing looks at
+            the agents of a replication run to its end) keeps cells in the table only,
+            which saves about a tenth of a replication's time. Outputs are the same.
     """
 
     def __init__(
@@ -133,6 +158,7 @@ class ScenarioModel(mesa.Model):
         *,
         geometry: RegionGeometry | None = None,
         parameters: Parameters | None = None,
+        cell_agents: bool = True,
     ) -> None:
         seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         mesa_seq, setup_seq, process_seq = seq.spawn(3)
@@ -147,11 +173,41 @@ class ScenarioModel(mesa.Model):
         # behaviour from ``self.p.config`` and structure from ``self.config``.
         self.p = self.base_parameters
         self.actor_ids = tuple(config.actors)
+        self.cell_agents = cell_agents
         n_a = len(self.actor_ids)
-        self.week = -config.run.burn_in  # current week index; recording starts at 0
+        n_r = len(self.geometry.ids)
         self._epochs = self._plan_epochs()
         self._epoch = -1
         self._compiled: dict[tuple[int, ...], Parameters] = {(): self.base_parameters}
+        self._engine_params: dict[int, engine.Params] = {}
+        self.geo = engine.Geo(
+            jurisdiction=self.geometry.jurisdiction,
+            jurisdiction_or_0=self.geometry.jurisdiction_or_0,
+            has_jurisdiction=self.geometry.has_jurisdiction,
+            country_of=self.geometry.country_of,
+            same_country=self.geometry.same_country,
+            adjacency=self.geometry.adjacency,
+            home=self.geometry.jurisdiction[None, :] == np.arange(n_a)[:, None],
+            uniform_cdf=np.arange(1, n_r + 1)[None, :] / n_r,
+            severity_edges=np.array(SEVERITY_EDGES, dtype=np.int64),
+        )
+        self.world = engine.World(
+            crackdown_level=self.p.crackdown_intensity.copy(),
+            coverage_health=np.ones(n_a),
+            good=np.zeros((n_a, n_a)),
+            bad=np.zeros((n_a, n_a)),
+            trust=self.p.trust_prior.copy(),
+            new_good=np.zeros((n_a, n_a)),
+            new_bad=np.zeros((n_a, n_a)),
+            attrition=np.zeros(n_r),
+            appeal=np.zeros(n_r),
+            target_cdf=np.zeros((n_r, n_r)),
+            coverage=np.zeros((n_a, n_r)),
+            reach=np.zeros((n_a, n_r)),
+            flows=np.zeros(2),
+            counters=np.zeros(engine.N_COUNTERS, dtype=np.int64),
+        )
+        self.week = -config.run.burn_in  # current week index; recording starts at 0
 
         # Space: regions are nodes of a Mesa network.
         self.space = Network(
@@ -159,30 +215,70 @@ class ScenarioModel(mesa.Model):
         )
         self.region_cells = [self.space[rid] for rid in self.geometry.ids]
 
-        # State actors and their mutable state.
+        # State actors, and ISIS-K cells.
         self.actors_list = [StateActor(self, a, i) for i, a in enumerate(self.actor_ids)]
-        self.coverage_health = np.ones(n_a)
-        self.crackdown_level = self.p.crackdown_intensity.copy()
-        self.good = np.zeros((n_a, n_a))
-        self.bad = np.zeros((n_a, n_a))
-        self.trust = self.p.trust_prior.copy()
-        self._new_good = np.zeros((n_a, n_a))
-        self._new_bad = np.zeros((n_a, n_a))
-        self.propaganda = 0.0  # decaying count of recent successful attacks
-
-        # ISIS-K cells.
-        self.cells = CellTable(capacity=max(64, 2 * config.threat.cells))
-        self.plots = PlotTable(n_a)
+        self.cells = CellTable(max(64, 2 * config.threat.cells), self.world.counters)
+        self.plots = PlotTable(n_a, self.world.counters)
         self._place_initial_cells()
 
         self.recorder = Recorder(config.run.steps, self.geometry.countries, self.actor_ids)
-        self._flows: dict[str, Any] = {}
-        self._severity_edges = np.array(SEVERITY_EDGES, dtype=np.int64)
-        # Static masks of the weekly pressure derivation ([A, R] own jurisdiction; [1, R]).
-        n_r = len(self.geometry.ids)
-        self._home_mask = self.geometry.jurisdiction[None, :] == np.arange(n_a)[:, None]
-        self._uniform_cdf = np.arange(1, n_r + 1)[None, :] / n_r
-        self._derive_pressure()
+        weekly = {
+            "counts": np.zeros(kernels.N_COUNTS),
+            "by_pair": np.zeros((4, n_a, n_a)),
+            "by_actor": np.zeros((2, n_a)),
+            "by_country": np.zeros((5, len(self.geometry.countries))),
+            "new_good": self.world.new_good,
+            "new_bad": self.world.new_bad,
+        }
+        # Spin-up weeks tally into scratch; recorded weeks add to the run's severity tail
+        # and plot ages.
+        self._spin_up_tallies = kernels.Tallies(
+            **weekly, severity_ccdf=np.zeros(len(SEVERITY_EDGES)), plot_ages=np.zeros((2, 2, 2))
+        )
+        self._recorded_tallies = kernels.Tallies(
+            **weekly,
+            severity_ccdf=self.recorder.severity_ccdf,
+            plot_ages=self.recorder.plot_ages,
+        )
+        engine.derive_pressure(self.world, self._params(), self.geo)
+
+    # ----------------------------------------------------------------------------------
+    # State, as Python sees it (views on the engine's arrays)
+    # ----------------------------------------------------------------------------------
+
+    @property
+    def week(self) -> int:
+        """Current week index: negative during spin-up, 0 at ``run.start``."""
+        return int(self.world.counters[engine.WEEK])
+
+    @week.setter
+    def week(self, value: int) -> None:
+        self.world.counters[engine.WEEK] = value
+
+    @property
+    def crackdown_level(self) -> NDArray[np.float64]:
+        """[A] current crackdown intensity of each actor in its jurisdiction [0, 1]."""
+        return self.world.crackdown_level
+
+    @property
+    def coverage_health(self) -> NDArray[np.float64]:
+        """[A] share of each actor's collection not burned by partners' misuse [0, 1]."""
+        return self.world.coverage_health
+
+    @property
+    def trust(self) -> NDArray[np.float64]:
+        """[A, A] expected trust of truster in trustee [0, 1]."""
+        return self.world.trust
+
+    @property
+    def propaganda(self) -> float:
+        """Decaying count of recent successful attacks (boosts recruitment)."""
+        return float(self.world.flows[engine.PROPAGANDA])
+
+    @property
+    def tallies(self) -> kernels.Tallies:
+        """What happened in the last intelligence week (spin-up or recorded)."""
+        return self._recorded_tallies if self.week >= 0 else self._spin_up_tallies
 
     # ----------------------------------------------------------------------------------
     # Set-up
@@ -205,8 +301,8 @@ class ScenarioModel(mesa.Model):
             zip(regions, sizes, capability, opsec, strict=True)
         ):
             key = kernels.cell_key(self.root_key, i)
-            slot = self.cells.add(key, int(r), int(size), float(cap), float(ops))
-            ThreatCell(self, slot)
+            self.cells.add(key, int(r), int(size), float(cap), float(ops))
+        self._sync_agents()
 
     def _plan_epochs(self) -> list[Epoch]:
         """Weeks at which the set of active interventions changes."""
@@ -235,22 +331,86 @@ class ScenarioModel(mesa.Model):
             self._compiled[active] = compile_parameters(changed, self.geometry)
         return self._compiled[active]
 
+    def _params(self) -> engine.Params:
+        """The engine's record of the parameters in force (``self.p``), cached."""
+        key = id(self.p)
+        if key not in self._engine_params:
+            self._engine_params[key] = engine_params(self.p)
+        return self._engine_params[key]
+
     # ----------------------------------------------------------------------------------
-    # The weekly step
+    # Weeks
     # ----------------------------------------------------------------------------------
 
     def step(self) -> None:
-        """Advance the world one week."""
-        self._apply_interventions()
-        self._update_crackdown()
-        self._flows = {}
-        self._threat_week()
-        self._intel_week()
-        self._split_and_remove()
-        self._update_trust()
-        if self.week >= 0:
-            self._record(self.week)
-        self.week += 1
+        """Advance the world one week (the compiled week), then sync the Mesa agents."""
+        self._advance(self.week + 1)
+        self._sync_agents()
+
+    def run(self) -> dict[str, NDArray[np.float64]]:
+        """Spin up, run the recorded weeks and return the weekly outcome columns.
+
+        The weeks between changes of the active interventions run in one compiled call
+        each; Mesa's clock (``steps``, ``time``) advances by the weeks run, and the agents
+        are synced at the end.
+        """
+        weeks = self.config.run.steps - self.week
+        self._advance(self.config.run.steps)
+        self.steps += weeks
+        self.time += weeks
+        self._sync_agents()
+        return self.recorder.columns()
+
+    def _advance(self, stop: int) -> None:
+        """Run the compiled week until week ``stop``, switching epochs on the way."""
+        while self.week < stop:
+            if self.world.counters[engine.PHASE] == engine.BEGIN:
+                self._apply_interventions()
+            until = min(stop, self._next_switch())
+            status = engine.advance(
+                until,
+                self.world,
+                self.cells.arrays(),
+                self.plots.arrays,
+                self._params(),
+                self.geo,
+                self._spin_up_tallies,
+                self._recorded_tallies,
+                self.recorder.blocks,
+                MAX_LIVE_PLOTS,
+                MAX_LIVE_CELLS,
+            )
+            self._handle(status)
+
+    def _next_switch(self) -> int:
+        """First week after this one at which the active interventions may change."""
+        later = [e.start for e in self._epochs if e.start > self.week]
+        return min(later) if later else self.config.run.steps
+
+    def _handle(self, status: int) -> None:
+        """Grow a full table, or stop at a size limit, as the engine asks."""
+        counters = self.world.counters
+        if status == engine.GROW_PLOTS:
+            self.plots.grow(self.plots.n + int(counters[engine.NEW_PLOTS]))
+        elif status == engine.GROW_CELLS:
+            self.cells.grow(2 * self.cells.size)
+        elif status == engine.LIMIT_PLOTS:
+            t = self.p.config.threat
+            raise self._limit_error(
+                "live plots",
+                int(counters[engine.OVER_LIMIT]),
+                MAX_LIVE_PLOTS,
+                f"plots start at threat.plot_rate = {t.plot_rate:g} per 100 fighters a week "
+                "and live for threat.plot_lifetime_domestic and _external weeks",
+            )
+        elif status == engine.LIMIT_CELLS:
+            split_size = self.p.config.threat.split_size
+            raise self._limit_error(
+                "live cells",
+                int(counters[engine.OVER_LIMIT]),
+                MAX_LIVE_CELLS,
+                f"a cell splits in two above threat.split_size = {split_size} fighters",
+            )
 
     def _apply_interventions(self) -> None:
         """Switch parameters when an intervention starts or ends (dates map to weeks)."""
@@ -272,140 +432,56 @@ class ScenarioModel(mesa.Model):
         coverage accumulated meanwhile are discarded so that ``trust.initial`` is the
         trust at the start date, as analysts configure it.
         """
-        self.good[:] = 0.0
-        self.bad[:] = 0.0
-        self.trust = self.p.trust_prior.copy()
-        self.coverage_health[:] = 1.0
+        w = self.world
+        w.good[:] = 0.0
+        w.bad[:] = 0.0
+        w.trust[:] = self.p.trust_prior
+        w.coverage_health[:] = 1.0
 
-    def _update_crackdown(self) -> None:
-        """Crackdown intensity moves toward its target at the configured build-up rate."""
-        p = self.p
-        self.crackdown_level += p.crackdown_buildup * (p.crackdown_intensity - self.crackdown_level)
-        self._derive_pressure()
+    def _sync_agents(self) -> None:
+        """Mesa agents follow the cell table: new cells join, moved ones move, dead ones go."""
+        if not self.cell_agents:
+            return
+        cells = self.cells
+        agents = cells.agents
+        agents.extend([None] * (cells.size - len(agents)))
+        for slot in range(cells.size):
+            agent = agents[slot]
+            if cells.alive[slot]:
+                if agent is None:
+                    ThreatCell(self, slot)
+                elif agent.cell is not self.region_cells[int(cells.region[slot])]:
+                    agent.relocate(int(cells.region[slot]))
+            elif agent is not None:
+                agent.remove()
+                agents[slot] = None
 
-    def _derive_pressure(self) -> None:
-        """Derive this week's pressure on cells, base appeal, targeting, coverage and reach.
-
-        Pressure in a region combines the crackdown of the actor ruling it and the host
-        state's standing pressure; it adds fighter attrition, makes the region a less
-        appealing base and displaces targeting of the home country abroad. A crackdown
-        raises its actor's collection coverage and reach at home: it stops plots through
-        intelligence, not by a hazard that needs no knowledge of them.
-        """
-        p = self.p
-        geo = self.geometry
-        cfg = p.config
-        t = cfg.threat
-        level = self.crackdown_level[geo.jurisdiction_or_0] * geo.has_jurisdiction
-        pressure = 1.0 - (1.0 - level) * (1.0 - p.host_pressure)
-        self._attrition = np.minimum(
-            1.0,
-            t.attrition_rate
-            + p.region_crackdown_attrition * level
-            + t.host_attrition * p.host_pressure,
-        )
-        self._appeal = p.recruitment_pool * p.home_weight * (1.0 - t.pressure_aversion * pressure)
-        weight = p.target_base * np.where(
-            geo.same_country, 1.0 - t.displacement * pressure[:, None], 1.0
-        )
-        total = weight.sum(axis=1, keepdims=True)
-        self._target_cdf = np.where(
-            total > 0,
-            np.cumsum(weight, axis=1) / np.where(total > 0, total, 1.0),
-            self._uniform_cdf,  # no admissible target: any region
-        )
-        # Crackdown gains apply in the actor's own jurisdiction.
-        home = self._home_mask
-        coverage_gain = 1.0 + p.crackdown_coverage_boost * self.crackdown_level
-        reach_gain = 1.0 + cfg.interdiction.crackdown_boost * self.crackdown_level
-        self._coverage = np.minimum(1.0, p.coverage * np.where(home, coverage_gain[:, None], 1.0))
-        self._reach = np.minimum(1.0, p.reach * np.where(home, reach_gain[:, None], 1.0))
+    # One phase of the week at a time, for tests and inspection (``step`` runs them all).
 
     def _threat_week(self) -> None:
-        """Cells recruit and lose fighters, relocate, start plots."""
-        t = self.p.config.threat
-        cells = self.cells
-        slots = cells.live_slots()
-        crowding = max(0.0, 1.0 - cells.strength[slots].sum() / t.carrying_capacity)
-        boost = 1.0 + t.propaganda_boost * self.propaganda / (1.0 + self.propaganda)
-        week = kernels.ThreatWeek(
-            recruitment_pool=self.p.recruitment_pool,
-            attrition=self._attrition,
-            appeal=self._appeal,
-            adjacency=self.geometry.adjacency,
-            recruit_scale=t.recruitment_rate * crowding * boost,
-            relocation_rate=t.relocation_rate,
-            relocation_cost=t.relocation_cost,
-            plots_per_fighter=t.plot_rate / 100.0,
-            disruption_retention=1.0 - 1.0 / t.disruption_weeks if t.disruption_weeks else 0.0,
-        )
-        before = cells.region[slots].copy()
-        new_plots = np.empty(len(slots), dtype=np.int64)
-        n_moved, n_plots = kernels.threat_week(self.week, slots, cells.arrays(), week, new_plots)
-        if n_moved:
-            for slot in slots[cells.region[slots] != before]:
-                agent = cells.agents[slot]
-                if agent is not None:  # the kernel moved it; move its Mesa agent too
-                    agent.relocate(int(cells.region[slot]))
-        self._place_plots(slots, new_plots, n_plots)
-
-    def _place_plots(self, slots: NDArray[np.int64], counts: NDArray[np.int64], total: int) -> None:
-        """Append this week's new plots: targets from strategy displaced by pressure."""
-        self._flows["plots_started"] = float(total)
-        if total == 0:
-            return
-        plots = self.plots
-        t = self.p.config.threat
-        if plots.n + total > MAX_LIVE_PLOTS:
-            raise self._limit_error(
-                "live plots",
-                plots.n + total,
-                MAX_LIVE_PLOTS,
-                f"plots start at threat.plot_rate = {t.plot_rate:g} per 100 fighters a week "
-                "and live for threat.plot_lifetime_domestic and _external weeks",
-            )
-        birth = kernels.PlotBirth(
-            target_cdf=self._target_cdf,
-            same_country=self.geometry.same_country,
-            lifetime_domestic=t.plot_lifetime_domestic,
-            lifetime_external=t.plot_lifetime_external,
-            lifetime_shape=t.plot_lifetime_shape,
-        )
-        start = plots.reserve(total)
-        plots.n = kernels.place_plots(
-            self.week, slots, counts, self.cells.arrays(), birth, start, plots.arrays
+        """Cells recruit and lose fighters, relocate, start plots (this week's phase)."""
+        params = self._params()
+        engine.threat_phase(self.week, self.world, self.cells.arrays(), params, self.geo)
+        self.plots.grow(self.plots.n + int(self.world.counters[engine.NEW_PLOTS]))
+        engine.place_phase(
+            self.week, self.world, self.cells.arrays(), self.plots.arrays, params, self.geo
         )
 
-    def _split_and_remove(self) -> None:
-        """Large cells split in two; cells emptied by attrition or interdiction leave."""
-        cells = self.cells
-        slots = cells.live_slots()
-        strength = cells.strength[slots]
-        split_size = self.p.config.threat.split_size
-        splitting = slots[strength > split_size]
-        live = len(slots) + len(splitting) - int(np.count_nonzero(strength <= 0))
-        if live > MAX_LIVE_CELLS:
-            raise self._limit_error(
-                "live cells",
-                live,
-                MAX_LIVE_CELLS,
-                f"a cell splits in two above threat.split_size = {split_size} fighters",
-            )
-        for slot in splitting:
-            half = int(cells.strength[slot]) // 2
-            cells.strength[slot] -= half
-            cells.splits[slot] += 1
-            new = cells.add(
-                kernels.split_key(cells.key[slot], int(cells.splits[slot])),
-                int(cells.region[slot]),
-                half,
-                float(cells.capability[slot]),
-                float(cells.opsec[slot]),
-                float(cells.disruption[slot]),
-            )
-            ThreatCell(self, new)
-        for slot in slots[strength <= 0]:
-            self._remove_cell(int(slot))
+    def _intel_week(self) -> None:
+        """Collection, sharing, misuse, warnings, interdiction versus maturation."""
+        engine.intel_phase(
+            self.week,
+            self.world,
+            self.cells.arrays(),
+            self.plots.arrays,
+            self._params(),
+            self.geo,
+            self.tallies,
+        )
+
+    def _update_trust(self) -> None:
+        """Beta reputation with forgetting; burned coverage recovers; propaganda fades."""
+        engine.trust_phase(self.world, self._params())
 
     def _limit_error(self, what: str, count: int, limit: int, cause: str) -> ModelLimitError:
         """The error that stops a run about to pass one of the model's size limits."""
@@ -419,16 +495,6 @@ class ScenarioModel(mesa.Model):
             "Lower these: the model is built for a few hundred plots and cells"
         )
 
-    def _remove_cell(self, slot: int) -> None:
-        """A cell with no fighters left leaves the model."""
-        cells = self.cells
-        cells.strength[slot] = 0
-        cells.alive[slot] = False
-        agent = cells.agents[slot]
-        if agent is not None:
-            agent.remove()
-            cells.agents[slot] = None
-
     @property
     def levers_active(self) -> bool:
         """Whether the scenario's intelligence levers apply (from ``run.start`` on).
@@ -439,136 +505,73 @@ class ScenarioModel(mesa.Model):
         """
         return self.week >= 0
 
-    def _intel_week(self) -> None:
-        """Collection, sharing, misuse, warnings, then interdiction versus maturation."""
-        p = self.p
-        cfg = p.config
-        plots, cells = self.plots, self.cells
-        n_a = len(self.actor_ids)
-        recording = self.week >= 0
-        tallies = kernels.Tallies(
-            counts=np.zeros(kernels.N_COUNTS),
-            by_pair=np.zeros((4, n_a, n_a)),
-            by_actor=np.zeros((2, n_a)),
-            by_country=np.zeros((5, len(self.geometry.countries))),
-            new_good=self._new_good,
-            new_bad=self._new_bad,
-            severity_ccdf=self.recorder.severity_ccdf
-            if recording
-            else np.zeros(len(SEVERITY_EDGES)),
-            plot_ages=self.recorder.plot_ages if recording else np.zeros((2, 2, 2)),
-        )
-        levers = self.levers_active
-        share_prob = intel.share_probability(
-            p.share_policy, self.trust, cfg.sharing.trust_sensitivity
-        )
-        sev, ci = cfg.severity, cfg.counterintelligence
-        week = kernels.IntelWeek(
-            coverage=self._coverage,
-            reach=self._reach,
-            host_security=p.host_security,
-            hardening=p.hardening,
-            jurisdiction=self.geometry.jurisdiction,
-            country_of=self.geometry.country_of,
-            share_prob=share_prob if levers else np.zeros_like(share_prob),
-            exploit_ab=p.exploit_ab,
-            leak=p.leak,
-            counter_intelligence=p.counter_intelligence,
-            receptivity=p.receptivity,
-            duty_to_warn=p.duty_to_warn if levers else np.zeros_like(p.duty_to_warn),
-            trust=self.trust,
-            shared_value=p.shared_value,
-            warning_quality=cfg.sharing.warning_quality,
-            interdiction_hazard=cfg.interdiction.hazard,
-            tipoff_effect=ci.tipoff_effect,
-            tipoff_opsec_gain=ci.tipoff_opsec_gain,
-            coverage_damage=ci.coverage_damage,
-            fighters_lost=round(cfg.threat.fighters_lost_per_interdiction),
-            learning=cfg.threat.learning,
-            severity_exponent=sev.exponent,
-            severity_minimum=sev.minimum,
-            severity_cap=sev.cap,
-            mass_threshold=sev.mass_casualty_threshold,
-            severity_edges=self._severity_edges,
-        )
-        cells.plotting[:] = False
-        plots.n = kernels.intel_week(
-            self.week, plots.n, plots.arrays, cells.arrays(), week, self.coverage_health, tallies
-        )
-        self.propaganda += tallies.counts[kernels.SUCCESSFUL]
-        self._flows["tallies"] = tallies
-
-    def _update_trust(self) -> None:
-        """Beta reputation with forgetting; misuse and ignored warnings weigh heavier."""
-        tc = self.p.config.trust
-        self.good, self.bad = intel.update_evidence(
-            self.good, self.bad, self._new_good, self._new_bad, tc.forgetting, tc.bad_weight
-        )
-        self.trust = intel.trust_expectation(
-            self.good, self.bad, self.p.trust_prior, tc.prior_weight
-        )
-        self._new_good[:] = 0.0
-        self._new_bad[:] = 0.0
-        recovery = self.p.config.counterintelligence.coverage_recovery
-        self.coverage_health += recovery * (1.0 - self.coverage_health)
-        self.propaganda *= self.p.config.threat.propaganda_memory
-
-    def _record(self, week: int) -> None:
-        """Write this week's outcomes into the recorder's row ``week``."""
-        rec = self.recorder
-        tl: kernels.Tallies = self._flows["tallies"]
-        counts, by_pair, by_actor, by_country = tl.counts, tl.by_pair, tl.by_actor, tl.by_country
-        s = rec.scalar
-        s["plots_started"][week] = self._flows.get("plots_started", 0.0)
-        s["plots_detected"][week] = counts[kernels.DETECTED]
-        s["warnings_issued"][week] = counts[kernels.WARNINGS_ISSUED]
-        s["warnings_heeded"][week] = counts[kernels.WARNINGS_HEEDED]
-        s["plots_interdicted"][week] = counts[kernels.INTERDICTED]
-        s["interdicted_without_intelligence"][week] = counts[kernels.UNINFORMED_INTERDICTIONS]
-        s["plots_abandoned"][week] = counts[kernels.ABANDONED]
-        s["attacks_despite_warning"][week] = counts[kernels.ATTACKS_DESPITE_WARNING]
-        s["leaks"][week] = by_pair[kernels.LEAKED].sum()
-        live = self.cells.live_slots()
-        s["strength"][week] = self.cells.strength[live].sum()
-        s["cells"][week] = len(live)
-        s["live_plots"][week] = self.plots.n
-        c = rec.country
-        for name, row in (
-            ("attacks_attempted", kernels.ATTEMPTED),
-            ("attacks_successful", kernels.SUCCEEDED),
-            ("fatalities", kernels.FATALITIES),
-            ("mass_casualty_attacks", kernels.MASS_CASUALTY),
-            ("mass_casualty_despite_warning", kernels.MASS_DESPITE_WARNING),
-        ):
-            c[name][week] = by_country[row]
-        countries = self.geometry.country_of[self.cells.region[live]]
-        rec.country_level["strength"][week] = np.bincount(
-            countries, weights=self.cells.strength[live], minlength=len(self.geometry.countries)
-        )
-        a = rec.actor
-        a["exploitation_against"][week] = by_pair[kernels.EXPLOITED].sum(axis=1)
-        a["leaks_of"][week] = by_pair[kernels.LEAKED].sum(axis=1)
-        a["interdicted_by"][week] = by_actor[kernels.INTERDICTED_BY]
-        a["interdicted_after_warning"][week] = by_actor[kernels.INTERDICTED_AFTER_WARNING]
-        a["coverage_health"][week] = self.coverage_health
-        a["crackdown"][week] = self.crackdown_level
-        rec.pair["shared"][week] = by_pair[kernels.SHARED]
-        rec.pair["interdicted_with_shared"][week] = by_pair[kernels.INTERDICTED_WITH_SHARED]
-        rec.pair["trust"][week] = self.trust
-
-    # ----------------------------------------------------------------------------------
-    # Running
-    # ----------------------------------------------------------------------------------
-
-    def run(self) -> dict[str, NDArray[np.float64]]:
-        """Spin up, run the recorded weeks and return the weekly outcome columns."""
-        self.run_for(self.config.run.burn_in + self.config.run.steps)
-        return self.recorder.columns()
-
     @property
     def strength(self) -> int:
         """Current ISIS-K strength (fighters)."""
         return int(self.cells.strength[self.cells.live_slots()].sum())
+
+
+def engine_params(p: Parameters) -> engine.Params:
+    """The engine's record of compiled parameters: arrays as they are, scalars typed."""
+    cfg = p.config
+    t, sev, ci, tr = cfg.threat, cfg.severity, cfg.counterintelligence, cfg.trust
+    return engine.Params(
+        recruitment_pool=p.recruitment_pool,
+        hardening=p.hardening,
+        host_security=p.host_security,
+        host_pressure=p.host_pressure,
+        home_weight=p.home_weight,
+        target_base=p.target_base,
+        coverage=p.coverage,
+        reach=p.reach,
+        receptivity=p.receptivity,
+        counter_intelligence=p.counter_intelligence,
+        duty_to_warn=p.duty_to_warn,
+        crackdown_intensity=p.crackdown_intensity,
+        crackdown_buildup=p.crackdown_buildup,
+        crackdown_coverage_boost=p.crackdown_coverage_boost,
+        region_crackdown_attrition=p.region_crackdown_attrition,
+        share_policy=p.share_policy,
+        exploit_ab=p.exploit_ab,
+        leak=p.leak,
+        trust_prior=p.trust_prior,
+        no_sharing=np.zeros_like(p.share_policy),
+        no_warning=np.zeros_like(p.duty_to_warn),
+        shared_value=float(p.shared_value),
+        attrition_rate=float(t.attrition_rate),
+        host_attrition=float(t.host_attrition),
+        pressure_aversion=float(t.pressure_aversion),
+        displacement=float(t.displacement),
+        recruitment_rate=float(t.recruitment_rate),
+        carrying_capacity=float(t.carrying_capacity),
+        propaganda_boost=float(t.propaganda_boost),
+        propaganda_memory=float(t.propaganda_memory),
+        relocation_rate=float(t.relocation_rate),
+        relocation_cost=float(t.relocation_cost),
+        plots_per_fighter=t.plot_rate / 100.0,
+        disruption_retention=1.0 - 1.0 / t.disruption_weeks if t.disruption_weeks else 0.0,
+        lifetime_domestic=float(t.plot_lifetime_domestic),
+        lifetime_external=float(t.plot_lifetime_external),
+        lifetime_shape=int(t.plot_lifetime_shape),
+        split_size=int(t.split_size),
+        fighters_lost=round(t.fighters_lost_per_interdiction),
+        learning=float(t.learning),
+        interdiction_hazard=float(cfg.interdiction.hazard),
+        interdiction_crackdown_boost=float(cfg.interdiction.crackdown_boost),
+        trust_sensitivity=float(cfg.sharing.trust_sensitivity),
+        warning_quality=float(cfg.sharing.warning_quality),
+        tipoff_effect=float(ci.tipoff_effect),
+        tipoff_opsec_gain=float(ci.tipoff_opsec_gain),
+        coverage_damage=float(ci.coverage_damage),
+        coverage_recovery=float(ci.coverage_recovery),
+        severity_exponent=float(sev.exponent),
+        severity_minimum=int(sev.minimum),
+        severity_cap=int(sev.cap),
+        mass_threshold=int(sev.mass_casualty_threshold),
+        forgetting=float(tr.forgetting),
+        bad_weight=float(tr.bad_weight),
+        prior_weight=float(tr.prior_weight),
+    )
 
 
 def run_replication(
@@ -578,7 +581,7 @@ def run_replication(
     parameters: Parameters | None = None,
 ) -> tuple[dict[str, NDArray[np.float64]], dict[str, float]]:
     """Run one replication; return (weekly columns, summary row)."""
-    model = ScenarioModel(config, seed, geometry=geometry, parameters=parameters)
+    model = ScenarioModel(config, seed, geometry=geometry, parameters=parameters, cell_agents=False)
     columns = model.run()
     summary = summarise(
         columns,

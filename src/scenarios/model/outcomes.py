@@ -55,18 +55,33 @@ LEVELS = frozenset({"strength", "cells", "live_plots", "coverage_health", "crack
 
 
 class Recorder:
-    """Preallocated weekly outcome arrays for one replication."""
+    """Preallocated weekly outcome arrays for one replication.
+
+    Each family is one contiguous block (``blocks``, an ``engine.Records`` the compiled
+    week writes into); the dicts ``scalar``, ``country``, ``country_level``, ``actor``
+    and ``pair`` are views on it by outcome name.
+    """
 
     def __init__(self, steps: int, countries: Sequence[str], actors: Sequence[str]) -> None:
+        from scenarios.model.engine import Records
+
         self.steps = steps
         self.countries = tuple(countries)
         self.actors = tuple(actors)
         n_c, n_a = len(countries), len(actors)
-        self.scalar = {k: np.zeros(steps) for k in SCALAR_OUTCOMES}
-        self.country = {k: np.zeros((steps, n_c)) for k in COUNTRY_OUTCOMES}
-        self.country_level = {k: np.zeros((steps, n_c)) for k in COUNTRY_LEVELS}
-        self.actor = {k: np.zeros((steps, n_a)) for k in ACTOR_OUTCOMES}
-        self.pair = {k: np.zeros((steps, n_a, n_a)) for k in PAIR_OUTCOMES}
+        self.blocks = Records(
+            scalar=np.zeros((len(SCALAR_OUTCOMES), steps)),
+            country=np.zeros((len(COUNTRY_OUTCOMES), steps, n_c)),
+            country_level=np.zeros((len(COUNTRY_LEVELS), steps, n_c)),
+            actor=np.zeros((len(ACTOR_OUTCOMES), steps, n_a)),
+            pair=np.zeros((len(PAIR_OUTCOMES), steps, n_a, n_a)),
+        )
+        b = self.blocks
+        self.scalar = dict(zip(SCALAR_OUTCOMES, b.scalar, strict=True))
+        self.country = dict(zip(COUNTRY_OUTCOMES, b.country, strict=True))
+        self.country_level = dict(zip(COUNTRY_LEVELS, b.country_level, strict=True))
+        self.actor = dict(zip(ACTOR_OUTCOMES, b.actor, strict=True))
+        self.pair = dict(zip(PAIR_OUTCOMES, b.pair, strict=True))
         self.severity_ccdf = np.zeros(len(SEVERITY_EDGES))  # whole run, not weekly
         # Whole run: [attack, interdiction] x [domestic, abroad] x [sum of ages, count].
         self.plot_ages = np.zeros((2, 2, 2))

@@ -113,8 +113,10 @@ class DashboardModel(ScenarioModel):
         self.scenario_name = path.stem
         self.root_seed = root_seed
         self.overrides = overrides[1:]
-        for _ in range(config.run.burn_in):  # spin up off-screen: the dashboard starts at week 0
-            ScenarioModel.step(self)  # the unwrapped step: Mesa's clock stays at 0
+        # Spin up off-screen in one compiled call (Mesa's clock stays at 0): the dashboard
+        # starts at week 0.
+        self._advance(0)
+        self._sync_agents()
         self._end_spin_up()  # shown from week 0: relations start from the configured priors
         self.cumulative = {
             "attacks": np.zeros(len(self.geometry.countries)),
@@ -186,7 +188,7 @@ class DashboardModel(ScenarioModel):
         if n == 0:
             return np.zeros(len(self.geometry.ids))
         origin, target = plots.origin[:n], plots.target[:n]
-        reach = np.maximum(self._reach[:, origin], self._reach[:, target]).T
+        reach = np.maximum(self.world.reach[:, origin], self.world.reach[:, target]).T
         known = (self.p.config.interdiction.hazard * reach * plots.knowledge[:n]).max(axis=1)
         h = 1 - (1 - known) * (1 - p.host_security[target])
         weeks_left = np.maximum(plots.matures_at[:n] - self.week, 0)

@@ -1,0 +1,97 @@
+"""The compiled week: one engine for runs and steps, tables that grow mid-week, agents in
+sync, and a numba cache that cannot go stale."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from tests.conftest import ROOT
+
+from scenarios.config import load_config
+from scenarios.model import _numba_cache, engine, kernels
+from scenarios.model.agents import ThreatCell
+from scenarios.model.model import ScenarioModel, run_replication
+
+HISTORICAL = ROOT / "configs" / "historical_2022_2024.yaml"
+
+
+def small_historical() -> object:
+    # Interventions switch parameters mid-run; a short spin-up keeps the test quick.
+    return load_config(HISTORICAL, ["run.burn_in=20"])
+
+
+def test_stepping_week_by_week_equals_one_compiled_run() -> None:
+    cfg = small_historical()
+    whole = ScenarioModel(cfg, 7).run()
+    stepped = ScenarioModel(cfg, 7)
+    for _ in range(cfg.run.burn_in + cfg.run.steps):
+        stepped.step()
+    weekly = stepped.recorder.columns()
+    assert weekly.keys() == whole.keys()
+    for name, series in whole.items():
+        assert np.array_equal(series, weekly[name]), name
+    assert stepped.steps == cfg.run.burn_in + cfg.run.steps  # Mesa's clock counted weeks
+
+
+def test_headless_replication_equals_a_model_with_agents() -> None:
+    cfg = small_historical()
+    columns, summary = run_replication(cfg, 3)
+    model = ScenarioModel(cfg, 3, cell_agents=True)
+    with_agents = model.run()
+    for name, series in columns.items():
+        assert np.array_equal(series, with_agents[name]), name
+    assert summary["attacks_successful"] == with_agents["attacks_successful"].sum()
+
+
+def test_tables_that_fill_up_grow_and_the_week_resumes_where_it_stopped() -> None:
+    cfg = load_config(ROOT / "configs" / "baseline.yaml", ["run.steps=60", "run.burn_in=10"])
+    reference = ScenarioModel(cfg, 11).run()
+    model = ScenarioModel(cfg, 11)
+    model.plots.arrays = model.plots._allocate(2)  # full after the first plots of a week
+    cells = model.cells
+    cells.state = kernels.CellState(*(a[: cells.size].copy() for a in cells.state))
+    statuses: list[int] = []
+    handle = model._handle
+    model._handle = lambda status: (statuses.append(status), handle(status))  # type: ignore[method-assign]
+    columns = model.run()
+    assert engine.GROW_PLOTS in statuses
+    assert engine.GROW_CELLS in statuses
+    for name, series in reference.items():
+        assert np.array_equal(series, columns[name]), name
+
+
+def test_agents_follow_the_cell_table_after_each_step() -> None:
+    model = ScenarioModel(small_historical(), 5)
+    for _ in range(40):
+        model.step()
+        live = model.cells.live_slots()
+        agents = list(model.agents_by_type[ThreatCell])
+        assert sorted(a.slot for a in agents) == list(live)
+        for agent in agents:
+            assert agent.cell is model.region_cells[int(model.cells.region[agent.slot])]
+    assert model.agents_by_type[ThreatCell].agg("strength", sum) == model.strength
+
+
+def test_numba_cache_is_keyed_by_every_compiled_source(tmp_path, monkeypatch) -> None:
+    # The compiled week links kernels and intel; numba alone checks only engine.py.
+    real = _numba_cache.sources_digest()
+    assert f"{_numba_cache.PREFIX}{real}" in engine.advance._cache._cache_path
+    for name in _numba_cache.SOURCES:
+        (tmp_path / name).write_text(f"# {name}\n")
+    monkeypatch.setattr(_numba_cache, "HERE", tmp_path)
+    first = _numba_cache.sources_digest()
+    (tmp_path / "kernels.py").write_text("# kernels.py, edited\n")
+    edited = _numba_cache.sources_digest()
+    assert edited != first
+    before = numba.config.CACHE_DIR
+    with _numba_cache.keyed_cache():
+        assert numba.config.CACHE_DIR.endswith(f"{_numba_cache.PREFIX}{edited}")
+    assert before == numba.config.CACHE_DIR
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 16, 17, 100])
+def test_row_sums_follow_numpy_pairwise_summation(n: int) -> None:
+    rng = np.random.default_rng(n)
+    row = rng.random(n) * rng.random(n) * 1e3
+    assert engine.pairwise_sum(row) == row.sum()  # bit for bit, not approximately
