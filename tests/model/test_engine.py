@@ -3,6 +3,9 @@ sync, and a numba cache that cannot go stale."""
 
 from __future__ import annotations
 
+import multiprocessing
+
+import mesa
 import numba
 import numpy as np
 import pytest
@@ -95,3 +98,38 @@ def test_row_sums_follow_numpy_pairwise_summation(n: int) -> None:
     rng = np.random.default_rng(n)
     row = rng.random(n) * rng.random(n) * 1e3
     assert engine.pairwise_sum(row) == row.sum()  # bit for bit, not approximately
+
+
+class Batchable(ScenarioModel):
+    """ScenarioModel as ``mesa.batch_run`` wants it: keyword parameters and a DataCollector."""
+
+    def __init__(self, steps: int = 30, rng: int | None = None) -> None:
+        config = load_config(ROOT / "configs" / "baseline.yaml", [f"run.steps={steps}"])
+        super().__init__(config, np.random.SeedSequence(rng))
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "attacks": lambda m: m.recorder.country["attacks_successful"].sum(),
+                "agent_strength": lambda m: m.agents_by_type[ThreatCell].agg("strength", sum),
+            }
+        )
+
+    def step(self) -> None:
+        super().step()
+        if self.week >= self.config.run.steps:
+            self.datacollector.collect(self)
+            self.running = False
+
+
+def test_mesa_batch_run_steps_the_same_compiled_week() -> None:
+    start_method = multiprocessing.get_start_method(allow_none=True)
+    try:
+        rows = mesa.batch_run(
+            Batchable, {"steps": 30}, rng=[4, 5], max_steps=1000, display_progress=False
+        )
+    finally:  # batch_run forces "spawn" for the whole process
+        multiprocessing.set_start_method(start_method, force=True)
+    config = load_config(ROOT / "configs" / "baseline.yaml", ["run.steps=30"])
+    for row, seed in zip(rows, (4, 5), strict=True):
+        _, summary = run_replication(config, seed)
+        assert row["attacks"] == summary["attacks_successful"]
+        assert row["agent_strength"] == summary["final_strength"]
