@@ -1,8 +1,9 @@
 """The `scenarios` command. Thin: parses arguments, calls the library, prints.
 
 Exit codes: 0 success; 2 bad input (config, arguments, missing file, unusable output,
-parameters that drive the model past its size limits) with a one-paragraph message and
-no traceback; 1 internal error; 130 interrupted.
+parameters that drive the model past its size limits, work beyond the limits of
+``scenarios.experiment.workload`` without ``--yes``) with a one-paragraph message and no
+traceback; 1 internal error; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ from scenarios.experiment.store import (
     default_run_dir,
     now,
     output_lock,
+)
+from scenarios.experiment.workload import (
+    MAX_REPLICATION_WEEKS,
+    MAX_SWEEP_POINTS,
+    MAX_TIMESERIES_BYTES,
+    WorkloadError,
+    experiment_workload,
+    run_workload,
 )
 
 app = typer.Typer(
@@ -79,6 +88,15 @@ class _DelayedProgress:
             self.bar.stop()
 
 
+YES_HELP = (
+    "Start even if the work is beyond the limits checked before any compute: "
+    f"{MAX_REPLICATION_WEEKS:,} replication-weeks (about 5 hours on one core), "
+    f"{MAX_TIMESERIES_BYTES // 2**30} GiB of weekly time series in one run, "
+    f"{MAX_SWEEP_POINTS:,} sweep sample points."
+)
+Yes = Annotated[bool, typer.Option("--yes", help=YES_HELP)]
+
+
 def _relative_precision(value: float) -> float:
     """A relative precision must be a finite number in (0, 10]."""
     if not 0.0 < value <= 10.0:  # also refuses nan
@@ -109,8 +127,12 @@ def run(
     workers: Annotated[
         int, typer.Option(min=1, help="Processes for replications (results do not depend on it).")
     ] = 1,
+    yes: Yes = False,
 ) -> None:
-    """Run one scenario: replications -> run directory, and print the key outcomes."""
+    """Run one scenario: replications -> run directory, and print the key outcomes.
+
+    Work beyond the limits (see --yes) is refused before it starts.
+    """
     overrides = list(set_ or [])
     for key, value in (
         ("run.replications", replications),
@@ -120,6 +142,7 @@ def run(
         if value is not None:
             overrides.append(f"{key}={value}")
     cfg = load_config(config, overrides)
+    run_workload(cfg).check(yes)
     run_dir = out_dir if out_dir is not None else default_run_dir(Path("results"), cfg.name)
     if run_dir.exists():
         raise OutputError(f"--out {run_dir}: already exists; choose a new directory")
@@ -261,15 +284,18 @@ def experiment(
         Path | None,
         typer.Option("--out", help="Output folder (default results/experiments/<name>)."),
     ] = None,
+    yes: Yes = False,
 ) -> None:
     """Run the scenarios an experiment names (common random numbers), then compare them.
 
     Finished runs with the same resolved config, seeds, package version and model code are
     reused if their files still match the hashes in their manifests; others are re-run.
+    Work beyond the limits (see --yes) is refused before it starts.
     """
     from scenarios.experiment.experiment import load_experiment
 
     spec, configs = load_experiment(spec_path)
+    experiment_workload(spec.name, configs).check(yes)
     target = out_dir or Path("results") / "experiments" / spec.name
     check_kind(target, "experiment")
     check_writable(target.parent)
@@ -340,11 +366,15 @@ def sweep(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Sweep directory (default results/sweeps/<name>).")
     ] = None,
+    yes: Yes = False,
 ) -> None:
-    """Run a sensitivity sweep on Dask (streamed to disk, resumable), then analyse it."""
+    """Run a sensitivity sweep on Dask (streamed to disk, resumable), then analyse it.
+
+    Work beyond the limits (see --yes) is refused before the design is drawn.
+    """
     from scenarios.experiment.sweep import load_sweep
 
-    spec, raw_base = load_sweep(spec_path)
+    spec, raw_base = load_sweep(spec_path, yes=yes)
     target = out_dir or Path("results") / "sweeps" / spec.name
     check_writable(target.parent)
     with output_lock(target):
@@ -544,7 +574,7 @@ def main() -> None:
         code = app(standalone_mode=False)
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except (ConfigError, ModelLimitError, OutputError, CompareError) as exc:
+    except (ConfigError, ModelLimitError, OutputError, CompareError, WorkloadError) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except (KeyboardInterrupt, typer.Abort):

@@ -28,6 +28,7 @@ from scenarios.config import (
     validate_spec,
 )
 from scenarios.experiment.experiment import check_outcomes, outcome_columns
+from scenarios.experiment.workload import sweep_workload
 from scenarios.names import NAME_RULE, PlainName
 
 Method = Literal["sobol", "morris", "lhs", "grid"]
@@ -147,12 +148,15 @@ def point_config(raw_base: dict[str, Any], names: list[str], values: np.ndarray)
     return validate(apply_overrides(raw_base, overrides))
 
 
-def load_sweep(path: Path) -> tuple[SweepSpec, dict[str, Any]]:
+def load_sweep(path: Path, *, yes: bool = False) -> tuple[SweepSpec, dict[str, Any]]:
     """Read a sweep and its base config; check it all before anything runs.
 
-    Every parameter at both ends of its range, then every sample point's config (drawn
-    values, combinations; validation only, about a millisecond a point), then the outcomes
-    against the summary columns those configs will produce (see ``outcome_columns``).
+    First its size, from arithmetic alone: beyond the limits of
+    :mod:`scenarios.experiment.workload` it is refused (WorkloadError) unless ``yes``.
+    Then every parameter at both ends of its range, then every sample point's config
+    (drawn values, combinations; validation only, about a millisecond a point), then the
+    outcomes against the summary columns those configs will produce (see
+    ``outcome_columns``).
     """
     raw = read_yaml(path, "sweep")
     spec = validate_spec(SweepSpec, raw, str(path))
@@ -165,6 +169,7 @@ def load_sweep(path: Path) -> tuple[SweepSpec, dict[str, Any]]:
     if spec.steps is not None:
         overrides.append(("run.steps", spec.steps))
     raw_base = apply_overrides(raw_base, overrides)
+    sweep_workload(spec, raw_base).check(yes)  # before the design is drawn
     for name, param in spec.parameters.items():
         if not path_exists(ScenarioConfig, name.split(".")):
             raise ConfigError(
