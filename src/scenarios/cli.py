@@ -495,7 +495,11 @@ def viz(
     ] = None,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8765,
 ) -> None:
-    """Serve the interactive dashboard (Mesa SolaraViz) on 127.0.0.1."""
+    """Serve the interactive dashboard (Mesa SolaraViz) on 127.0.0.1.
+
+    Requests addressed to any other host than 127.0.0.1:PORT or localhost:PORT (the Host
+    header) are refused.
+    """
     import subprocess
 
     from scenarios.experiment.processes import die_with_parent
@@ -505,25 +509,13 @@ def viz(
     if config is not None:
         load_config(config)  # refuse a bad config before starting a server
         env["SCENARIOS_VIZ_CONFIG"] = str(config.resolve())
-    app_path = Path(__file__).resolve().parent / "viz" / "app.py"
     out.print(
         f"Dashboard on [bold]http://127.0.0.1:{port}[/] (Ctrl-C to stop)",
         highlight=False,
     )
-    command = [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        str(app_path),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--production",
-        "--no-open",
-        "--no-check-version",
-    ]
+    # Solara's server, refusing requests whose Host header is not 127.0.0.1:PORT or
+    # localhost:PORT (DNS rebinding); see scenarios.viz.serve.
+    command = [sys.executable, "-m", "scenarios.viz.serve", str(port)]
     try:
         # SIGTERM arrives as KeyboardInterrupt, and call() then kills the server; if this
         # process is killed outright, the kernel kills the server (Linux).
