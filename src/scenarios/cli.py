@@ -14,7 +14,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -25,7 +25,12 @@ if TYPE_CHECKING:
     from scenarios.experiment.compare import Comparison
 
 from scenarios.config import ConfigError, ModelLimitError, json_schema, load_config
-from scenarios.experiment.errors import CompareError, OutputError
+from scenarios.experiment.errors import (
+    CompareError,
+    OutputError,
+    disk_full_code,
+    disk_full_error,
+)
 from scenarios.experiment.processes import sigterm_as_interrupt
 from scenarios.experiment.store import (
     check_kind,
@@ -572,21 +577,32 @@ def main() -> None:
     except (KeyboardInterrupt, typer.Abort):
         err.print("interrupted", highlight=False)
         raise SystemExit(130) from None
+    except OSError as exc:
+        if not disk_full_code(exc):
+            _internal_error(exc)
+        # written outside the store's helpers (a figure, say): its run was removed all the same
+        err.print(f"[bold red]error:[/] {disk_full_error(exc)}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
     except Exception as exc:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # Click usage errors: exit 2
             exc.show()
             raise SystemExit(exc.exit_code) from None
-        if os.environ.get("SCENARIOS_DEBUG"):
-            traceback.print_exc()
-        err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
-            "(set SCENARIOS_DEBUG=1 for a traceback)",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise SystemExit(1) from None
+        _internal_error(exc)
     if isinstance(code, int) and code != 0:
         raise SystemExit(code)
+
+
+def _internal_error(exc: BaseException) -> NoReturn:
+    """Report an unexpected error in one line (a traceback with SCENARIOS_DEBUG): exit 1."""
+    if os.environ.get("SCENARIOS_DEBUG"):
+        traceback.print_exception(exc)
+    err.print(
+        f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+        "(set SCENARIOS_DEBUG=1 for a traceback)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

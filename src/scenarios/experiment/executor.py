@@ -20,7 +20,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -262,10 +262,6 @@ def _execute_sweep(
         if resume and not out.exists():
             raise OutputError(f"{out}: nothing to resume (directory does not exist)")
         chunk_size = default_chunk_size(spec, weeks, n_runs, workers)
-        (out / PARTS).mkdir(parents=True, exist_ok=True)
-        frame = pd.DataFrame(design, columns=[f"param:{n}" for n in names])
-        frame.insert(0, "point", np.arange(n_points))
-        store.write_parquet(frame, out / DESIGN)
         manifest = {
             "kind": "sweep",
             "status": "running",
@@ -284,7 +280,9 @@ def _execute_sweep(
             "git_commit": store.git_commit(),
             "started": store.now(),
         }
-        store.write_json(manifest, manifest_path)
+        frame = pd.DataFrame(design, columns=[f"param:{n}" for n in names])
+        frame.insert(0, "point", np.arange(n_points))
+        _start_sweep_directory(out, frame, manifest)
     for stray in (out / PARTS).glob(".*.tmp"):
         store.remove_file(stray, out / PARTS)  # a chunk killed while writing
     chunks = plan_chunks(n_runs, chunk_size)
@@ -316,6 +314,30 @@ def _execute_sweep(
     manifest.update(status="complete", finished=store.now(), chunks=len(chunks))
     store.write_json(manifest, manifest_path)
     return out
+
+
+def _start_sweep_directory(out: Path, design: pd.DataFrame, manifest: dict[str, Any]) -> None:
+    """Create a new sweep directory: parts/, the design, then the manifest.
+
+    If any of it cannot be written (a full disk, say), what was created is removed again,
+    so that the same command can simply be run again (an ``out`` left without a manifest
+    could be neither resumed nor started afresh).
+    """
+    created = not out.exists()
+    try:
+        (out / PARTS).mkdir(parents=True, exist_ok=True)
+        store.write_parquet(design, out / DESIGN)
+        store.write_json(manifest, out / store.MANIFEST)
+    except BaseException:
+        with suppress(OSError):
+            if created and out.is_dir() and not out.is_symlink():
+                store.remove_tree(out, out.parent)
+            else:
+                for name in (store.MANIFEST, DESIGN):
+                    store.remove_file(out / name, out)
+                if (out / PARTS).is_dir():
+                    store.remove_tree(out / PARTS, out)
+        raise
 
 
 def base_digest(raw_base: dict[str, Any]) -> str:

@@ -15,7 +15,10 @@ Safety by construction:
 - every manifest says what ``kind`` of directory it describes (run, sweep, experiment or
   comparison), so a command can refuse to write into another kind (:func:`check_kind`);
 - a run's manifest records the SHA-256 of its files (:func:`file_hashes`), so a run is
-  reused only if its files are still the ones it wrote (:func:`verify_files`).
+  reused only if its files are still the ones it wrote (:func:`verify_files`);
+- every file is written under a temporary name and renamed into place; a write that fails
+  removes its temporary file, and a full device or exhausted quota is raised as
+  DiskFullError (exit code 2) naming the file.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scenarios.experiment.errors import OutputError
+from scenarios.experiment.errors import OutputError, disk_full_code, disk_full_error
 from scenarios.experiment.processes import pid_alive
 
 if TYPE_CHECKING:
@@ -97,18 +100,35 @@ def check_writable(parent: Path) -> None:
         raise OutputError(f"--out {parent}: not writable ({exc.strerror or exc})") from None
 
 
+@contextmanager
+def _through_temporary(path: Path) -> Iterator[Path]:
+    """Yield a temporary name beside ``path``, renamed onto ``path`` after the block.
+
+    On any failure the temporary file is removed; a full device or exhausted quota is
+    raised as DiskFullError naming ``path``.
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if disk_full_code(exc):
+            raise disk_full_error(exc, path) from None  # type: ignore[arg-type]
+        raise
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary name and an atomic rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    with _through_temporary(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Parquet through a temporary name (deterministic bytes for identical data)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
-    os.replace(tmp, path)
+    with _through_temporary(path) as tmp:
+        frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
 
 
 def write_json(obj: Any, path: Path) -> None:
@@ -366,8 +386,14 @@ def output_lock(target: Path, option: str = "--out") -> Iterator[Path]:
             raise OutputError(
                 f"{option} {target}: cannot create the lock file {lock} ({exc.strerror or exc})"
             ) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(record))
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(record))
+        except OSError as exc:  # a full device: leave no empty lock behind
+            lock.unlink(missing_ok=True)
+            if disk_full_code(exc):
+                raise disk_full_error(exc, lock) from None
+            raise
         break
     else:
         raise OutputError(f"{option} {target}: could not take the lock file {lock}; retry")
