@@ -28,6 +28,7 @@ from scenarios.config import ConfigError, ModelLimitError, json_schema, load_con
 from scenarios.experiment.errors import (
     CompareError,
     OutputError,
+    SweepFailedError,
     disk_full_code,
     disk_full_error,
 )
@@ -571,7 +572,14 @@ def main() -> None:
         code = app(standalone_mode=False)
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except (ConfigError, ModelLimitError, OutputError, CompareError, WorkloadError) as exc:
+    except (
+        ConfigError,
+        ModelLimitError,
+        OutputError,
+        CompareError,
+        WorkloadError,
+        SweepFailedError,
+    ) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except (KeyboardInterrupt, typer.Abort):

@@ -23,6 +23,10 @@ class CompareError(ValueError):
     """Runs that cannot be read or compared."""
 
 
+class SweepFailedError(RuntimeError):
+    """A sweep stopped because a run or chunk failed; its finished parts are kept (exit 2)."""
+
+
 def disk_full_code(exc: BaseException) -> int | None:
     """ENOSPC or EDQUOT if ``exc`` says the device is full or the quota exhausted, else None.
 
