@@ -23,6 +23,10 @@ class CompareError(ValueError):
     """Runs that cannot be read or compared."""
 
 
+class ManifestError(CompareError):
+    """A manifest.json that cannot be read, or lacks what a command reads from it."""
+
+
 class SweepFailedError(RuntimeError):
     """A sweep stopped because a run or chunk failed; its finished parts are kept (exit 2)."""
 

@@ -37,7 +37,7 @@ from scenarios.config import ConfigError, ModelLimitError
 from scenarios.experiment import store
 from scenarios.experiment.errors import OutputError, SweepFailedError
 from scenarios.experiment.seeds import replication_seeds, replication_sequence
-from scenarios.experiment.sweep import SweepSpec, point_config
+from scenarios.experiment.sweep import ResumableSweepManifest, SweepSpec, point_config
 
 PARTS = "parts"
 DESIGN = "design.parquet"
@@ -310,6 +310,7 @@ def _execute_sweep(
             raise OutputError(f"{out}: not a sweep directory (no {store.MANIFEST})")
         store.check_kind(out, "sweep")
         manifest = store.read_manifest(out)
+        store.manifest_fields(ResumableSweepManifest, manifest, out)
         if manifest.get("spec_hash") != spec.digest():
             raise OutputError(
                 f"{out}: holds a different sweep (its definition changed); "

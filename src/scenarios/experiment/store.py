@@ -30,6 +30,7 @@ import os
 import platform
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -40,11 +41,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scenarios.experiment.errors import OutputError, disk_full_code, disk_full_error
+from scenarios.experiment.errors import (
+    ManifestError,
+    OutputError,
+    disk_full_code,
+    disk_full_error,
+)
 from scenarios.experiment.processes import pid_alive
 
 if TYPE_CHECKING:
     import pandas as pd
+    from pydantic import BaseModel
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.parquet"
@@ -481,6 +488,58 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+MAX_MANIFEST_BYTES = 256 * 2**20  # far above any manifest written (seeds of 10^6 runs)
+
+
 def read_manifest(run_dir: Path) -> dict[str, Any]:
-    """The manifest of a run directory."""
-    return json.loads((run_dir / MANIFEST).read_text())
+    """The manifest of an output directory, a JSON object.
+
+    Raises ManifestError (a ValueError; exit code 2) naming the file if it is not a
+    regular file of at most :data:`MAX_MANIFEST_BYTES`, cannot be read, is not UTF-8 JSON
+    (truncated, say), is nested too deeply to parse, or is not a JSON object.
+    """
+    path = run_dir / MANIFEST
+
+    def damaged(why: str) -> ManifestError:
+        return ManifestError(f"{path}: damaged manifest: {why}")
+
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise damaged("not a regular file")
+        if info.st_size > MAX_MANIFEST_BYTES:
+            raise damaged(f"{info.st_size:,} bytes, more than any manifest")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_MANIFEST_BYTES + 1)
+        manifest = json.loads(data.decode("utf-8"))
+    except OSError as exc:
+        raise damaged(f"cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise damaged("not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise damaged(
+            f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}; truncated?)"
+        ) from None
+    except RecursionError:
+        raise damaged("nested too deeply to be a manifest") from None
+    if not isinstance(manifest, dict):
+        raise damaged(f"not a JSON object but {type(manifest).__name__}")
+    return manifest
+
+
+def manifest_fields[M: BaseModel](model: type[M], manifest: dict[str, Any], directory: Path) -> M:
+    """Check the keys a command reads from ``manifest`` against ``model`` (ManifestError).
+
+    The message names the manifest, the first missing or wrong key and what it should be.
+    """
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(manifest)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(the whole manifest)"
+        problem = "missing" if first["type"] == "missing" else first["msg"].lower()
+        raise ManifestError(
+            f"{directory / MANIFEST}: damaged manifest: {where}: {problem}"
+        ) from None

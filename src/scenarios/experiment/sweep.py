@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from scenarios.config import (
     ConfigError,
@@ -137,6 +137,23 @@ class SweepSpec(BaseModel):
         return hashlib.sha256(
             json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         ).hexdigest()
+
+
+class SweepManifest(BaseModel):
+    """The keys of a sweep's manifest.json that `analyse` reads, and their types."""
+
+    model_config = ConfigDict(extra="allow")
+
+    spec: SweepSpec
+    points: StrictInt = Field(ge=1)
+    runs: StrictInt = Field(ge=1)
+
+
+class ResumableSweepManifest(SweepManifest):
+    """What `sweep --resume` reads besides: the sweep's identity and chunking."""
+
+    spec_hash: StrictStr
+    chunk_size: StrictInt = Field(ge=1)
 
 
 def point_config(raw_base: dict[str, Any], names: list[str], values: np.ndarray) -> ScenarioConfig:
