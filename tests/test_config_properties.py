@@ -228,7 +228,7 @@ def test_the_helper_tells_both_outcomes_apart() -> None:
 # --------------------------------------------------------------------------------------
 
 RUN_EXAMPLES = settings(
-    max_examples=30,
+    max_examples=20,
     # Generous: a valid run of 2 weeks takes about a second (its plots, mostly). This and
     # the watchdog below only catch runs that hang or grow without bound.
     deadline=timedelta(seconds=30),

@@ -163,7 +163,7 @@ def test_compare_on_a_full_disk_exits_2_and_does_not_look_complete(
     write_bytes = Path.write_bytes
 
     def fills_up(path: Path, data: bytes) -> int:
-        if path.name == ".report.html.tmp":
+        if path.name == ".comparison.csv.tmp":  # its first file after the manifest
             write_bytes(path, data[: len(data) // 2])  # part of it fits
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         return write_bytes(path, data)
@@ -171,7 +171,8 @@ def test_compare_on_a_full_disk_exits_2_and_does_not_look_complete(
     monkeypatch.setattr(Path, "write_bytes", fills_up)
     out = tmp_path / "comparison"
     status, message = main(monkeypatch, capsys, "compare", *runs, "--out", out)
-    one_message(status, message, "no space left on device", "report.html")
+    one_message(status, message, "no space left on device", "comparison.csv")
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+    assert not (out / "comparison.csv").exists()
     assert not (out / "report.html").exists()
     assert leftovers(tmp_path) == []

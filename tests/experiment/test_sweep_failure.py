@@ -132,13 +132,14 @@ def test_a_point_past_the_model_limits_fails_the_sweep_with_one_message(tmp_path
     )
     (tmp_path / "sweep.yaml").write_text(
         "name: crowded\nbase: base.yaml\nmethod: lhs\nsamples: 6\nreplications: 1\n"
-        "steps: 5\nchunk_size: 1\nparameters:\n  threat.plot_rate: {bounds: [0, 100]}\n",
+        "steps: 5\nchunk_size: 1\nparameters:\n  threat.plot_rate: {bounds: [50, 100]}\n",
         encoding="utf-8",
     )
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if k != "SCENARIOS_DEBUG"}
+    command = ["sweep", "sweep.yaml", "--workers", "1", "--out", str(out)]
     result = subprocess.run(
-        [sys.executable, "-m", "scenarios.cli", "sweep", "sweep.yaml", "--out", str(out)],
+        [sys.executable, "-m", "scenarios.cli", *command],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -113,14 +113,20 @@ def test_a_run_is_replications_times_simulated_weeks() -> None:
     work.check(yes=False)
 
 
-def test_a_shipped_sweep_and_experiment_are_within_the_limits() -> None:
+def test_the_shipped_sweeps_and_experiments_are_within_the_limits() -> None:
+    from scenarios.config import load_raw, read_yaml
     from scenarios.experiment.experiment import load_experiment
-    from scenarios.experiment.sweep import load_sweep
 
-    spec, _ = load_sweep(CONFIGS / "sweeps" / "sharing_trust_sobol.yaml")
-    assert spec.n_points() == 3584
-    spec_e, configs = load_experiment(CONFIGS.parent / "experiments" / "cooperation_options.yaml")
-    workload.experiment_workload(spec_e.name, configs).check(yes=False)
+    for path in sorted((CONFIGS / "sweeps").glob("*.yaml")):
+        spec = SweepSpec.model_validate(read_yaml(path, "sweep"))
+        raw_base = load_raw((path.parent / spec.base).resolve())
+        if spec.steps is not None:
+            raw_base["run"] = {**raw_base.get("run", {}), "steps": spec.steps}
+        work = workload.sweep_workload(spec, raw_base)
+        assert work.problems() == [], path
+    for path in sorted((CONFIGS.parent / "experiments").glob("*.yaml")):
+        spec_e, configs = load_experiment(path)
+        workload.experiment_workload(spec_e.name, configs).check(yes=False)
 
 
 def test_the_limits_are_refused_unless_yes() -> None:
