@@ -6,17 +6,27 @@ fed through the same functions the command line uses. Whatever they are, the res
 a validated config or a ConfigError with a one-paragraph message of bounded length;
 never another exception (which the command line would report as an internal error), and
 never a long wait (the hypothesis deadline bounds every example).
+
+The last test takes random ``--set`` values all the way through
+``scenarios run configs/baseline.yaml --steps 2 --replications 1``: exit 0 with a run
+directory, or 2 with one message and nothing left behind; never a traceback or a hang.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import faulthandler
+import os
+import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from scenarios.config import (
@@ -72,6 +82,16 @@ EXTRA_PATHS = [
     "run.steps.deeper",
 ]
 paths = st.sampled_from(SECTION_AND_LEAF_PATHS + EXTRA_PATHS)
+
+
+# Mostly the schema's real leaves (where a plausible number is often accepted).
+def _leaves(node: Any, prefix: str = "") -> list[str]:
+    if not isinstance(node, dict):
+        return [prefix]
+    return [leaf for k, v in node.items() for leaf in _leaves(v, f"{prefix}.{k}" if prefix else k)]
+
+
+leaf_paths = st.one_of(st.sampled_from(sorted(_leaves(BASELINE_RAW))), paths)
 
 numbers = st.one_of(
     st.integers(),
@@ -201,3 +221,74 @@ def test_the_helper_tells_both_outcomes_apart() -> None:
     assert (
         _either_valid_or_config_error(lambda: validate(apply_overrides(BASELINE_RAW, bad))) is None
     )
+
+
+# --------------------------------------------------------------------------------------
+# The run path: `scenarios run --set ...` end to end, in this process
+# --------------------------------------------------------------------------------------
+
+RUN_EXAMPLES = settings(
+    max_examples=20,
+    # Generous: a valid run of 2 weeks takes about a second (its plots, mostly). This and
+    # the watchdog below only catch runs that hang or grow without bound.
+    deadline=timedelta(seconds=30),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+HANG = 180  # seconds after which a run is deemed hung: the test process is stopped
+
+
+def _run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """``scenarios ARGS`` through the command's own entry point: exit code and stderr."""
+    from scenarios import cli
+
+    # A hang fails loudly (traceback, then the test process exits), not forever.
+    faulthandler.dump_traceback_later(HANG, exit=True, file=sys.__stderr__)
+    try:
+        with (
+            mock.patch.object(sys, "argv", ["scenarios", *args]),
+            mock.patch.object(cli, "sigterm_as_interrupt", return_value=None),
+            mock.patch.dict(os.environ, {"SCENARIOS_DEBUG": ""}),
+        ):
+            try:
+                cli.main()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 0
+            else:
+                code = 0
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    return code, capsys.readouterr().err
+
+
+# Values a config accepts often enough that many examples run the model, not only refusals.
+plausible = st.one_of(
+    st.floats(min_value=0.0, max_value=1.0),
+    st.integers(min_value=0, max_value=20),
+    st.sampled_from([0, 0.5, 1, 2, 26, 100, 520, 1e4]),
+).map(str)
+set_values = st.one_of(plausible, values.map(_yaml_text))
+
+
+@pytest.mark.slow
+@RUN_EXAMPLES
+@given(overrides=st.lists(st.tuples(leaf_paths, set_values), min_size=1, max_size=2))
+def test_any_set_through_run_exits_0_or_2(
+    capsys: pytest.CaptureFixture[str], overrides: list[tuple[str, str]]
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "run"
+        args = ["run", str(BASELINE), "--steps", "2", "--replications", "1", "--out", str(out)]
+        for path, text in overrides:
+            args += ["--set", f"{path}={text}"]
+        code, err = _run_cli(args, capsys)
+        event(f"exit {code}")
+        assert code in (0, 2), err
+        assert "Traceback" not in err
+        assert "internal error" not in err
+        if code == 2:
+            assert err.startswith("error:"), err
+            assert len(err) <= MAX_MESSAGE + 100
+            assert not out.exists()
+        else:
+            assert (out / "manifest.json").exists()
+        assert [p.name for p in Path(folder).iterdir() if p.name != "run"] == []

@@ -1,8 +1,9 @@
 """The `scenarios` command. Thin: parses arguments, calls the library, prints.
 
 Exit codes: 0 success; 2 bad input (config, arguments, missing file, unusable output,
-parameters that drive the model past its size limits) with a one-paragraph message and
-no traceback; 1 internal error; 130 interrupted.
+parameters that drive the model past its size limits, work beyond the limits of
+``scenarios.experiment.workload`` without ``--yes``) with a one-paragraph message and no
+traceback; 1 internal error; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -24,7 +25,13 @@ if TYPE_CHECKING:
     from scenarios.experiment.compare import Comparison
 
 from scenarios.config import ConfigError, ModelLimitError, json_schema, load_config
-from scenarios.experiment.errors import CompareError, OutputError
+from scenarios.experiment.errors import (
+    CompareError,
+    OutputError,
+    SweepFailedError,
+    disk_full_code,
+    disk_full_error,
+)
 from scenarios.experiment.processes import sigterm_as_interrupt
 from scenarios.experiment.store import (
     check_kind,
@@ -32,6 +39,14 @@ from scenarios.experiment.store import (
     default_run_dir,
     now,
     output_lock,
+)
+from scenarios.experiment.workload import (
+    MAX_REPLICATION_WEEKS,
+    MAX_SWEEP_POINTS,
+    MAX_TIMESERIES_BYTES,
+    WorkloadError,
+    experiment_workload,
+    run_workload,
 )
 
 app = typer.Typer(
@@ -79,6 +94,15 @@ class _DelayedProgress:
             self.bar.stop()
 
 
+YES_HELP = (
+    "Start even if the work is beyond the limits checked before any compute: "
+    f"{MAX_REPLICATION_WEEKS:,} replication-weeks (about 5 hours on one core), "
+    f"{MAX_TIMESERIES_BYTES // 2**30} GiB of weekly time series in one run, "
+    f"{MAX_SWEEP_POINTS:,} sweep sample points."
+)
+Yes = Annotated[bool, typer.Option("--yes", help=YES_HELP)]
+
+
 def _relative_precision(value: float) -> float:
     """A relative precision must be a finite number in (0, 10]."""
     if not 0.0 < value <= 10.0:  # also refuses nan
@@ -109,8 +133,12 @@ def run(
     workers: Annotated[
         int, typer.Option(min=1, help="Processes for replications (results do not depend on it).")
     ] = 1,
+    yes: Yes = False,
 ) -> None:
-    """Run one scenario: replications -> run directory, and print the key outcomes."""
+    """Run one scenario: replications -> run directory, and print the key outcomes.
+
+    Work beyond the limits (see --yes) is refused before it starts.
+    """
     overrides = list(set_ or [])
     for key, value in (
         ("run.replications", replications),
@@ -120,6 +148,7 @@ def run(
         if value is not None:
             overrides.append(f"{key}={value}")
     cfg = load_config(config, overrides)
+    run_workload(cfg).check(yes)
     run_dir = out_dir if out_dir is not None else default_run_dir(Path("results"), cfg.name)
     if run_dir.exists():
         raise OutputError(f"--out {run_dir}: already exists; choose a new directory")
@@ -261,15 +290,18 @@ def experiment(
         Path | None,
         typer.Option("--out", help="Output folder (default results/experiments/<name>)."),
     ] = None,
+    yes: Yes = False,
 ) -> None:
     """Run the scenarios an experiment names (common random numbers), then compare them.
 
     Finished runs with the same resolved config, seeds, package version and model code are
     reused if their files still match the hashes in their manifests; others are re-run.
+    Work beyond the limits (see --yes) is refused before it starts.
     """
     from scenarios.experiment.experiment import load_experiment
 
     spec, configs = load_experiment(spec_path)
+    experiment_workload(spec.name, configs).check(yes)
     target = out_dir or Path("results") / "experiments" / spec.name
     check_kind(target, "experiment")
     check_writable(target.parent)
@@ -340,11 +372,15 @@ def sweep(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Sweep directory (default results/sweeps/<name>).")
     ] = None,
+    yes: Yes = False,
 ) -> None:
-    """Run a sensitivity sweep on Dask (streamed to disk, resumable), then analyse it."""
+    """Run a sensitivity sweep on Dask (streamed to disk, resumable), then analyse it.
+
+    Work beyond the limits (see --yes) is refused before the design is drawn.
+    """
     from scenarios.experiment.sweep import load_sweep
 
-    spec, raw_base = load_sweep(spec_path)
+    spec, raw_base = load_sweep(spec_path, yes=yes)
     target = out_dir or Path("results") / "sweeps" / spec.name
     check_writable(target.parent)
     with output_lock(target):
@@ -465,7 +501,11 @@ def viz(
     ] = None,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8765,
 ) -> None:
-    """Serve the interactive dashboard (Mesa SolaraViz) on 127.0.0.1."""
+    """Serve the interactive dashboard (Mesa SolaraViz) on 127.0.0.1.
+
+    Requests addressed to any other host than 127.0.0.1:PORT or localhost:PORT (the Host
+    header) are refused.
+    """
     import subprocess
 
     from scenarios.experiment.processes import die_with_parent
@@ -475,25 +515,13 @@ def viz(
     if config is not None:
         load_config(config)  # refuse a bad config before starting a server
         env["SCENARIOS_VIZ_CONFIG"] = str(config.resolve())
-    app_path = Path(__file__).resolve().parent / "viz" / "app.py"
     out.print(
         f"Dashboard on [bold]http://127.0.0.1:{port}[/] (Ctrl-C to stop)",
         highlight=False,
     )
-    command = [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        str(app_path),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--production",
-        "--no-open",
-        "--no-check-version",
-    ]
+    # Solara's server, refusing requests whose Host header is not 127.0.0.1:PORT or
+    # localhost:PORT (DNS rebinding); see scenarios.viz.serve.
+    command = [sys.executable, "-m", "scenarios.viz.serve", str(port)]
     try:
         # SIGTERM arrives as KeyboardInterrupt, and call() then kills the server; if this
         # process is killed outright, the kernel kills the server (Linux).
@@ -544,27 +572,45 @@ def main() -> None:
         code = app(standalone_mode=False)
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except (ConfigError, ModelLimitError, OutputError, CompareError) as exc:
+    except (
+        ConfigError,
+        ModelLimitError,
+        OutputError,
+        CompareError,
+        WorkloadError,
+        SweepFailedError,
+    ) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except (KeyboardInterrupt, typer.Abort):
         err.print("interrupted", highlight=False)
         raise SystemExit(130) from None
+    except OSError as exc:
+        if not disk_full_code(exc):
+            _internal_error(exc)
+        # written outside the store's helpers (a figure, say): its run was removed all the same
+        err.print(f"[bold red]error:[/] {disk_full_error(exc)}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
     except Exception as exc:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # Click usage errors: exit 2
             exc.show()
             raise SystemExit(exc.exit_code) from None
-        if os.environ.get("SCENARIOS_DEBUG"):
-            traceback.print_exc()
-        err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
-            "(set SCENARIOS_DEBUG=1 for a traceback)",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise SystemExit(1) from None
+        _internal_error(exc)
     if isinstance(code, int) and code != 0:
         raise SystemExit(code)
+
+
+def _internal_error(exc: BaseException) -> NoReturn:
+    """Report an unexpected error in one line (a traceback with SCENARIOS_DEBUG): exit 1."""
+    if os.environ.get("SCENARIOS_DEBUG"):
+        traceback.print_exception(exc)
+    err.print(
+        f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+        "(set SCENARIOS_DEBUG=1 for a traceback)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -197,3 +199,34 @@ def test_directory_kind(tmp_path: Path, files: dict, expected: str | None) -> No
     else:
         with pytest.raises(OutputError, match="comparison is written only into"):
             store.check_kind(folder, "comparison")
+
+
+def test_run_experiment_checks_the_kind_of_out_under_its_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run written into ``out`` after a check made before the lock would be overwritten.
+
+    Here another writer puts a run's manifest into ``out`` just before run_experiment's
+    lock is taken; the check under the lock sees it and refuses, and the run is intact.
+    """
+    out = tmp_path / "out"
+    run_manifest = json.dumps({"kind": "run", "status": "complete", "scenario": "other"})
+    real_lock = store.output_lock
+
+    @contextmanager
+    def lock_after_another_writer(target: Path, option: str = "--out") -> Iterator[Path]:
+        if target == out and not (out / store.MANIFEST).exists():
+            out.mkdir(parents=True, exist_ok=True)
+            (out / store.MANIFEST).write_text(run_manifest)
+        with real_lock(target, option) as lock:
+            yield lock
+
+    monkeypatch.setattr(store, "output_lock", lock_after_another_writer)
+    config = load_config(CONFIGS / "baseline.yaml", ["run.replications=2", "run.steps=5"])
+    spec = ExperimentSpec(
+        name="x", scenarios={"a": "baseline.yaml", "b": "baseline.yaml"}, baseline="a"
+    )
+    with pytest.raises(OutputError, match="a run directory"):
+        run_experiment(spec, {"a": config, "b": config}, out)
+    assert (out / store.MANIFEST).read_text() == run_manifest
+    assert sorted(p.name for p in out.iterdir()) == [store.MANIFEST]

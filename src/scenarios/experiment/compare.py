@@ -12,9 +12,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
 
 from scenarios.experiment import store
 from scenarios.experiment.errors import CompareError
@@ -77,6 +78,34 @@ def outcome_label(outcome: str, territory: Mapping[str, list[str]]) -> str:
     return outcome
 
 
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _StoredRegion(_Lenient):
+    country: StrictStr
+    jurisdiction: StrictStr | None = None
+
+
+class _StoredConfig(_Lenient):
+    """The parts of a run's recorded config that a comparison reads."""
+
+    run: dict[str, Any]
+    actors: dict[str, Any]
+    regions: dict[str, _StoredRegion]
+
+
+class RunManifest(_Lenient):
+    """The keys of a finished run's manifest.json that a comparison reads, and their types."""
+
+    kind: Literal["run"] | None = None  # None: written before manifests had a kind
+    scenario: StrictStr
+    label: StrictStr | None = None
+    steps: StrictInt
+    replication_seeds: list[StrictInt]
+    config: _StoredConfig
+
+
 @dataclass
 class StoredRun:
     """A finished run directory, read from disk."""
@@ -116,10 +145,7 @@ def load_run(path: Path) -> StoredRun:
     manifest_path = path / store.MANIFEST
     if not manifest_path.exists():
         raise CompareError(f"{path}: no {store.MANIFEST}; is this a run directory?")
-    try:
-        manifest = store.read_manifest(path)
-    except ValueError as exc:
-        raise CompareError(f"{manifest_path}: unreadable manifest ({exc})") from None
+    manifest = store.read_manifest(path)  # ManifestError (a CompareError) if damaged
     kind = store.manifest_kind(manifest)
     if kind in store.KINDS and kind != "run":
         hint = "; its runs are in runs/<label>" if kind == "experiment" else ""
@@ -128,6 +154,7 @@ def load_run(path: Path) -> StoredRun:
         raise CompareError(
             f"{path}: run status is {manifest.get('status')!r}, not 'complete'; re-run it"
         )
+    store.manifest_fields(RunManifest, manifest, path)
     try:
         summary = pd.read_parquet(path / store.SUMMARY)
     except (OSError, ValueError) as exc:

@@ -12,6 +12,11 @@ its sample point and seed.
 
 By default an embedded ``LocalCluster`` of worker processes on 127.0.0.1 is started;
 ``scheduler`` submits the same chunks to an existing Dask cluster instead.
+
+A run or part that fails on a worker is returned as a :class:`ChunkFailure`, not raised
+(no Dask traceback on the terminal). The driver then starts no more chunks, waits for
+those in flight, marks the manifest ``failed`` with the reason and raises
+SweepFailedError (exit code 2): the finished parts are kept for ``--resume``.
 """
 
 from __future__ import annotations
@@ -20,18 +25,19 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scenarios.config import ConfigError
+from scenarios.config import ConfigError, ModelLimitError
 from scenarios.experiment import store
-from scenarios.experiment.errors import OutputError
+from scenarios.experiment.errors import OutputError, SweepFailedError
 from scenarios.experiment.seeds import replication_seeds, replication_sequence
-from scenarios.experiment.sweep import SweepSpec, point_config
+from scenarios.experiment.sweep import ResumableSweepManifest, SweepSpec, point_config
 
 PARTS = "parts"
 DESIGN = "design.parquet"
@@ -64,6 +70,37 @@ def chunk_name(chunk: int) -> str:
     return f"chunk-{chunk:06d}.parquet"
 
 
+@dataclass(frozen=True)
+class ChunkFailure:
+    """Why a chunk did not write its part: returned by a worker instead of raising.
+
+    A worker that raised would print Dask's task traceback on the terminal; returning the
+    failure lets the driver report it in one message instead.
+    """
+
+    chunk: int
+    error: str  # one line, bounded
+    point: int | None = None  # the sample point whose run failed, if it was a run
+    replication: int | None = None
+    values: tuple[tuple[str, float], ...] = ()
+    # A config or model-limit error: the same point fails the same way on every try.
+    deterministic: bool = False
+
+    def describe(self) -> str:
+        """``sample point 5 (replication 1; threat.plot_rate=81.5)`` or the chunk."""
+        if self.point is None:
+            return f"chunk {self.chunk}"
+        shown = ", ".join(f"{name}={value:.6g}" for name, value in self.values)
+        return f"sample point {self.point} (replication {self.replication}; {shown})"
+
+
+def _error_text(exc: BaseException, limit: int = 600) -> str:
+    """``exc`` in one line of at most ``limit`` characters (its type unless it is ours)."""
+    ours = isinstance(exc, (ConfigError, ModelLimitError, OutputError))
+    text = " ".join((str(exc) if ours else f"{type(exc).__name__}: {exc}").split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def run_chunk(
     raw_base: dict[str, Any],
     names: list[str],
@@ -71,11 +108,12 @@ def run_chunk(
     runs: list[tuple[int, int, int, int]],
     parts_dir: str,
     chunk: int,
-) -> int:
+) -> int | ChunkFailure:
     """Run one chunk on a worker and write its part file; return the chunk number.
 
     ``runs`` holds (run, point, replication, seed); ``values[i]`` are the parameter values
-    of the i-th run's sample point.
+    of the i-th run's sample point. If a run or the part fails, no part is written and a
+    :class:`ChunkFailure` is returned instead.
     """
     from scenarios.model.model import run_replication
     from scenarios.model.params import compile_parameters
@@ -83,18 +121,39 @@ def run_chunk(
 
     rows = []
     cache: dict[int, tuple[Any, Any, Any]] = {}
-    for (run, point, replication, seed), point_values in zip(runs, values, strict=True):
-        if point not in cache:
-            cfg = point_config(raw_base, names, point_values)
-            geometry = build_geometry(cfg)
-            cache = {point: (cfg, geometry, compile_parameters(cfg, geometry))}
-        cfg, geometry, parameters = cache[point]
-        _, summary = run_replication(cfg, replication_sequence(seed), geometry, parameters)
-        row: dict[str, Any] = {"run": run, "point": point, "replication": replication, "seed": seed}
-        row.update({f"param:{n}": float(v) for n, v in zip(names, point_values, strict=True)})
-        row.update(summary)
-        rows.append(row)
-    store.write_parquet(pd.DataFrame(rows), Path(parts_dir) / chunk_name(chunk))
+    point: int | None = None
+    replication: int | None = None
+    point_values: Any = ()
+    try:
+        for (run, point, replication, seed), point_values in zip(runs, values, strict=True):
+            if point not in cache:
+                cfg = point_config(raw_base, names, point_values)
+                geometry = build_geometry(cfg)
+                cache = {point: (cfg, geometry, compile_parameters(cfg, geometry))}
+            cfg, geometry, parameters = cache[point]
+            _, summary = run_replication(cfg, replication_sequence(seed), geometry, parameters)
+            row: dict[str, Any] = {
+                "run": run,
+                "point": point,
+                "replication": replication,
+                "seed": seed,
+            }
+            row.update({f"param:{n}": float(v) for n, v in zip(names, point_values, strict=True)})
+            row.update(summary)
+            rows.append(row)
+        point = replication = None  # the runs are done: a failure now is the part's
+        store.write_parquet(pd.DataFrame(rows), Path(parts_dir) / chunk_name(chunk))
+    except Exception as exc:
+        return ChunkFailure(
+            chunk=chunk,
+            error=_error_text(exc),
+            point=point,
+            replication=replication,
+            values=tuple(zip(names, map(float, point_values), strict=True))
+            if point is not None
+            else (),
+            deterministic=isinstance(exc, (ConfigError, ModelLimitError)),
+        )
     return chunk
 
 
@@ -253,6 +312,7 @@ def _execute_sweep(
             raise OutputError(f"{out}: not a sweep directory (no {store.MANIFEST})")
         store.check_kind(out, "sweep")
         manifest = store.read_manifest(out)
+        store.manifest_fields(ResumableSweepManifest, manifest, out)
         if manifest.get("spec_hash") != spec.digest():
             raise OutputError(
                 f"{out}: holds a different sweep (its definition changed); "
@@ -264,10 +324,6 @@ def _execute_sweep(
         if resume and not out.exists():
             raise OutputError(f"{out}: nothing to resume (directory does not exist)")
         chunk_size = default_chunk_size(spec, weeks, n_runs, workers)
-        (out / PARTS).mkdir(parents=True, exist_ok=True)
-        frame = pd.DataFrame(design, columns=[f"param:{n}" for n in names])
-        frame.insert(0, "point", np.arange(n_points))
-        store.write_parquet(frame, out / DESIGN)
         manifest = {
             "kind": "sweep",
             "status": "running",
@@ -286,7 +342,9 @@ def _execute_sweep(
             "git_commit": store.git_commit(),
             "started": store.now(),
         }
-        store.write_json(manifest, manifest_path)
+        frame = pd.DataFrame(design, columns=[f"param:{n}" for n in names])
+        frame.insert(0, "point", np.arange(n_points))
+        _start_sweep_directory(out, frame, manifest)
     for stray in (out / PARTS).glob(".*.tmp"):
         store.remove_file(stray, out / PARTS)  # a chunk killed while writing
     chunks = plan_chunks(n_runs, chunk_size)
@@ -297,9 +355,10 @@ def _execute_sweep(
         progress(done_runs, n_runs)
     if todo:
         manifest["status"] = "running"
+        manifest.pop("error", None)
         store.write_json(manifest, manifest_path)
         with dask_client(workers, scheduler) as client:
-            done_runs = _submit(
+            done_runs, failures = _submit(
                 client,
                 todo,
                 chunks,
@@ -312,12 +371,41 @@ def _execute_sweep(
                 n_runs,
                 progress,
             )
+        if failures:
+            message = _failure_message(out, failures, done_runs, n_runs)
+            manifest.update(status="failed", error=message, failed=store.now())
+            store.write_json(manifest, manifest_path)
+            raise SweepFailedError(message)
     missing = len(chunks) - len(done_chunks(out, chunks, report))
     if missing:
         raise OutputError(f"{out}: {missing} chunks did not write a valid part; run --resume")
     manifest.update(status="complete", finished=store.now(), chunks=len(chunks))
     store.write_json(manifest, manifest_path)
     return out
+
+
+def _start_sweep_directory(out: Path, design: pd.DataFrame, manifest: dict[str, Any]) -> None:
+    """Create a new sweep directory: parts/, the design, then the manifest.
+
+    If any of it cannot be written (a full disk, say), what was created is removed again,
+    so that the same command can simply be run again (an ``out`` left without a manifest
+    could be neither resumed nor started afresh).
+    """
+    created = not out.exists()
+    try:
+        (out / PARTS).mkdir(parents=True, exist_ok=True)
+        store.write_parquet(design, out / DESIGN)
+        store.write_json(manifest, out / store.MANIFEST)
+    except BaseException:
+        with suppress(OSError):
+            if created and out.is_dir() and not out.is_symlink():
+                store.remove_tree(out, out.parent)
+            else:
+                for name in (store.MANIFEST, DESIGN):
+                    store.remove_file(out / name, out)
+                if (out / PARTS).is_dir():
+                    store.remove_tree(out / PARTS, out)
+        raise
 
 
 def base_digest(raw_base: dict[str, Any]) -> str:
@@ -372,8 +460,12 @@ def _submit(
     done_runs: int,
     n_runs: int,
     progress: Callable[[int, int], None] | None,
-) -> int:
-    """Keep a bounded number of chunks in flight; count runs as parts land."""
+) -> tuple[int, list[ChunkFailure]]:
+    """Keep a bounded number of chunks in flight; count runs as parts land.
+
+    After the first failure no more chunks are started; those in flight are waited for
+    (their parts are kept). Returns the runs done and the failures.
+    """
     from dask.distributed import as_completed
 
     reps = len(seeds)
@@ -382,10 +474,13 @@ def _submit(
     base_future = client.scatter(raw_base, broadcast=True)
     pending = iter(todo)
 
+    submitted: dict[str, int] = {}  # task key -> chunk
+    failures: list[ChunkFailure] = []
+
     def submit(k: int) -> Any:
         runs = [(j, j // reps, j % reps, seeds[j % reps]) for j in chunks[k]]
         values = design[[j // reps for j in chunks[k]]]
-        return client.submit(
+        future = client.submit(
             run_chunk,
             base_future,
             names,
@@ -396,16 +491,41 @@ def _submit(
             pure=False,
             key=f"chunk-{k}-{os.getpid()}",
         )
+        submitted[future.key] = k
+        return future
 
     queue = as_completed([submit(k) for k in _take(pending, in_flight)])
     for future in queue:
-        k = future.result()
-        done_runs += len(chunks[k])
+        try:
+            result = future.result()
+        except Exception as exc:  # the task never ran to the end: its worker died, say
+            result = ChunkFailure(chunk=submitted[future.key], error=_error_text(exc))
+        if isinstance(result, ChunkFailure):
+            failures.append(result)
+            continue
+        done_runs += len(chunks[result])
         if progress:
             progress(done_runs, n_runs)
-        for nxt in _take(pending, 1):
-            queue.add(submit(nxt))
-    return done_runs
+        if not failures:
+            for nxt in _take(pending, 1):
+                queue.add(submit(nxt))
+    return done_runs, failures
+
+
+def _failure_message(out: Path, failures: list[ChunkFailure], done_runs: int, n_runs: int) -> str:
+    """One paragraph: what failed, what is kept, and what to do next."""
+    first = min(failures, key=lambda f: f.chunk)
+    others = f" ({len(failures) - 1} more chunks failed too)" if len(failures) > 1 else ""
+    head = (
+        f"sweep {out}: stopped: the run of {first.describe()} failed: {first.error}{others}. "
+        f"{done_runs:,} of {n_runs:,} runs are finished and kept"
+    )
+    if first.deterministic:
+        return (
+            f"{head}; this point fails the same way on every try, so narrow the parameter "
+            "ranges in the sweep file (or change its base config) and start it with a new --out"
+        )
+    return f"{head}; once the cause is fixed, finish the sweep with --resume --out {out}"
 
 
 def _take(it: Iterator[int], n: int) -> list[int]:

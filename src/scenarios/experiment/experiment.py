@@ -200,10 +200,11 @@ def run_experiment(
     """
     from scenarios.experiment.run import execute_run
 
-    store.check_kind(out, "experiment")
     runs_dir = out / "runs"
     paths = {}
     with store.output_lock(out):
+        # Under the lock: checked before it, another process could write in between.
+        store.check_kind(out, "experiment")
         out.mkdir(parents=True, exist_ok=True)
         manifest = {
             "kind": "experiment",

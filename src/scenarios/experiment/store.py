@@ -15,7 +15,10 @@ Safety by construction:
 - every manifest says what ``kind`` of directory it describes (run, sweep, experiment or
   comparison), so a command can refuse to write into another kind (:func:`check_kind`);
 - a run's manifest records the SHA-256 of its files (:func:`file_hashes`), so a run is
-  reused only if its files are still the ones it wrote (:func:`verify_files`).
+  reused only if its files are still the ones it wrote (:func:`verify_files`);
+- every file is written under a temporary name and renamed into place; a write that fails
+  removes its temporary file, and a full device or exhausted quota is raised as
+  DiskFullError (exit code 2) naming the file.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import os
 import platform
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -37,11 +41,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scenarios.experiment.errors import OutputError
+from scenarios.experiment.errors import (
+    ManifestError,
+    OutputError,
+    disk_full_code,
+    disk_full_error,
+)
 from scenarios.experiment.processes import pid_alive
 
 if TYPE_CHECKING:
     import pandas as pd
+    from pydantic import BaseModel
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.parquet"
@@ -97,18 +107,35 @@ def check_writable(parent: Path) -> None:
         raise OutputError(f"--out {parent}: not writable ({exc.strerror or exc})") from None
 
 
+@contextmanager
+def _through_temporary(path: Path) -> Iterator[Path]:
+    """Yield a temporary name beside ``path``, renamed onto ``path`` after the block.
+
+    On any failure the temporary file is removed; a full device or exhausted quota is
+    raised as DiskFullError naming ``path``.
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if disk_full_code(exc):
+            raise disk_full_error(exc, path) from None  # type: ignore[arg-type]
+        raise
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary name and an atomic rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    with _through_temporary(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Parquet through a temporary name (deterministic bytes for identical data)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
-    os.replace(tmp, path)
+    with _through_temporary(path) as tmp:
+        frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
 
 
 def write_json(obj: Any, path: Path) -> None:
@@ -366,8 +393,14 @@ def output_lock(target: Path, option: str = "--out") -> Iterator[Path]:
             raise OutputError(
                 f"{option} {target}: cannot create the lock file {lock} ({exc.strerror or exc})"
             ) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(record))
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(record))
+        except OSError as exc:  # a full device: leave no empty lock behind
+            lock.unlink(missing_ok=True)
+            if disk_full_code(exc):
+                raise disk_full_error(exc, lock) from None
+            raise
         break
     else:
         raise OutputError(f"{option} {target}: could not take the lock file {lock}; retry")
@@ -455,6 +488,58 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+MAX_MANIFEST_BYTES = 256 * 2**20  # far above any manifest written (seeds of 10^6 runs)
+
+
 def read_manifest(run_dir: Path) -> dict[str, Any]:
-    """The manifest of a run directory."""
-    return json.loads((run_dir / MANIFEST).read_text())
+    """The manifest of an output directory, a JSON object.
+
+    Raises ManifestError (a ValueError; exit code 2) naming the file if it is not a
+    regular file of at most :data:`MAX_MANIFEST_BYTES`, cannot be read, is not UTF-8 JSON
+    (truncated, say), is nested too deeply to parse, or is not a JSON object.
+    """
+    path = run_dir / MANIFEST
+
+    def damaged(why: str) -> ManifestError:
+        return ManifestError(f"{path}: damaged manifest: {why}")
+
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise damaged("not a regular file")
+        if info.st_size > MAX_MANIFEST_BYTES:
+            raise damaged(f"{info.st_size:,} bytes, more than any manifest")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_MANIFEST_BYTES + 1)
+        manifest = json.loads(data.decode("utf-8"))
+    except OSError as exc:
+        raise damaged(f"cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise damaged("not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise damaged(
+            f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}; truncated?)"
+        ) from None
+    except RecursionError:
+        raise damaged("nested too deeply to be a manifest") from None
+    if not isinstance(manifest, dict):
+        raise damaged(f"not a JSON object but {type(manifest).__name__}")
+    return manifest
+
+
+def manifest_fields[M: BaseModel](model: type[M], manifest: dict[str, Any], directory: Path) -> M:
+    """Check the keys a command reads from ``manifest`` against ``model`` (ManifestError).
+
+    The message names the manifest, the first missing or wrong key and what it should be.
+    """
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(manifest)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(the whole manifest)"
+        problem = "missing" if first["type"] == "missing" else first["msg"].lower()
+        raise ManifestError(
+            f"{directory / MANIFEST}: damaged manifest: {where}: {problem}"
+        ) from None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from scenarios.config import (
     ConfigError,
@@ -28,6 +28,7 @@ from scenarios.config import (
     validate_spec,
 )
 from scenarios.experiment.experiment import check_outcomes, outcome_columns
+from scenarios.experiment.workload import sweep_workload
 from scenarios.names import NAME_RULE, PlainName
 
 Method = Literal["sobol", "morris", "lhs", "grid"]
@@ -138,6 +139,23 @@ class SweepSpec(BaseModel):
         ).hexdigest()
 
 
+class SweepManifest(BaseModel):
+    """The keys of a sweep's manifest.json that `analyse` reads, and their types."""
+
+    model_config = ConfigDict(extra="allow")
+
+    spec: SweepSpec
+    points: StrictInt = Field(ge=1)
+    runs: StrictInt = Field(ge=1)
+
+
+class ResumableSweepManifest(SweepManifest):
+    """What `sweep --resume` reads besides: the sweep's identity and chunking."""
+
+    spec_hash: StrictStr
+    chunk_size: StrictInt = Field(ge=1)
+
+
 def point_config(raw_base: dict[str, Any], names: list[str], values: np.ndarray) -> ScenarioConfig:
     """The base config with one sample point's values set (validated)."""
     overrides = [
@@ -147,12 +165,15 @@ def point_config(raw_base: dict[str, Any], names: list[str], values: np.ndarray)
     return validate(apply_overrides(raw_base, overrides))
 
 
-def load_sweep(path: Path) -> tuple[SweepSpec, dict[str, Any]]:
+def load_sweep(path: Path, *, yes: bool = False) -> tuple[SweepSpec, dict[str, Any]]:
     """Read a sweep and its base config; check it all before anything runs.
 
-    Every parameter at both ends of its range, then every sample point's config (drawn
-    values, combinations; validation only, about a millisecond a point), then the outcomes
-    against the summary columns those configs will produce (see ``outcome_columns``).
+    First its size, from arithmetic alone: beyond the limits of
+    :mod:`scenarios.experiment.workload` it is refused (WorkloadError) unless ``yes``.
+    Then every parameter at both ends of its range, then every sample point's config
+    (drawn values, combinations; validation only, about a millisecond a point), then the
+    outcomes against the summary columns those configs will produce (see
+    ``outcome_columns``).
     """
     raw = read_yaml(path, "sweep")
     spec = validate_spec(SweepSpec, raw, str(path))
@@ -165,6 +186,7 @@ def load_sweep(path: Path) -> tuple[SweepSpec, dict[str, Any]]:
     if spec.steps is not None:
         overrides.append(("run.steps", spec.steps))
     raw_base = apply_overrides(raw_base, overrides)
+    sweep_workload(spec, raw_base).check(yes)  # before the design is drawn
     for name, param in spec.parameters.items():
         if not path_exists(ScenarioConfig, name.split(".")):
             raise ConfigError(

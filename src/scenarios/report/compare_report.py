@@ -294,17 +294,20 @@ def write_comparison(
     """Write comparison.csv, plots/*.png, report.md and report.html into ``out``.
 
     With ``manifest``, ``out`` is a comparison's own directory: its manifest.json is written
-    first.
+    first with ``status: running`` and says ``complete`` only once every file is written.
     """
     from scenarios.experiment import store
     from scenarios.report import compare_plots
 
     out.mkdir(parents=True, exist_ok=True)
     if manifest is not None:
+        manifest = {**manifest, "status": "running"}
         store.write_json(manifest, out / store.MANIFEST)
     store.write_atomic(out / "comparison.csv", cmp.table.to_csv(index=False).encode())
     figures = compare_plots.draw_all(cmp, out / "plots")
     markdown_text = to_markdown(cmp, figures, title, description)
     store.write_atomic(out / "report.md", markdown_text.encode())
     store.write_atomic(out / "report.html", to_html(markdown_text, out).encode())
+    if manifest is not None:
+        store.write_json({**manifest, "status": "complete"}, out / store.MANIFEST)
     return out

@@ -10,12 +10,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from scenarios.experiment import store
 from scenarios.experiment.errors import CompareError
 from scenarios.experiment.executor import DESIGN, read_results
 from scenarios.experiment.sensitivity import analyse, importance, partial_dependence
-from scenarios.experiment.sweep import SweepSpec
+from scenarios.experiment.sweep import SweepManifest, SweepSpec
 from scenarios.report.compare_report import to_html
 
 TOP = 4
@@ -112,23 +113,30 @@ def analyse_sweep(out: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """Compute indices of a sweep directory and write indices.csv, plots and reports."""
     if not (out / store.MANIFEST).exists():
         raise CompareError(f"{out}: not a sweep directory (no {store.MANIFEST})")
-    manifest = store.read_manifest(out)
+    manifest = store.read_manifest(out)  # ManifestError (a CompareError) if damaged
     kind = store.manifest_kind(manifest)
     if kind != "sweep":
         raise CompareError(f"{out}: not a sweep directory (its {store.MANIFEST} says {kind!r})")
     if manifest.get("status") != "complete":
         raise CompareError(
-            f"{out}: sweep status is {manifest.get('status')!r}; finish it with "
+            f"{out}: sweep status is {str(manifest.get('status'))[:40]!r}; finish it with "
             "`scenarios sweep SWEEP.yaml --resume --out DIR` first"
         )
+    store.manifest_fields(SweepManifest, manifest, out)
     with store.output_lock(out, "sweep directory"):
         return _analyse(out, manifest)
 
 
 def _analyse(out: Path, manifest: dict) -> tuple[pd.DataFrame, dict[str, str]]:
     spec = SweepSpec.model_validate(manifest["spec"])
-    design = pd.read_parquet(out / DESIGN)
-    results = read_results(out)
+    try:
+        design = pd.read_parquet(out / DESIGN)
+        results = read_results(out)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        raise CompareError(
+            f"{out}: its design or a part cannot be read ({type(exc).__name__}); "
+            "`scenarios sweep SWEEP.yaml --resume --out DIR` re-runs damaged parts"
+        ) from None
     if len(results) != manifest["runs"]:
         raise CompareError(f"{out}: {len(results)} of {manifest['runs']} runs found; resume it")
     missing = [o for o in spec.outcomes if o not in results.columns]
