@@ -44,7 +44,9 @@ from scenarios.experiment.workload import (
     MAX_REPLICATION_WEEKS,
     MAX_SWEEP_POINTS,
     MAX_TIMESERIES_BYTES,
+    SECONDS_PER_REPLICATION_WEEK,
     WorkloadError,
+    duration,
     experiment_workload,
     run_workload,
 )
@@ -94,9 +96,10 @@ class _DelayedProgress:
             self.bar.stop()
 
 
+_LIMIT_TIME = duration(MAX_REPLICATION_WEEKS * SECONDS_PER_REPLICATION_WEEK)
 YES_HELP = (
     "Start even if the work is beyond the limits checked before any compute: "
-    f"{MAX_REPLICATION_WEEKS:,} replication-weeks (about 5 hours on one core), "
+    f"{MAX_REPLICATION_WEEKS:,} replication-weeks ({_LIMIT_TIME} on one core), "
     f"{MAX_TIMESERIES_BYTES // 2**30} GiB of weekly time series in one run, "
     f"{MAX_SWEEP_POINTS:,} sweep sample points."
 )

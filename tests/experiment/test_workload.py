@@ -164,7 +164,7 @@ def test_run_of_a_million_replications_of_a_century_is_refused(
         capsys,
         *("run", BASELINE, "-n", "1000000", "--steps", "5200", "--out", out),
     )
-    refused(code, message, "replication-weeks", "days", "memory")
+    refused(code, message, "replication-weeks", "hours", "memory")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -25,14 +25,14 @@ if TYPE_CHECKING:
     from scenarios.config import ScenarioConfig
     from scenarios.experiment.sweep import SweepSpec
 
-# Baseline on one core, 1.8e-4 s per simulated week of a replication (measured with
-# 40 x 260 and 10 x 1040 weeks; benchmarks/run_bench.py gives the same order).
-SECONDS_PER_REPLICATION_WEEK = 1.8e-4
+# Baseline on one core with the compiled week, about 8.3 ms per replication of 364 weeks
+# (benchmarks/run_bench.py, idle core): 2.3e-5 s per simulated week of a replication.
+SECONDS_PER_REPLICATION_WEEK = 2.3e-5
 # Building and validating one sample point's config before a sweep starts (measured on
 # the shipped sweeps: 0.4-1 ms).
 SECONDS_PER_SWEEP_POINT = 1e-3
 # Limits beyond which a command asks for --yes.
-MAX_REPLICATION_WEEKS = 100_000_000  # about 5 hours on one core
+MAX_REPLICATION_WEEKS = 100_000_000  # about 40 minutes on one core
 MAX_TIMESERIES_BYTES = 4 * 2**30  # 4 GiB of float64 weekly outcomes in one run
 MAX_SWEEP_POINTS = 1_000_000
 # The time-series columns that are not outcomes: replication, step, date.
