@@ -511,7 +511,8 @@ def test_second_run_into_the_same_out_is_refused_and_the_first_completes(tmp_pat
     first = subprocess.Popen(
         [
             *(sys.executable, "-m", "scenarios.cli", "run", str(BASELINE)),
-            *("--replications", "120", "--out", str(out)),
+            # long enough (about 10 s) to still be simulating when the second has started
+            *("--replications", "1000", "--out", str(out)),
         ],
         cwd=tmp_path,
         env=_env(),
