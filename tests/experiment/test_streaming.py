@@ -263,3 +263,47 @@ def test_no_timeseries_option_on_the_command_line(tmp_path: Path) -> None:
     help_text = run_cli("run", "--help").stdout
     assert "--no-timeseries" in help_text
     assert "no weekly figures" in " ".join(help_text.split())
+
+
+def test_summary_rows_kept_compactly_give_the_same_frame(small: tuple) -> None:
+    _, results, (summary, _) = small
+    seeds = summary["seed"].tolist()
+    rows = runner.SummaryRows()
+    rows.BLOCK = 3  # several blocks, the last one partly filled
+    for i, _, row in results:
+        rows.add(i, seeds[i], row)
+    assert rows.dicts is None
+    pd.testing.assert_frame_equal(rows.frame(), summary, check_exact=True)
+    # A row that does not fit the float layout: every row is kept as a dict from then on.
+    odd = dict(results[0][2])
+    odd["extra"] = 1
+    rows.add(len(results), 123, odd)
+    expected = runner.summary_frame(
+        [runner.summary_row(i, seeds[i], row) for i, _, row in results]
+        + [runner.summary_row(len(results), 123, odd)]
+    )
+    assert rows.dicts is not None
+    pd.testing.assert_frame_equal(rows.frame(), expected, check_exact=True)
+
+
+def test_figures_of_a_very_large_run_read_only_its_first_replications(
+    small: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg, _, (summary, timeseries) = small
+    monkeypatch.setattr(runner, "ROW_GROUP_ROWS", 45)
+    path = tmp_path / store.TIMESERIES
+    runner.stream_scenario(cfg, path)
+    capped = ParquetWeekly(path, max_replications=4)
+    assert capped.regular
+    assert (capped.used, capped.replications) == (4, 7)
+    assert capped.values("strength").shape == (4, 30)
+    head = timeseries[timeseries.replication < 4]
+    np.testing.assert_allclose(
+        envelope(capped, "strength").to_numpy(),
+        _old_envelope(head, "strength").to_numpy(),
+        rtol=1e-12,
+    )
+    monkeypatch.setattr(plots, "as_weekly", lambda _: capped)
+    figures = plots.draw_all(summary, path, tmp_path / "plots")
+    assert figures["strength.png"].endswith("(the first 4 of 7 replications).")
+    assert "replications)" not in figures["severity.png"]

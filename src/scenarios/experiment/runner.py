@@ -175,11 +175,11 @@ def stream_scenario(
     once complete.
     """
     seeds = replication_seeds(config.run.seed, config.run.replications)
-    rows: list[dict[str, Any]] = []
+    rows = SummaryRows()
     writer = TimeseriesWriter(timeseries_path, config) if timeseries_path is not None else None
     try:
         for i, columns, summary in iter_replications(config, workers, progress):
-            rows.append(summary_row(i, seeds[i], summary))
+            rows.add(i, seeds[i], summary)
             if writer is not None:
                 writer.add(i, columns)
             del columns
@@ -188,7 +188,7 @@ def stream_scenario(
     finally:
         if writer is not None:
             writer.abort()  # no-op once closed
-    return StreamedRun(config, seeds, summary_frame(rows), timeseries_path)
+    return StreamedRun(config, seeds, rows.frame(), timeseries_path)
 
 
 # --------------------------------------------------------------------------------------
@@ -212,6 +212,67 @@ def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     summary_df = pd.DataFrame(rows)
     summary_df["seed"] = summary_df["seed"].astype("int64")
     return summary_df
+
+
+class SummaryRows:
+    """Summary rows kept compactly: a float64 array row per replication, not a dict.
+
+    A dict of some 190 floats costs about 20 KB; its values as float64 cost 1.5 KB.
+    :meth:`frame` gives what :func:`summary_frame` gives for the same rows, dtypes
+    included. A row with other keys than the first, or a value that is not a float, makes
+    it keep dict rows instead, and :meth:`frame` is then :func:`summary_frame` itself.
+    """
+
+    BLOCK = 1024  # rows per preallocated block
+
+    def __init__(self) -> None:
+        self.keys: list[str] | None = None
+        self.replications: list[int] = []
+        self.seeds: list[int] = []
+        self.blocks: list[np.ndarray] = []
+        self.count = 0
+        self.dicts: list[dict[str, Any]] | None = None  # set once rows are kept as dicts
+
+    def add(self, i: int, seed: int, summary: dict[str, float]) -> None:
+        """Keep the summary row of replication ``i``."""
+        if self.dicts is not None:
+            self.dicts.append(summary_row(i, seed, summary))
+            return
+        if self.keys is None:
+            self.keys = list(summary)
+        values = list(summary.values())
+        if list(summary) != self.keys or not all(type(v) in (float, np.float64) for v in values):
+            self.dicts = self._as_dicts()
+            self.dicts.append(summary_row(i, seed, summary))
+            return
+        if self.count == len(self.blocks) * self.BLOCK:
+            self.blocks.append(np.empty((self.BLOCK, len(self.keys)), dtype=np.float64))
+        self.blocks[-1][self.count % self.BLOCK] = values
+        self.replications.append(i)
+        self.seeds.append(seed)
+        self.count += 1
+
+    def _as_dicts(self) -> list[dict[str, Any]]:
+        keys = self.keys or []
+        return [
+            summary_row(i, seed, dict(zip(keys, self._row(k).tolist(), strict=True)))
+            for k, (i, seed) in enumerate(zip(self.replications, self.seeds, strict=True))
+        ]
+
+    def _row(self, k: int) -> np.ndarray:
+        return self.blocks[k // self.BLOCK][k % self.BLOCK]
+
+    def frame(self) -> pd.DataFrame:
+        """summary.parquet as a data frame (as :func:`summary_frame` builds it)."""
+        if self.dicts is not None or not self.count:
+            return summary_frame(self.dicts or [])
+        values = np.concatenate(self.blocks)[: self.count]
+        columns: dict[str, Any] = {
+            "replication": np.array(self.replications, dtype=np.int64),
+            "seed": np.array(self.seeds, dtype=np.int64),
+        }
+        columns.update(zip(self.keys or [], values.T, strict=True))
+        return pd.DataFrame(columns)
 
 
 def timeseries_block(

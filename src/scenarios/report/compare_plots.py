@@ -12,7 +12,7 @@ import numpy as np
 
 from scenarios.experiment.compare import CORE_ACTORS, Comparison, StoredRun, estimate
 from scenarios.report.plots import QUARTER
-from scenarios.report.weekly import envelope, window_dates
+from scenarios.report.weekly import FIGURE_REPLICATIONS, envelope, sample_note, window_dates
 
 COLOURS = plt.get_cmap("tab10").colors
 
@@ -215,4 +215,9 @@ def draw_all(cmp: Comparison, folder: Path) -> dict[str, str]:
     attacks_by_country(cmp, folder / "attacks_by_country.png")
     if weekly:
         trust(cmp, folder / "trust.png")
-    return {k: v for k, v in FIGURES.items() if weekly or k not in WEEKLY_FIGURES}
+    if not weekly:
+        return {k: v for k, v in FIGURES.items() if k not in WEEKLY_FIGURES}
+    if any(sample_note(run.weekly) for run in cmp.runs if run.weekly is not None):
+        note = f" (at most the first {FIGURE_REPLICATIONS:,} replications of each run)"
+        return {k: v[:-1] + note + "." if k in WEEKLY_FIGURES else v for k, v in FIGURES.items()}
+    return dict(FIGURES)

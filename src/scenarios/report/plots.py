@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.experiment.stats import wilson
-from scenarios.report.weekly import Weekly, as_weekly, envelope, window_dates
+from scenarios.report.weekly import Weekly, as_weekly, envelope, sample_note, window_dates
 
 QUARTER = 13  # weeks
 
@@ -174,7 +174,9 @@ def draw_all(
 
     ``ts`` is the run's weekly series: a timeseries frame, the path of its
     timeseries.parquet, or a :class:`Weekly` view. Without it (None: a run that kept no
-    timeseries) only the figures drawn from the summary are made.
+    timeseries) only the figures drawn from the summary are made. The weekly figures of a
+    very large run show its first replications (``weekly.FIGURE_REPLICATIONS``), as their
+    captions say.
     """
     folder.mkdir(parents=True, exist_ok=True)
     weekly = as_weekly(ts) if ts is not None else None
@@ -185,4 +187,9 @@ def draw_all(
         strength(weekly, folder / "strength.png", threat)
         trust(weekly, folder / "trust.png")
     severity(summary, folder / "severity.png")
-    return {k: v for k, v in FIGURES.items() if weekly is not None or k not in WEEKLY_FIGURES}
+    if weekly is None:
+        return {k: v for k, v in FIGURES.items() if k not in WEEKLY_FIGURES}
+    note = sample_note(weekly)  # a very large run: the figures show its first replications
+    return {
+        k: v[:-1] + note + "." if k in WEEKLY_FIGURES and note else v for k, v in FIGURES.items()
+    }

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-KEYS = ("replication", "step", "date")
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class Weekly(ABC):
@@ -55,63 +57,114 @@ class FrameWeekly(Weekly):
         return self.frame.groupby("step")["date"].first().reindex(self.steps).to_numpy()
 
 
+# Figures of a run show at most its first this many replications (one column of them in
+# memory: 20,000 x 260 weeks is 42 MB); quantile bands from that many are precise to
+# well within a line's width, and memory stays bounded however many replications ran.
+FIGURE_REPLICATIONS = 20_000
+BATCH_ROWS = 65_536
+
+
 class ParquetWeekly(Weekly):
     """``timeseries.parquet`` seen as :class:`Weekly`, read one column per call.
 
     Files written by ``scenarios run`` hold every step of replication 0, then of
-    replication 1, and so on, so a column reshapes into the matrix directly; this layout
-    is checked once (from the ``replication`` and ``step`` columns). A file in any other
-    layout is read as a frame of the three columns needed per call.
+    replication 1, and so on, so the first rows of a column reshape into the matrix
+    directly, and only the first ``max_replications`` replications are read
+    (:attr:`used` of :attr:`replications`). The layout is checked once, from the
+    ``replication`` and ``step`` columns of those rows. A file in any other layout is read
+    whole, as a frame of the three columns needed per call.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_replications: int | None = FIGURE_REPLICATIONS) -> None:
         import pyarrow.parquet as pq
 
         self.path = path
-        self.columns = list(pq.read_schema(path).names)
-        keys = pq.read_table(path, columns=["replication", "step"])
-        replication = keys.column("replication").to_numpy()
-        step = keys.column("step").to_numpy()
-        del keys
-        first = np.flatnonzero(replication == replication[0]) if len(replication) else []
-        n_steps = len(first)
-        self.regular = (
-            n_steps > 0
-            and len(step) % n_steps == 0
-            and bool(np.all(np.diff(step[:n_steps]) > 0))
-            and bool(
-                np.all(step.reshape(-1, n_steps) == step[:n_steps])
-                and np.all(replication.reshape(-1, n_steps) == replication[::n_steps, None])
-            )
-        )
+        meta = pq.ParquetFile(path)
+        self.columns = list(meta.schema_arrow.names)
+        total = meta.metadata.num_rows
+        n_steps = self._steps_per_replication()
+        self.regular = n_steps > 0 and total % n_steps == 0
         if self.regular:
-            self.steps = step[:n_steps].copy()
-            self.shape = (len(step) // n_steps, n_steps)
+            self.replications = total // n_steps
+            self.used = min(self.replications, max_replications or self.replications)
+            keys = self._head(["replication", "step"], self.used * n_steps)
+            replication = keys.column("replication").to_numpy().reshape(-1, n_steps)
+            step = keys.column("step").to_numpy().reshape(-1, n_steps)
+            del keys
+            self.regular = bool(
+                np.all(np.diff(step[0]) > 0)
+                and np.all(step == step[0])
+                and np.all(replication == replication[:, :1])
+                and len(np.unique(replication[:, 0])) == self.used
+            )
+        if self.regular:
+            self.steps = step[0].copy()
+            self.shape = (self.used, n_steps)
         else:
-            self.steps = np.unique(step)
+            whole = self._head(["replication", "step"])
+            self.steps = np.unique(whole.column("step").to_numpy())
+            self.replications = self.used = len(np.unique(whole.column("replication")))
 
-    def _read(self, columns: list[str]) -> pd.DataFrame:
+    def _steps_per_replication(self) -> int:
+        """Rows of the first replication, if they come first and together (else 0)."""
         import pyarrow.parquet as pq
 
-        return pq.read_table(self.path, columns=columns).to_pandas()
+        first = None
+        n = 0
+        for batch in pq.ParquetFile(self.path).iter_batches(BATCH_ROWS, columns=["replication"]):
+            values = batch.column(0).to_numpy()
+            if not len(values):
+                continue
+            if first is None:
+                first = values[0]
+            other = np.flatnonzero(values != first)
+            if len(other):
+                return n + int(other[0])
+            n += len(values)
+        return n
+
+    def _head(self, columns: list[str], rows: int | None = None) -> pa.Table:
+        """The first ``rows`` rows of ``columns`` (every row if None), read batch by batch."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if rows is None:
+            return pq.read_table(self.path, columns=columns)
+        batches = []
+        n = 0
+        source = pq.ParquetFile(self.path)
+        for batch in source.iter_batches(BATCH_ROWS, columns=columns):
+            if n >= rows:
+                break
+            batches.append(batch)
+            n += batch.num_rows
+        schema = source.schema_arrow
+        table = pa.Table.from_batches(batches, pa.schema([schema.field(c) for c in columns]))
+        return table.slice(0, rows)
 
     def values(self, column: str) -> np.ndarray:
         """``column`` read from the file alone, as a replications x steps matrix."""
-        import pyarrow.parquet as pq
-
         if not self.regular:
-            return FrameWeekly(self._read(["replication", "step", column])).values(column)
-        data = pq.read_table(self.path, columns=[column]).column(0).to_numpy()
+            return FrameWeekly(self._head(["replication", "step", column]).to_pandas()).values(
+                column
+            )
+        data = self._head([column], self.shape[0] * self.shape[1]).column(0).to_numpy()
         return np.asarray(data, dtype=float).reshape(self.shape)
 
     def dates(self) -> np.ndarray:
         """The dates of the first replication's steps (all replications share them)."""
-        import pyarrow.parquet as pq
-
         if not self.regular:
-            return FrameWeekly(self._read(["replication", "step", "date"])).dates()
-        first = pq.read_table(self.path, columns=["date"]).slice(0, len(self.steps))
-        return first.to_pandas()["date"].to_numpy()
+            return FrameWeekly(self._head(["replication", "step", "date"]).to_pandas()).dates()
+        return self._head(["date"], len(self.steps)).to_pandas()["date"].to_numpy()
+
+
+def sample_note(series: Weekly) -> str:
+    """A caption's remark when figures show only the first replications of a run, else ""."""
+    used = getattr(series, "used", None)
+    total = getattr(series, "replications", None)
+    if used is None or total is None or used >= total:
+        return ""
+    return f" (the first {used:,} of {total:,} replications)"
 
 
 def as_weekly(source: Weekly | pd.DataFrame | Path) -> Weekly:
