@@ -114,7 +114,7 @@ def run(
         typer.Option(
             "--no-timeseries",
             help="Keep only summary.parquet, not timeseries.parquet (sets run.timeseries=false): "
-            "for large runs, saves the disk space (about 20 KB per replication of 260 weeks) "
+            "for large runs, saves the disk space (about 23 KB per replication of 260 weeks) "
             "and time of the weekly data. Costs: no weekly figures (attacks by country, "
             "strength and trust over time) in the run's report, and `compare` / experiments "
             "with this run draw no weekly figures either. The summary outcomes and the table "

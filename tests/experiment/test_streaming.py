@@ -307,3 +307,21 @@ def test_figures_of_a_very_large_run_read_only_its_first_replications(
     figures = plots.draw_all(summary, path, tmp_path / "plots")
     assert figures["strength.png"].endswith("(the first 4 of 7 replications).")
     assert "replications)" not in figures["severity.png"]
+
+
+def test_a_failed_write_leaves_no_file(
+    small: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg, _, _ = small
+    add = runner.TimeseriesWriter.add
+
+    def failing(self: runner.TimeseriesWriter, i: int, columns: dict) -> None:
+        if i == 3:
+            raise OSError("disk full")
+        add(self, i, columns)
+
+    monkeypatch.setattr(runner.TimeseriesWriter, "add", failing)
+    monkeypatch.setattr(runner, "ROW_GROUP_ROWS", 30)
+    with pytest.raises(OSError, match="disk full"):
+        runner.stream_scenario(cfg, tmp_path / store.TIMESERIES, workers=2)
+    assert list(tmp_path.iterdir()) == []
