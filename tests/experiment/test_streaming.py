@@ -206,6 +206,14 @@ def test_compare_with_a_run_without_timeseries_leaves_out_weekly_figures(
     assert names == ["attacks_by_country.png", "forest.png", "frontier.png"]
     report = (out / "report.md").read_text()
     assert "Weekly figures (envelopes over time, trust trajectories) are left out" in report
+    # Over an earlier comparison with weekly figures: those are not left behind.
+    again = run_cli("compare", two_runs["with"], two_runs["with"], "--out", out)
+    assert again.returncode == 0, again.stderr
+    assert (out / "plots" / "envelopes.png").is_file()
+    third = run_cli("compare", two_runs["with"], two_runs["without"], "--out", out)
+    assert third.returncode == 0, third.stderr
+    assert not (out / "plots" / "envelopes.png").exists()
+    assert not (out / "plots" / "trust.png").exists()
 
 
 def test_compare_refuses_a_run_that_lost_its_timeseries(

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from scenarios.experiment import store
 from scenarios.experiment.compare import CORE_ACTORS, Comparison, StoredRun, estimate
 from scenarios.report.plots import QUARTER
 from scenarios.report.weekly import FIGURE_REPLICATIONS, envelope, sample_note, window_dates
@@ -204,7 +205,8 @@ def draw_all(cmp: Comparison, folder: Path) -> dict[str, str]:
     """Draw every comparison figure into ``folder``; return {file name: caption}.
 
     The figures of weekly series (envelopes, trust) need every run's timeseries.parquet;
-    when a run has none they are left out (``Comparison.timeseries_note`` says why).
+    when a run has none they are left out (``Comparison.timeseries_note`` says why), and
+    an earlier comparison's copies of them in ``folder`` are deleted.
     """
     folder.mkdir(parents=True, exist_ok=True)
     weekly = not cmp.without_timeseries()
@@ -216,6 +218,9 @@ def draw_all(cmp: Comparison, folder: Path) -> dict[str, str]:
     if weekly:
         trust(cmp, folder / "trust.png")
     if not weekly:
+        for name in WEEKLY_FIGURES:  # an earlier comparison's, in the folder written over
+            if (folder / name).exists():
+                store.remove_file(folder / name, folder)
         return {k: v for k, v in FIGURES.items() if k not in WEEKLY_FIGURES}
     if any(sample_note(run.weekly) for run in cmp.runs if run.weekly is not None):
         note = f" (at most the first {FIGURE_REPLICATIONS:,} replications of each run)"
