@@ -66,7 +66,18 @@ def leftovers(folder: Path) -> list[Path]:
     ("verb", "expected"),
     [
         ((), ["run", "validate", "schema"]),
-        (("run",), ["--replications", "--seed", "--steps", "--set", "--out", "--workers"]),
+        (
+            ("run",),
+            [
+                "--replications",
+                "--seed",
+                "--steps",
+                "--set",
+                "--out",
+                "--workers",
+                "--no-timeseries",
+            ],
+        ),
         (("validate",), ["--set", "Scenario YAML files"]),
         (("schema",), ["JSON Schema"]),
     ],

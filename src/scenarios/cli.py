@@ -136,11 +136,25 @@ def run(
     workers: Annotated[
         int, typer.Option(min=1, help="Processes for replications (results do not depend on it).")
     ] = 1,
+    no_timeseries: Annotated[
+        bool,
+        typer.Option(
+            "--no-timeseries",
+            help="Keep only summary.parquet, not timeseries.parquet (sets run.timeseries=false): "
+            "for large runs, saves the disk space (about 23 KB per replication of 260 weeks) "
+            "and time of the weekly data. Costs: no weekly figures (attacks by country, "
+            "strength and trust over time) in the run's report, and `compare` / experiments "
+            "with this run draw no weekly figures either. The summary outcomes and the table "
+            "are unchanged.",
+        ),
+    ] = False,
     yes: Yes = False,
 ) -> None:
     """Run one scenario: replications -> run directory, and print the key outcomes.
 
-    Work beyond the limits (see --yes) is refused before it starts.
+    The weekly series are written to timeseries.parquet as replications finish, so memory
+    does not grow with the number of replications. Work beyond the limits (see --yes) is
+    refused before it starts.
     """
     overrides = list(set_ or [])
     for key, value in (
@@ -150,6 +164,8 @@ def run(
     ):
         if value is not None:
             overrides.append(f"{key}={value}")
+    if no_timeseries:
+        overrides.append("run.timeseries=false")
     cfg = load_config(config, overrides)
     run_workload(cfg).check(yes)
     run_dir = out_dir if out_dir is not None else default_run_dir(Path("results"), cfg.name)
@@ -233,6 +249,9 @@ def _print_comparison(cmp: Comparison) -> None:
         out.print(pairing)
     for warning in cmp.warnings:
         err.print(f"[yellow]precision:[/] {warning.message()}", highlight=False, soft_wrap=True)
+    note = cmp.timeseries_note()
+    if note:
+        err.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
 
 
 @app.command("compare")

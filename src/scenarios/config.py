@@ -179,6 +179,13 @@ class RunSettings(_Strict):
         description="Unrecorded spin-up weeks before `start`, so the plot pipeline is "
         "populated at step 0 (weeks, 0-520). Dated interventions are inactive during spin-up.",
     )
+    timeseries: Bool = Field(
+        True,
+        description="Write timeseries.parquet (every weekly outcome of every replication, "
+        "streamed to disk as replications finish). false keeps only summary.parquet: no "
+        "weekly figures in the run's report or in comparisons with it (`scenarios run "
+        "--no-timeseries`). Does not change any result.",
+    )
 
 
 class RegionSpec(_Strict):

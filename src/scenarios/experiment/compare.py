@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
@@ -28,6 +28,9 @@ from scenarios.experiment.stats import (
     welch_difference,
     wilson,
 )
+
+if TYPE_CHECKING:
+    from scenarios.report.weekly import Weekly
 
 RISK_PREFIX = "attack_risk__"
 CORE_ACTORS = ("us", "russia", "taliban")
@@ -114,6 +117,7 @@ class StoredRun:
     manifest: dict[str, Any]
     summary: pd.DataFrame
     _timeseries: pd.DataFrame | None = field(default=None, repr=False)
+    _weekly: Weekly | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -126,11 +130,43 @@ class StoredRun:
         return [int(s) for s in self.manifest.get("replication_seeds", [])]
 
     @property
+    def has_timeseries(self) -> bool:
+        """Whether the run kept its weekly series (not written with ``--no-timeseries``)."""
+        return store.has_timeseries(self.manifest)
+
+    @property
     def timeseries(self) -> pd.DataFrame:
-        """Weekly outcomes (read on first use)."""
+        """Every weekly outcome of every replication (read on first use; large runs: big).
+
+        Figures use :attr:`weekly`, which reads one column at a time. CompareError if the
+        run kept no timeseries.
+        """
         if self._timeseries is None:
+            self._require_timeseries()
             self._timeseries = pd.read_parquet(self.path / store.TIMESERIES)
         return self._timeseries
+
+    @property
+    def weekly(self) -> Weekly | None:
+        """The weekly series, read one column at a time; None if the run kept none."""
+        if not self.has_timeseries:
+            return None
+        if self._weekly is None:
+            from scenarios.report.weekly import ParquetWeekly
+
+            self._require_timeseries()
+            self._weekly = ParquetWeekly(self.path / store.TIMESERIES)
+        return self._weekly
+
+    def _require_timeseries(self) -> None:
+        if not self.has_timeseries:
+            raise CompareError(
+                f"{self.path}: this run kept no weekly series (it was run with "
+                f"--no-timeseries, run.timeseries: false), so it has no {store.TIMESERIES}; "
+                "re-run it without that option to compare weekly series"
+            )
+        if not (self.path / store.TIMESERIES).is_file():
+            raise CompareError(f"{self.path}: {store.TIMESERIES} is missing; re-run it")
 
     @property
     def config(self) -> dict[str, Any]:
@@ -159,7 +195,10 @@ def load_run(path: Path) -> StoredRun:
         summary = pd.read_parquet(path / store.SUMMARY)
     except (OSError, ValueError) as exc:
         raise CompareError(f"{path / store.SUMMARY}: unreadable ({exc})") from None
-    return StoredRun(path, manifest, summary)
+    run = StoredRun(path, manifest, summary)
+    if run.has_timeseries and not (path / store.TIMESERIES).is_file():
+        raise CompareError(f"{path}: {store.TIMESERIES} is missing; re-run it")
+    return run
 
 
 def check_comparable(runs: list[StoredRun]) -> None:
@@ -282,6 +321,22 @@ class Comparison:
     def label(self, outcome: str) -> str:
         """The outcome's name, with the actor whose territory it is kept for."""
         return outcome_label(outcome, self.territory)
+
+    def without_timeseries(self) -> list[str]:
+        """Labels of the runs that kept no weekly series (written with ``--no-timeseries``)."""
+        return [run.label for run in self.runs if not run.has_timeseries]
+
+    def timeseries_note(self) -> str | None:
+        """Why the weekly figures are left out of the comparison; None if they are not."""
+        missing = self.without_timeseries()
+        if not missing:
+            return None
+        return (
+            f"Weekly figures (envelopes over time, trust trajectories) are left out: "
+            f"{', '.join(missing)} kept no {store.TIMESERIES} (run with --no-timeseries, "
+            "run.timeseries: false). The outcomes compared come from summary.parquet and "
+            "are unaffected; re-run those scenarios without that option for weekly figures."
+        )
 
     def variance_reduction(self, scenario: str, outcome: str) -> float:
         """Variance reduction pairing achieved for this difference (NaN when unpaired)."""

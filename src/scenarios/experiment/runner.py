@@ -1,8 +1,19 @@
 """Run the replications of one scenario, sequentially or on a process pool.
 
 Replications are independent and seeded by index, so the results are identical whatever
-the number of workers or the order in which they finish: they are always returned
-sorted by replication.
+the number of workers or the order in which they finish: they are always delivered in
+replication order.
+
+Two ways to collect them:
+
+- :func:`run_scenario` (library callers, tests, benchmarks) keeps everything in memory
+  and returns the summary and the weekly timeseries as data frames; fine for small runs.
+- :func:`stream_scenario` (``scenarios run`` and ``experiment``) writes the timeseries to
+  Parquet in row groups as replications arrive (:class:`TimeseriesWriter`) and keeps only
+  the summary rows, so its memory does not grow with the weekly data of the run.
+
+Both produce the same data: the streamed ``timeseries.parquet`` read back equals
+``run_scenario(...).timeseries`` (same columns, dtypes and values).
 """
 
 from __future__ import annotations
@@ -10,8 +21,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing, suppress
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +38,21 @@ from scenarios.model.params import compile_parameters
 from scenarios.model.regions import build_geometry
 
 Progress = Callable[[int], None]
+# One replication: (index, weekly columns, summary row).
+Replication = tuple[int, dict[str, np.ndarray], dict[str, float]]
+
+# Rows per row group of a streamed timeseries.parquet (about 126 replications of 260
+# weeks, some 40 MB of weekly columns while buffered). The row groups depend only on the
+# number of rows, never on the workers, so the file's bytes do not either.
+ROW_GROUP_ROWS = 32_768
+# Columns dictionary-encoded in a streamed timeseries.parquet. Per row group, dictionaries
+# of the weekly outcomes cost more than they save (2,000 replications of the baseline: 48.5
+# MB with, 45.7 MB without; one row group of everything, as written before streaming: 42.8
+# MB). Encodings change the bytes of the file, never the data read back.
+DICTIONARY_COLUMNS = ["replication", "step", "date"]
+# Chunks a process pool may have in flight per worker. Finished chunks wait (in memory)
+# only until the chunks before them are consumed, so at most this many per worker do.
+CHUNKS_IN_FLIGHT_PER_WORKER = 2
 
 
 @dataclass
@@ -36,9 +65,21 @@ class RunResult:
     timeseries: pd.DataFrame
 
 
-def _run_chunk(
-    config: ScenarioConfig, indices: list[int], seeds: list[int]
-) -> list[tuple[int, dict[str, np.ndarray], dict[str, float]]]:
+@dataclass
+class StreamedRun:
+    """A run whose weekly series went to disk (:func:`stream_scenario`).
+
+    ``timeseries_path`` is the Parquet file written, or None when the run kept no
+    timeseries (``run.timeseries: false``).
+    """
+
+    config: ScenarioConfig
+    seeds: list[int]
+    summary: pd.DataFrame
+    timeseries_path: Path | None
+
+
+def _run_chunk(config: ScenarioConfig, indices: list[int], seeds: list[int]) -> list[Replication]:
     geometry = build_geometry(config)
     parameters = compile_parameters(config, geometry)
     out = []
@@ -53,64 +94,307 @@ def _chunks(n: int, size: int) -> Iterator[list[int]]:
         yield list(range(start, min(n, start + size)))
 
 
+def iter_replications(
+    config: ScenarioConfig, workers: int = 1, progress: Progress | None = None
+) -> Iterator[Replication]:
+    """Yield every replication of ``config``, in replication order, as it is available.
+
+    With more than one worker, chunks of replications run on a process pool; a bounded
+    number of chunks is in flight, and a chunk that finishes before those ahead of it
+    waits only for them. ``progress(k)`` is told of k more replications delivered.
+    Closing the iterator early (an error while consuming, Ctrl-C) stops the workers.
+    """
+    n = config.run.replications
+    seeds = replication_seeds(config.run.seed, n)
+    workers = max(1, min(workers, os.cpu_count() or 1, n))
+    if workers == 1:
+        geometry = build_geometry(config)
+        parameters = compile_parameters(config, geometry)
+        for i, seed in enumerate(seeds):
+            columns, summary = run_replication(
+                config, replication_sequence(seed), geometry, parameters
+            )
+            yield i, columns, summary
+            if progress:
+                progress(1)
+        return
+    size = max(1, min(25, n // (4 * workers)))
+    context = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=watch_driver,
+        initargs=(os.getpid(),),
+    )
+    try:
+        pending = _chunks(n, size)
+        in_flight: list[Future[list[Replication]]] = []
+
+        def submit(count: int) -> None:
+            for indices in pending:
+                in_flight.append(
+                    pool.submit(_run_chunk, config, indices, [seeds[i] for i in indices])
+                )
+                count -= 1
+                if count == 0:
+                    return
+
+        submit(CHUNKS_IN_FLIGHT_PER_WORKER * workers)
+        while in_flight:
+            chunk = in_flight.pop(0).result()  # chunks are consumed in submission order
+            submit(1)
+            yield from chunk
+            if progress:
+                progress(len(chunk))
+    except BaseException:
+        # Ctrl-C, SIGTERM or the consumer gave up: drop queued chunks, stop the workers now.
+        stop_workers(pool)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
 def run_scenario(
     config: ScenarioConfig, workers: int = 1, progress: Progress | None = None
 ) -> RunResult:
-    """Run ``config.run.replications`` replications; ``progress(k)`` is told of k more done."""
-    n = config.run.replications
-    seeds = replication_seeds(config.run.seed, n)
-    results: list[tuple[int, dict[str, np.ndarray], dict[str, float]]] = []
-    workers = max(1, min(workers, os.cpu_count() or 1, n))
-    if workers == 1:
-        for indices in _chunks(n, 1):
-            results.extend(_run_chunk(config, indices, [seeds[i] for i in indices]))
-            if progress:
-                progress(len(indices))
-    else:
-        size = max(1, min(25, n // (4 * workers)))
-        context = multiprocessing.get_context("forkserver")
-        pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=watch_driver,
-            initargs=(os.getpid(),),
-        )
-        try:
-            futures = [
-                pool.submit(_run_chunk, config, idx, [seeds[i] for i in idx])
-                for idx in _chunks(n, size)
-            ]
-            for future in futures:
-                chunk = future.result()
-                results.extend(chunk)
-                if progress:
-                    progress(len(chunk))
-        except BaseException:
-            # Ctrl-C or SIGTERM: drop queued chunks and stop the workers now.
-            stop_workers(pool)
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-    results.sort(key=lambda r: r[0])
+    """Run ``config.run.replications`` replications; ``progress(k)`` is told of k more done.
+
+    Everything is kept in memory: for large runs use :func:`stream_scenario`.
+    """
+    seeds = replication_seeds(config.run.seed, config.run.replications)
+    results = list(iter_replications(config, workers, progress))
     return RunResult(config, seeds, *_frames(config, results, seeds))
 
 
-def _frames(
+def stream_scenario(
     config: ScenarioConfig,
-    results: list[tuple[int, dict[str, np.ndarray], dict[str, float]]],
-    seeds: list[int],
+    timeseries_path: Path | None,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> StreamedRun:
+    """Run every replication, writing the weekly series to ``timeseries_path`` as they come.
+
+    The summary rows are kept (one small row per replication) and returned as a data
+    frame; the weekly columns of a replication are dropped once written. With
+    ``timeseries_path`` None no timeseries is written. The file appears (atomically) only
+    once complete.
+    """
+    seeds = replication_seeds(config.run.seed, config.run.replications)
+    rows = SummaryRows()
+    writer = TimeseriesWriter(timeseries_path, config) if timeseries_path is not None else None
+    try:
+        # closing(): an error or Ctrl-C while writing stops the pool's workers at once
+        with closing(iter_replications(config, workers, progress)) as replications:
+            for i, columns, summary in replications:
+                rows.add(i, seeds[i], summary)
+                if writer is not None:
+                    writer.add(i, columns)
+                del columns
+        if writer is not None:
+            writer.close()
+    finally:
+        if writer is not None:
+            writer.abort()  # no-op once closed
+    return StreamedRun(config, seeds, rows.frame(), timeseries_path)
+
+
+# --------------------------------------------------------------------------------------
+# Data frames and Parquet: one definition of the layout, shared by both paths
+# --------------------------------------------------------------------------------------
+
+
+def step_dates(config: ScenarioConfig) -> pd.DatetimeIndex:
+    """The calendar date of each recorded week (the ``date`` column)."""
+    week = np.arange(config.run.steps, dtype=np.int64)
+    return pd.to_datetime([config.date_of(int(w)) for w in week])
+
+
+def summary_row(i: int, seed: int, summary: dict[str, float]) -> dict[str, Any]:
+    """One row of summary.parquet."""
+    return {"replication": i, "seed": seed, **summary}
+
+
+def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """summary.parquet as a data frame, one row per replication in replication order."""
+    summary_df = pd.DataFrame(rows)
+    summary_df["seed"] = summary_df["seed"].astype("int64")
+    return summary_df
+
+
+class SummaryRows:
+    """Summary rows kept compactly: a float64 array row per replication, not a dict.
+
+    A dict of some 190 floats costs about 20 KB; its values as float64 cost 1.5 KB.
+    :meth:`frame` gives what :func:`summary_frame` gives for the same rows, dtypes
+    included. A row with other keys than the first, or a value that is not a float, makes
+    it keep dict rows instead, and :meth:`frame` is then :func:`summary_frame` itself.
+    """
+
+    BLOCK = 1024  # rows per preallocated block
+
+    def __init__(self) -> None:
+        self.keys: list[str] | None = None
+        self.replications: list[int] = []
+        self.seeds: list[int] = []
+        self.blocks: list[np.ndarray] = []
+        self.count = 0
+        self.dicts: list[dict[str, Any]] | None = None  # set once rows are kept as dicts
+
+    def add(self, i: int, seed: int, summary: dict[str, float]) -> None:
+        """Keep the summary row of replication ``i``."""
+        if self.dicts is not None:
+            self.dicts.append(summary_row(i, seed, summary))
+            return
+        if self.keys is None:
+            self.keys = list(summary)
+        values = list(summary.values())
+        if list(summary) != self.keys or not all(type(v) in (float, np.float64) for v in values):
+            self.dicts = self._as_dicts()
+            self.dicts.append(summary_row(i, seed, summary))
+            return
+        if self.count == len(self.blocks) * self.BLOCK:
+            self.blocks.append(np.empty((self.BLOCK, len(self.keys)), dtype=np.float64))
+        self.blocks[-1][self.count % self.BLOCK] = values
+        self.replications.append(i)
+        self.seeds.append(seed)
+        self.count += 1
+
+    def _as_dicts(self) -> list[dict[str, Any]]:
+        keys = self.keys or []
+        return [
+            summary_row(i, seed, dict(zip(keys, self._row(k).tolist(), strict=True)))
+            for k, (i, seed) in enumerate(zip(self.replications, self.seeds, strict=True))
+        ]
+
+    def _row(self, k: int) -> np.ndarray:
+        return self.blocks[k // self.BLOCK][k % self.BLOCK]
+
+    def frame(self) -> pd.DataFrame:
+        """summary.parquet as a data frame (as :func:`summary_frame` builds it)."""
+        if self.dicts is not None or not self.count:
+            return summary_frame(self.dicts or [])
+        values = np.concatenate(self.blocks)[: self.count]
+        columns: dict[str, Any] = {
+            "replication": np.array(self.replications, dtype=np.int64),
+            "seed": np.array(self.seeds, dtype=np.int64),
+        }
+        columns.update(zip(self.keys or [], values.T, strict=True))
+        return pd.DataFrame(columns)
+
+
+def timeseries_block(
+    i: int, columns: dict[str, np.ndarray], steps: int, dates: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """The rows of timeseries.parquet of replication ``i``: one per recorded week."""
+    week = np.arange(steps, dtype=np.int64)
+    block: dict[str, Any] = {
+        "replication": np.full(steps, i, dtype=np.int64),
+        "step": week,
+        "date": dates,
+    }
+    block.update(columns)
+    return pd.DataFrame(block)
+
+
+def _frames(
+    config: ScenarioConfig, results: list[Replication], seeds: list[int]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     steps = config.run.steps
+    dates = step_dates(config)
     summary_rows = []
     blocks = []
-    week = np.arange(steps, dtype=np.int64)
-    dates = pd.to_datetime([config.date_of(int(w)) for w in week])
     for i, columns, summary in results:
-        summary_rows.append({"replication": i, "seed": seeds[i], **summary})
-        block = {"replication": np.full(steps, i, dtype=np.int64), "step": week, "date": dates}
-        block.update(columns)
-        blocks.append(pd.DataFrame(block))
-    summary_df = pd.DataFrame(summary_rows)
-    summary_df["seed"] = summary_df["seed"].astype("int64")
+        summary_rows.append(summary_row(i, seeds[i], summary))
+        blocks.append(timeseries_block(i, columns, steps, dates))
     timeseries = pd.concat(blocks, ignore_index=True)
-    return summary_df, timeseries
+    return summary_frame(summary_rows), timeseries
+
+
+class TimeseriesWriter:
+    """timeseries.parquet written in row groups as replications arrive, in their order.
+
+    The file holds what ``pd.concat`` of the replications' :func:`timeseries_block` frames
+    written by :func:`scenarios.experiment.store.write_parquet` holds: the same schema
+    (pandas metadata included, taken from the first block), zstd compression, and values
+    converted as pandas converts them (NaN stored as null); only the weekly outcomes are
+    not dictionary-encoded (:data:`DICTIONARY_COLUMNS`). Only the rows of the current row
+    group (:data:`ROW_GROUP_ROWS`) are in memory. It is written under a temporary name
+    and renamed into place by :meth:`close`.
+    """
+
+    def __init__(self, path: Path, config: ScenarioConfig, row_group_rows: int | None = None):
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.tmp")
+        self.steps = config.run.steps
+        self.dates = step_dates(config)
+        self.row_group_rows = row_group_rows or ROW_GROUP_ROWS
+        self.next_replication = 0
+        self._writer: Any = None
+        self._schema: Any = None
+        self._fixed: dict[str, Any] = {}  # step and date arrays, the same in every block
+        self._names: list[str] = []
+        self._buffer: list[Any] = []
+        self._buffered_rows = 0
+        self._closed = False
+
+    def add(self, i: int, columns: dict[str, np.ndarray]) -> None:
+        """Append replication ``i`` (replications must come in order 0, 1, 2, ...)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if i != self.next_replication:
+            raise ValueError(f"replication {i} arrived, expected {self.next_replication}")
+        if self._writer is None:
+            table = pa.Table.from_pandas(
+                timeseries_block(i, columns, self.steps, self.dates), preserve_index=False
+            )
+            self._schema = table.schema
+            self._names = list(columns)
+            self._fixed = {"step": table.column("step"), "date": table.column("date")}
+            self._writer = pq.ParquetWriter(
+                self.tmp, self._schema, compression="zstd", use_dictionary=DICTIONARY_COLUMNS
+            )
+        else:
+            if list(columns) != self._names:
+                raise ValueError(f"replication {i} has other weekly columns than replication 0")
+            arrays = [pa.array(np.full(self.steps, i, dtype=np.int64))]
+            arrays += [self._fixed["step"], self._fixed["date"]]
+            for name in self._names:
+                field = self._schema.field(name)
+                arrays.append(pa.array(columns[name], type=field.type, from_pandas=True))
+            table = pa.Table.from_arrays(arrays, schema=self._schema)
+        self._buffer.append(table)
+        self._buffered_rows += table.num_rows
+        self.next_replication += 1
+        if self._buffered_rows >= self.row_group_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if not self._buffer:
+            return
+        table = pa.concat_tables(self._buffer)  # one chunk per replication, not copied
+        self._buffer.clear()
+        self._buffered_rows = 0
+        self._writer.write_table(table, row_group_size=table.num_rows)
+
+    def close(self) -> None:
+        """Write the last row group, close the file and rename it into place."""
+        if self._writer is None:
+            raise ValueError("no replication was written")
+        self._flush()
+        self._writer.close()
+        self._closed = True
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        """Drop a file that was not closed (after an error or an interrupt)."""
+        if self._closed:
+            return
+        if self._writer is not None:
+            with suppress(Exception):  # the file is deleted anyway
+                self._writer.close()
+        self._buffer.clear()
+        self.tmp.unlink(missing_ok=True)
+        self._closed = True

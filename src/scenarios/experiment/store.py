@@ -148,7 +148,13 @@ def write_json(obj: Any, path: Path) -> None:
 # --------------------------------------------------------------------------------------
 
 HASHES = "sha256"  # manifest key: file name (relative to the run directory) -> SHA-256
-VERIFIED = (SUMMARY, TIMESERIES)  # files every verifiable run records a hash of
+VERIFIED = (SUMMARY, TIMESERIES)  # files every verifiable run records a hash of ...
+# ... except TIMESERIES for a run that kept no weekly series (manifest "timeseries": false)
+
+
+def has_timeseries(manifest: dict[str, Any]) -> bool:
+    """Whether a run's manifest says it wrote timeseries.parquet (runs before the option did)."""
+    return manifest.get("timeseries", True) is not False
 
 
 def file_sha256(path: Path) -> str:
@@ -169,13 +175,15 @@ def verify_files(directory: Path, manifest: dict[str, Any]) -> str | None:
     """Why the files of ``directory`` do not match ``manifest``'s hashes; None if they do.
 
     The manifest must record a hash of every file in :data:`VERIFIED` (manifests written
-    before hashes were recorded cannot be verified). Every recorded file must lie strictly
-    inside ``directory``, be a regular file and have the recorded SHA-256.
+    before hashes were recorded cannot be verified; a run that kept no weekly series has
+    no timeseries.parquet). Every recorded file must lie strictly inside ``directory``,
+    be a regular file and have the recorded SHA-256.
     """
     hashes = manifest.get(HASHES)
     if not isinstance(hashes, dict) or not hashes:
         return f"its {MANIFEST} records no file hashes (written by an older version)"
-    missing = [name for name in VERIFIED if name not in hashes]
+    required = [n for n in VERIFIED if n != TIMESERIES or has_timeseries(manifest)]
+    missing = [name for name in required if name not in hashes]
     if missing:
         return f"its {MANIFEST} records no hash of {', '.join(missing)}"
     for name, expected in hashes.items():

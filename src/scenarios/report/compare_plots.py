@@ -10,8 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from scenarios.experiment import store
 from scenarios.experiment.compare import CORE_ACTORS, Comparison, StoredRun, estimate
-from scenarios.report.plots import QUARTER, _dates, _envelope
+from scenarios.report.plots import QUARTER
+from scenarios.report.weekly import FIGURE_REPLICATIONS, envelope, sample_note, window_dates
 
 COLOURS = plt.get_cmap("tab10").colors
 
@@ -20,18 +22,18 @@ def envelopes(cmp: Comparison, path: Path) -> None:
     """Successful attacks per quarter and strength: median and 5-95% band per scenario."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for k, run in enumerate(cmp.runs):
-        ts = run.timeseries
+        ts = run.weekly
+        if ts is None:
+            continue
         colour = COLOURS[k % 10]
         for ax, column, window in (
             (axes[0], "attacks_successful", QUARTER),
             (axes[1], "strength", 1),
         ):
-            env = _envelope(ts, column, window)
-            dates = _dates(ts, window)
-            ax.plot(dates.values, env["median"].values, color=colour, label=run.label)
-            ax.fill_between(
-                dates.values, env["low"].values, env["high"].values, color=colour, alpha=0.12
-            )
+            env = envelope(ts, column, window)
+            dates = window_dates(ts, window)
+            ax.plot(dates, env["median"].values, color=colour, label=run.label)
+            ax.fill_between(dates, env["low"].values, env["high"].values, color=colour, alpha=0.12)
     axes[0].set_title("Successful attacks per quarter (all countries)")
     axes[1].set_title("ISIS-K strength (fighters)")
     for ax in axes:
@@ -97,13 +99,11 @@ def trust(cmp: Comparison, path: Path) -> None:
     for ax, (a, b) in zip(axes.flat, pairs, strict=True):
         col = f"trust__{a}__{b}"
         for k, run in enumerate(cmp.runs):
-            ts = run.timeseries
-            if col not in ts:
+            ts = run.weekly
+            if ts is None or col not in ts:
                 continue
-            env = _envelope(ts, col)
-            ax.plot(
-                _dates(ts, 1).values, env["median"].values, color=COLOURS[k % 10], label=run.label
-            )
+            env = envelope(ts, col)
+            ax.plot(window_dates(ts), env["median"].values, color=COLOURS[k % 10], label=run.label)
         ax.set_title(f"{a} in {b}", fontsize=9)
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
@@ -198,12 +198,31 @@ FIGURES = {
 }
 
 
+WEEKLY_FIGURES = ("envelopes.png", "trust.png")
+
+
 def draw_all(cmp: Comparison, folder: Path) -> dict[str, str]:
-    """Draw every comparison figure into ``folder``; return {file name: caption}."""
+    """Draw every comparison figure into ``folder``; return {file name: caption}.
+
+    The figures of weekly series (envelopes, trust) need every run's timeseries.parquet;
+    when a run has none they are left out (``Comparison.timeseries_note`` says why), and
+    an earlier comparison's copies of them in ``folder`` are deleted.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    envelopes(cmp, folder / "envelopes.png")
+    weekly = not cmp.without_timeseries()
+    if weekly:
+        envelopes(cmp, folder / "envelopes.png")
     forest(cmp, folder / "forest.png")
     frontier(cmp, folder / "frontier.png")
     attacks_by_country(cmp, folder / "attacks_by_country.png")
-    trust(cmp, folder / "trust.png")
+    if weekly:
+        trust(cmp, folder / "trust.png")
+    if not weekly:
+        for name in WEEKLY_FIGURES:  # an earlier comparison's, in the folder written over
+            if (folder / name).exists():
+                store.remove_file(folder / name, folder)
+        return {k: v for k, v in FIGURES.items() if k not in WEEKLY_FIGURES}
+    if any(sample_note(run.weekly) for run in cmp.runs if run.weekly is not None):
+        note = f" (at most the first {FIGURE_REPLICATIONS:,} replications of each run)"
+        return {k: v[:-1] + note + "." if k in WEEKLY_FIGURES else v for k, v in FIGURES.items()}
     return dict(FIGURES)

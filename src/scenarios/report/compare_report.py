@@ -190,6 +190,9 @@ def to_markdown(cmp: Comparison, figures: dict[str, str], title: str, descriptio
         lines += [f"- {w.message()}" for w in cmp.warnings]
         lines.append("")
     lines += ["## Figures", ""]
+    note = cmp.timeseries_note()
+    if note:
+        lines += [note, ""]
     for name, caption in figures.items():
         lines += [f"![{caption}](plots/{name})", "", f"*{caption}*", ""]
     lines += ["## Runs", ""]

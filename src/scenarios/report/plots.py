@@ -1,4 +1,10 @@
-"""Figures of one run, drawn from its stored data frames (matplotlib, Agg backend)."""
+"""Figures of one run, drawn from its summary and weekly series (matplotlib, Agg backend).
+
+The weekly figures read one weekly column at a time (:mod:`scenarios.report.weekly`), from
+``timeseries.parquet`` or from an in-memory frame, so drawing them takes memory for one
+replications x weeks matrix, not for the whole timeseries. A run without a timeseries
+(``run.timeseries: false``) gets the figures drawn from its summary only.
+"""
 
 from __future__ import annotations
 
@@ -12,43 +18,29 @@ import numpy as np
 import pandas as pd
 
 from scenarios.experiment.stats import wilson
+from scenarios.report.weekly import Weekly, as_weekly, envelope, sample_note, window_dates
 
 QUARTER = 13  # weeks
 
 
-def _envelope(ts: pd.DataFrame, column: str, window: int = 1) -> pd.DataFrame:
-    """Median and 5-95% band over replications of a weekly column (summed over windows)."""
-    frame = ts[["replication", "step", column]].copy()
-    frame["bucket"] = frame["step"] // window
-    per = frame.groupby(["replication", "bucket"])[column].sum().unstack("replication")
-    return pd.DataFrame(
-        {
-            "median": per.median(axis=1),
-            "low": per.quantile(0.05, axis=1),
-            "high": per.quantile(0.95, axis=1),
-        }
-    )
+Source = Weekly | pd.DataFrame | Path
 
 
-def _dates(ts: pd.DataFrame, window: int) -> pd.Series:
-    first = ts[ts["replication"] == ts["replication"].iloc[0]]
-    return first.groupby(first["step"] // window)["date"].first()
-
-
-def attacks_by_country(ts: pd.DataFrame, path: Path) -> None:
+def attacks_by_country(source: Source, path: Path) -> None:
     """Successful attacks per quarter by target country: median and 5-95% band."""
+    ts = as_weekly(source)
     countries = [
         c.removeprefix("attacks_successful__")
         for c in ts.columns
         if c.startswith("attacks_successful__")
     ]
-    dates = _dates(ts, QUARTER)
+    dates = window_dates(ts, QUARTER)
     fig, ax = plt.subplots(figsize=(9, 4.8))
     for c in countries:
-        env = _envelope(ts, f"attacks_successful__{c}", QUARTER)
-        (line,) = ax.plot(dates.values, env["median"].values, label=c.replace("_", " "))
+        env = envelope(ts, f"attacks_successful__{c}", QUARTER)
+        (line,) = ax.plot(dates, env["median"].values, label=c.replace("_", " "))
         ax.fill_between(
-            dates.values, env["low"].values, env["high"].values, color=line.get_color(), alpha=0.15
+            dates, env["low"].values, env["high"].values, color=line.get_color(), alpha=0.15
         )
     ax.set_ylabel("successful attacks per quarter")
     ax.set_title("Attacks by target country (median, 5-95% of replications)")
@@ -59,15 +51,16 @@ def attacks_by_country(ts: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-def strength(ts: pd.DataFrame, path: Path, threat: str = "ISIS-K") -> None:
+def strength(source: Source, path: Path, threat: str = "ISIS-K") -> None:
     """Threat strength over time against the UN reporting band for ISIS-K."""
-    env = _envelope(ts, "strength")
-    dates = _dates(ts, 1)
+    ts = as_weekly(source)
+    env = envelope(ts, "strength")
+    dates = window_dates(ts)
     fig, ax = plt.subplots(figsize=(9, 4))
     ax.axhspan(1500, 6000, color="grey", alpha=0.12, label="UN reporting band 1,500-6,000")
-    ax.plot(dates.values, env["median"].values, color="black", label="median")
+    ax.plot(dates, env["median"].values, color="black", label="median")
     ax.fill_between(
-        dates.values,
+        dates,
         env["low"].values,
         env["high"].values,
         color="black",
@@ -84,23 +77,24 @@ def strength(ts: pd.DataFrame, path: Path, threat: str = "ISIS-K") -> None:
 
 
 def trust(
-    ts: pd.DataFrame, path: Path, actors: tuple[str, ...] = ("us", "russia", "taliban")
+    source: Source, path: Path, actors: tuple[str, ...] = ("us", "russia", "taliban")
 ) -> None:
     """Trust trajectories between the core actors (median over replications)."""
+    ts = as_weekly(source)
     pairs = [
         c
         for c in ts.columns
         if c.startswith("trust__")
         and all(p in actors for p in c.removeprefix("trust__").split("__"))
     ]
-    dates = _dates(ts, 1)
+    dates = window_dates(ts)
     fig, ax = plt.subplots(figsize=(9, 4.4))
     for col in pairs:
         a, b = col.removeprefix("trust__").split("__")
-        env = _envelope(ts, col)
-        (line,) = ax.plot(dates.values, env["median"].values, label=f"{a} in {b}")
+        env = envelope(ts, col)
+        (line,) = ax.plot(dates, env["median"].values, label=f"{a} in {b}")
         ax.fill_between(
-            dates.values, env["low"].values, env["high"].values, color=line.get_color(), alpha=0.1
+            dates, env["low"].values, env["high"].values, color=line.get_color(), alpha=0.1
         )
     ax.set_ylim(0, 1)
     ax.set_ylabel("expected trust")
@@ -170,16 +164,32 @@ FIGURES = {
     "trust.png": "Trust between the US, Russia and the Taliban over time.",
     "severity.png": "Fatalities per successful attack: complementary CDF on log-log axes.",
 }
+WEEKLY_FIGURES = ("attacks_by_country.png", "strength.png", "trust.png")
 
 
 def draw_all(
-    summary: pd.DataFrame, ts: pd.DataFrame, folder: Path, threat: str = "ISIS-K"
+    summary: pd.DataFrame, ts: Source | None, folder: Path, threat: str = "ISIS-K"
 ) -> dict[str, str]:
-    """Draw every run figure into ``folder``; return {file name: caption}."""
+    """Draw every run figure into ``folder``; return {file name: caption}.
+
+    ``ts`` is the run's weekly series: a timeseries frame, the path of its
+    timeseries.parquet, or a :class:`Weekly` view. Without it (None: a run that kept no
+    timeseries) only the figures drawn from the summary are made. The weekly figures of a
+    very large run show its first replications (``weekly.FIGURE_REPLICATIONS``), as their
+    captions say.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    attacks_by_country(ts, folder / "attacks_by_country.png")
+    weekly = as_weekly(ts) if ts is not None else None
+    if weekly is not None:
+        attacks_by_country(weekly, folder / "attacks_by_country.png")
     attack_risk(summary, folder / "attack_risk.png")
-    strength(ts, folder / "strength.png", threat)
-    trust(ts, folder / "trust.png")
+    if weekly is not None:
+        strength(weekly, folder / "strength.png", threat)
+        trust(weekly, folder / "trust.png")
     severity(summary, folder / "severity.png")
-    return dict(FIGURES)
+    if weekly is None:
+        return {k: v for k, v in FIGURES.items() if k not in WEEKLY_FIGURES}
+    note = sample_note(weekly)  # a very large run: the figures show its first replications
+    return {
+        k: v[:-1] + note + "." if k in WEEKLY_FIGURES and note else v for k, v in FIGURES.items()
+    }

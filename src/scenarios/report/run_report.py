@@ -20,6 +20,14 @@ def run_report(
         f"- Weeks simulated: {run.steps} ({run.start} to {end}), after {run.burn_in} "
         "weeks of spin-up",
         f"- Replications: {run.replications}; root seed {run.seed}",
+        *(
+            []
+            if run.timeseries
+            else [
+                "- Weekly series: not kept (`run.timeseries: false`, `--no-timeseries`): "
+                "no timeseries.parquet and no weekly figures"
+            ]
+        ),
         f"- Config hash: `{manifest['config_hash'][:16]}`",
         f"- Package versions: {', '.join(f'{k} {v}' for k, v in manifest['versions'].items())}",
         "",
