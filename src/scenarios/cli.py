@@ -100,7 +100,7 @@ _LIMIT_TIME = duration(MAX_REPLICATION_WEEKS * SECONDS_PER_REPLICATION_WEEK)
 YES_HELP = (
     "Start even if the work is beyond the limits checked before any compute: "
     f"{MAX_REPLICATION_WEEKS:,} replication-weeks ({_LIMIT_TIME} on one core), "
-    f"{MAX_TIMESERIES_BYTES // 2**30} GiB of weekly time series in one run, "
+    f"{MAX_TIMESERIES_BYTES // 2**30} GiB of weekly time series in one run (raw), "
     f"{MAX_SWEEP_POINTS:,} sweep sample points."
 )
 Yes = Annotated[bool, typer.Option("--yes", help=YES_HELP)]

@@ -1,7 +1,7 @@
 """Absurd work sizes are refused up front, before any compute or allocation.
 
 `run`, `experiment` and `sweep` estimate their work arithmetically (replication-weeks,
-time-series memory, sample points) and exit 2 with one message beyond the documented
+time-series size, sample points) and exit 2 with one message beyond the documented
 limits, unless `--yes` is given. The commands run in this process, with the compute
 replaced by a function that fails the test if it is ever reached: a refused command
 never gets there.
@@ -107,7 +107,7 @@ def test_a_run_is_replications_times_simulated_weeks() -> None:
     cfg = load_config(BASELINE, ["run.replications=10", "run.steps=100", "run.burn_in=20"])
     work = workload.run_workload(cfg)
     assert work.replication_weeks == 10 * 120
-    assert work.memory_bytes > 10 * 100 * 8 * 50  # rows x (many) float64 columns
+    assert work.timeseries_bytes > 10 * 100 * 8 * 50  # rows x (many) float64 columns
     assert work.seconds() == pytest.approx(1200 * workload.SECONDS_PER_REPLICATION_WEEK)
     assert work.problems() == []
     work.check(yes=False)
@@ -133,7 +133,7 @@ def test_the_limits_are_refused_unless_yes() -> None:
     cfg = load_config(BASELINE, ["run.replications=1000000", "run.steps=5200"])
     work = workload.run_workload(cfg)
     assert work.replication_weeks == 1_000_000 * (5200 + cfg.run.burn_in)
-    assert len(work.problems()) == 2  # too much work, and a time series too big for memory
+    assert len(work.problems()) == 2  # too much work, and a time series too big
     with pytest.raises(workload.WorkloadError, match="--yes"):
         work.check(yes=False)
     work.check(yes=True)
@@ -164,7 +164,7 @@ def test_run_of_a_million_replications_of_a_century_is_refused(
         capsys,
         *("run", BASELINE, "-n", "1000000", "--steps", "5200", "--out", out),
     )
-    refused(code, message, "replication-weeks", "hours", "memory")
+    refused(code, message, "replication-weeks", "hours", "on disk")
     assert list(tmp_path.iterdir()) == []
 
 
