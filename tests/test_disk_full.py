@@ -17,6 +17,7 @@ from typing import Any
 
 import matplotlib.figure
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from tests.conftest import CONFIGS
 
@@ -83,8 +84,9 @@ def one_message(code: int, message: str, *fragments: str) -> None:
         (errno.ENOSPC, "parquet", ["no space left on device", ".parquet"]),
         (errno.EDQUOT, "parquet", ["disk quota exceeded", ".parquet"]),
         (errno.ENOSPC, "figure", ["no space left on device", ".png"]),
+        (errno.ENOSPC, "stream", ["no space left on device", "timeseries"]),
     ],
-    ids=["ENOSPC-parquet", "EDQUOT-parquet", "ENOSPC-figure"],
+    ids=["ENOSPC-parquet", "EDQUOT-parquet", "ENOSPC-figure", "ENOSPC-streamed-timeseries"],
 )
 def test_run_on_a_full_disk_exits_2_and_leaves_nothing(
     monkeypatch: pytest.MonkeyPatch,
@@ -96,6 +98,8 @@ def test_run_on_a_full_disk_exits_2_and_leaves_nothing(
 ) -> None:
     if target == "parquet":
         monkeypatch.setattr(pd.DataFrame, "to_parquet", full(code, filename=False))
+    elif target == "stream":  # the weekly series are written row group by row group
+        monkeypatch.setattr(pq.ParquetWriter, "write_table", full(code, filename=False))
     else:
         monkeypatch.setattr(matplotlib.figure.Figure, "savefig", full(code, filename=True))
     out = tmp_path / "run"
@@ -119,7 +123,7 @@ def test_experiment_on_a_full_disk_exits_2_and_does_not_look_complete(
 
     def fills_up(frame: pd.DataFrame, path: Any, *args: Any, **kwargs: Any) -> None:
         calls.append(path)
-        if len(calls) > 2:  # the first scenario's two files fit, the second's do not
+        if len(calls) > 1:  # the first scenario's summary fits, the second's does not
             full(errno.ENOSPC, filename=False)(frame, path)
         to_parquet(frame, path, *args, **kwargs)
 

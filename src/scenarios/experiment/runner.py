@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.config import ScenarioConfig
+from scenarios.experiment import store
 from scenarios.experiment.processes import stop_workers, watch_driver
 from scenarios.experiment.seeds import replication_seeds, replication_sequence
 from scenarios.model.model import run_replication
@@ -192,6 +193,10 @@ def stream_scenario(
                 del columns
         if writer is not None:
             writer.close()
+    except OSError as exc:
+        if writer is not None and store.disk_full_code(exc):  # name the file, as store does
+            raise store.disk_full_error(exc, writer.path) from None
+        raise
     finally:
         if writer is not None:
             writer.abort()  # no-op once closed
