@@ -114,3 +114,27 @@ def run_cli(
         check=False,
         preexec_fn=preexec_fn,
     )
+
+
+def cli_in_process(
+    monkeypatch: pytest.MonkeyPatch,
+    capture: pytest.CaptureFixture[str],
+    *args: object,
+) -> tuple[int, str]:
+    """Run ``scenarios ARGS`` in this process: its exit code and what it wrote to stderr.
+
+    ``capture`` is pytest's ``capsys`` (Python's stderr) or ``capfd`` (file descriptor 2,
+    for what subprocesses and loggers write too).
+    """
+    from scenarios import cli
+
+    monkeypatch.setattr(cli, "sigterm_as_interrupt", lambda: None)
+    monkeypatch.delenv("SCENARIOS_DEBUG", raising=False)
+    monkeypatch.setattr(sys, "argv", ["scenarios", *(str(a) for a in args)])
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    else:
+        code = 0
+    return code, capture.readouterr().err

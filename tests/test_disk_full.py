@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,28 +18,13 @@ import matplotlib.figure
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from tests.conftest import CONFIGS
-
-from scenarios import cli
+from tests.conftest import CONFIGS, cli_in_process
 
 BASELINE = CONFIGS / "baseline.yaml"
 SHORT = ("--replications", "2", "--steps", "10")
 
 
-def main(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: object
-) -> tuple[int, str]:
-    """Run ``scenarios ARGS`` in this process: exit code and stderr."""
-    monkeypatch.setattr(cli, "sigterm_as_interrupt", lambda: None)
-    monkeypatch.delenv("SCENARIOS_DEBUG", raising=False)
-    monkeypatch.setattr(sys, "argv", ["scenarios", *(str(a) for a in args)])
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    else:
-        code = 0
-    return code, capsys.readouterr().err
+main = cli_in_process  # scenarios ARGS in this process: (exit code, stderr)
 
 
 def full(code: int, *, filename: bool) -> Any:

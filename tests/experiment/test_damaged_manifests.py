@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import CONFIGS
+from tests.conftest import CONFIGS, cli_in_process
 
-from scenarios import cli
 from scenarios.config import load_config
 from scenarios.experiment.executor import base_digest
 from scenarios.experiment.store import model_fingerprint
@@ -26,20 +24,7 @@ from scenarios.experiment.sweep import load_sweep
 BASELINE = CONFIGS / "baseline.yaml"
 
 
-def main(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: object
-) -> tuple[int, str]:
-    """Run ``scenarios ARGS`` in this process: exit code and stderr."""
-    monkeypatch.setattr(cli, "sigterm_as_interrupt", lambda: None)
-    monkeypatch.delenv("SCENARIOS_DEBUG", raising=False)
-    monkeypatch.setattr(sys, "argv", ["scenarios", *(str(a) for a in args)])
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    else:
-        code = 0
-    return code, capsys.readouterr().err
+main = cli_in_process  # scenarios ARGS in this process: (exit code, stderr)
 
 
 def refused(code: int, message: str, *fragments: str) -> None:

@@ -21,9 +21,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from tests.conftest import CONFIGS
+from tests.conftest import CONFIGS, cli_in_process
 
-from scenarios import cli
 from scenarios.experiment import executor
 from scenarios.experiment.executor import read_results
 
@@ -50,20 +49,7 @@ def threaded_client(workers: int, scheduler: str | None) -> Iterator[Any]:
         yield client
 
 
-def main(
-    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], *args: object
-) -> tuple[int, str]:
-    """Run ``scenarios ARGS`` in this process: exit code and everything on stderr."""
-    monkeypatch.setattr(cli, "sigterm_as_interrupt", lambda: None)
-    monkeypatch.delenv("SCENARIOS_DEBUG", raising=False)
-    monkeypatch.setattr(sys, "argv", ["scenarios", *(str(a) for a in args)])
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    else:
-        code = 0
-    return code, capfd.readouterr().err
+main = cli_in_process  # scenarios ARGS in this process: (exit code, stderr)
 
 
 def one_message(message: str, *fragments: str) -> str:
