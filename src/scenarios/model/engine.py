@@ -295,6 +295,19 @@ def threat_phase(week: int, world: World, cells: kernels.CellState, prm: Params,
 
 
 @njit(cache=True, inline="always")
+def reset_plot_rows(plots: kernels.PlotState, start: int, end: int) -> None:
+    """Fresh state for plot rows ``start..end``: nobody knows, warned or tipped anything."""
+    for row in range(start, end):
+        plots.tipped[row] = False
+        plots.warned[row] = False
+        plots.ignored_by[row] = -1
+        for a in range(plots.own.shape[1]):
+            plots.own[row, a] = False
+            plots.knowledge[row, a] = 0.0
+            plots.source[row, a] = -1
+
+
+@njit(cache=True, inline="always")
 def place_phase(
     week: int,
     world: World,
@@ -305,15 +318,7 @@ def place_phase(
 ) -> None:
     """Append this week's new plots (the table has room): targets, lifetimes, fresh rows."""
     start = world.counters[N_PLOTS]
-    end = start + world.counters[NEW_PLOTS]
-    for row in range(start, end):
-        plots.tipped[row] = False
-        plots.warned[row] = False
-        plots.ignored_by[row] = -1
-        for a in range(plots.own.shape[1]):
-            plots.own[row, a] = False
-            plots.knowledge[row, a] = 0.0
-            plots.source[row, a] = -1
+    reset_plot_rows(plots, start, start + world.counters[NEW_PLOTS])
     birth = kernels.PlotBirth(
         world.target_cdf,
         geo.same_country,

@@ -111,14 +111,7 @@ class PlotTable:
     def reserve(self, k: int) -> int:
         """Make room for ``k`` new plots, reset their rows, and return the first row."""
         self.grow(self.n + k)
-        rows = slice(self.n, self.n + k)
-        a = self.arrays
-        a.tipped[rows] = False
-        a.warned[rows] = False
-        a.ignored_by[rows] = -1
-        a.own[rows] = False
-        a.knowledge[rows] = 0.0
-        a.source[rows] = -1
+        engine.reset_plot_rows(self.arrays, self.n, self.n + k)
         return self.n
 
 
