@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios.config import ConfigError
+from scenarios.config import ConfigError, ScenarioConfig
 from scenarios.experiment import store
 from scenarios.experiment.errors import OutputError
 from scenarios.experiment.seeds import replication_seeds, replication_sequence
-from scenarios.experiment.sweep import SweepSpec, point_config
+from scenarios.experiment.sweep import PointConfigs, SweepSpec
 
 PARTS = "parts"
 DESIGN = "design.parquet"
@@ -75,20 +75,22 @@ def run_chunk(
     """Run one chunk on a worker and write its part file; return the chunk number.
 
     ``runs`` holds (run, point, replication, seed); ``values[i]`` are the parameter values
-    of the i-th run's sample point.
+    of the i-th run's sample point. A point's config comes from :class:`PointConfigs`
+    (kept per worker for the sweep's base), its region geometry is built once per distinct
+    region structure (the same for every point unless the sweep varies it).
     """
     from scenarios.model.model import run_replication
     from scenarios.model.params import compile_parameters
-    from scenarios.model.regions import build_geometry
 
+    points = _point_configs(raw_base, names)
     rows = []
-    cache: dict[int, tuple[Any, Any, Any]] = {}
+    current: tuple[int, Any, Any] | None = None
     for (run, point, replication, seed), point_values in zip(runs, values, strict=True):
-        if point not in cache:
-            cfg = point_config(raw_base, names, point_values)
-            geometry = build_geometry(cfg)
-            cache = {point: (cfg, geometry, compile_parameters(cfg, geometry))}
-        cfg, geometry, parameters = cache[point]
+        if current is None or current[0] != point:
+            cfg = points.config(point_values)
+            current = (point, cfg, compile_parameters(cfg, _geometry(cfg)))
+        _, cfg, parameters = current
+        geometry = _geometry(cfg)
         _, summary = run_replication(cfg, replication_sequence(seed), geometry, parameters)
         row: dict[str, Any] = {"run": run, "point": point, "replication": replication, "seed": seed}
         row.update({f"param:{n}": float(v) for n, v in zip(names, point_values, strict=True)})
@@ -96,6 +98,40 @@ def run_chunk(
         rows.append(row)
     store.write_parquet(pd.DataFrame(rows), Path(parts_dir) / chunk_name(chunk))
     return chunk
+
+
+# Per worker process: the PointConfigs of the last base seen (a sweep scatters its base
+# once, so every chunk of it passes the same object) and geometries by region structure.
+_POINTS: list[tuple[dict[str, Any], list[str], PointConfigs]] = []
+_GEOMETRIES: dict[tuple[Any, ...], Any] = {}
+
+
+def _point_configs(raw_base: dict[str, Any], names: list[str]) -> PointConfigs:
+    """The PointConfigs of ``raw_base`` and ``names``, built once per worker and sweep."""
+    if _POINTS and _POINTS[0][0] is raw_base and _POINTS[0][1] == names:
+        return _POINTS[0][2]
+    points = PointConfigs(raw_base, names)
+    _POINTS[:] = [(raw_base, list(names), points)]  # holds raw_base: its id stays unique
+    return points
+
+
+def _geometry(cfg: ScenarioConfig) -> Any:
+    """``build_geometry(cfg)``, cached by everything it reads from the config."""
+    from scenarios.model.regions import build_geometry
+
+    key = (
+        tuple(cfg.actors),
+        tuple(
+            (rid, r.country, r.jurisdiction, tuple(r.neighbours), r.position)
+            for rid, r in cfg.regions.items()
+        ),
+    )
+    geometry = _GEOMETRIES.get(key)
+    if geometry is None:
+        if len(_GEOMETRIES) >= 64:
+            _GEOMETRIES.clear()
+        geometry = _GEOMETRIES[key] = build_geometry(cfg)
+    return geometry
 
 
 def plan_chunks(n_runs: int, chunk_size: int) -> list[range]:
