@@ -7,9 +7,12 @@ no traceback; 1 internal error; 130 interrupted.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -344,6 +347,10 @@ def sweep(
     """Run a sensitivity sweep on Dask (streamed to disk, resumable), then analyse it."""
     from scenarios.experiment.sweep import load_sweep
 
+    if scheduler is None:
+        from scenarios.experiment.executor import start_fork_server
+
+        start_fork_server()  # workers' model loads while the sweep is read and checked
     spec, raw_base = load_sweep(spec_path)
     target = out_dir or Path("results") / "sweeps" / spec.name
     check_writable(target.parent)
@@ -392,6 +399,10 @@ def _sweep(
         rate = f"{(done - first[0]) / elapsed:.1f}/s"
         bar.update(bar.task_ids[0], completed=done, rate=rate)
 
+    # The driver waits while the workers run: load the analysis meanwhile.
+    threading.Thread(
+        target=_import_quietly, args=("scenarios.report.sweep_report",), daemon=True
+    ).start()
     try:
         execute_sweep(
             spec,
@@ -402,6 +413,8 @@ def _sweep(
             resume=resume,
             progress=progress,
             report=lambda message: err.print(message, highlight=False, markup=False),
+            # Analysed before the cluster shuts down: its workers draw the figures.
+            finish=lambda pool: (bar.stop(), analyse_sweep(target, pool)),
         )
     except KeyboardInterrupt:
         bar.stop()
@@ -414,7 +427,6 @@ def _sweep(
         raise typer.Exit(130) from None
     finally:
         bar.stop()
-    analyse_sweep(target)
     _print_indices(target)
     out.print(
         f"Finished in {time.monotonic() - started:.1f} s. Report: "
@@ -422,6 +434,12 @@ def _sweep(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _import_quietly(module: str) -> None:
+    """Import ``module`` (in a thread, ahead of need); an error shows when it is used."""
+    with contextlib.suppress(Exception):
+        importlib.import_module(module)
 
 
 def _print_indices(target: Path) -> None:

@@ -20,6 +20,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,27 @@ QUIET_WORKERS = {
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.worker.memory.monitor-interval": "2s",
 }
+# Embedded workers are forked from a fork server that has imported Dask, the model and
+# the model's compiled code once (``start_fork_server``), instead of being spawned as
+# fresh interpreters that each import Dask and the CLI, then load the model on their first
+# chunk: a cluster ready to run costs about 2 s instead of 4-6 s on two cores, and closes
+# in a tenth of a second instead of one to two (benchmarks/sweep_vs_ema.py).
+WORKER_START = {"distributed.worker.multiprocessing-method": "forkserver"}
+# The fork server also imports the sweep report, whose figures the workers draw.
+WARM_MODULES = ("scenarios.experiment.warm", "scenarios.report.sweep_report")
+# What distributed itself preloads in a fork server (distributed.utils.get_mp_context:
+# distributed.versions' packages), without importing distributed to find out.
+DASK_PRELOAD = (
+    "distributed",
+    "dask",
+    "msgpack",
+    "cloudpickle",
+    "tornado",
+    "toolz",
+    "numpy",
+    "pandas",
+    "lz4",
+)
 
 
 def chunk_name(chunk: int) -> str:
@@ -205,11 +227,32 @@ def done_chunks(
     return done
 
 
+def start_fork_server() -> None:
+    """Start the fork server of embedded workers now, loading the model in it.
+
+    Returns at once: the server imports Dask's packages and :mod:`scenarios.experiment.warm`
+    in the background, so a caller can do its own work (read and check the sweep)
+    meanwhile. Does nothing if this process's fork server is already running (then its
+    workers load the model on their first chunk). The server ends with this process.
+    """
+    import importlib.util
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    preload = [name for name in DASK_PRELOAD if importlib.util.find_spec(name) is not None]
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([*preload, *WARM_MODULES])
+    forkserver.ensure_running()
+
+
 @contextmanager
 def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     """A Dask client: on an existing scheduler, or on an embedded LocalCluster."""
     import dask
     from dask.distributed import Client, LocalCluster
+    from distributed.utils import get_mp_context
+
+    from scenarios.experiment.dask_workers import WatchDriver
 
     if scheduler:
         try:
@@ -221,7 +264,9 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
         finally:
             client.close()
         return
-    with dask.config.set(QUIET_WORKERS):
+    with dask.config.set({**QUIET_WORKERS, **WORKER_START}):
+        get_mp_context()  # distributed sets its preload list first, ours replaces it
+        start_fork_server()
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -234,6 +279,7 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
         )
     client = Client(cluster)
     try:
+        client.register_plugin(WatchDriver(os.getpid()))
         yield client
     finally:
         client.close()
@@ -250,6 +296,7 @@ def execute_sweep(
     resume: bool = False,
     progress: Callable[[int, int], None] | None = None,
     report: Callable[[str], None] | None = None,
+    finish: Callable[[Executor | None], object] | None = None,
 ) -> Path:
     """Run every missing chunk of the sweep into ``out``; ``progress(done, total)`` runs.
 
@@ -258,9 +305,17 @@ def execute_sweep(
     with another definition, resolved base config or model code. On ``resume`` a part
     counts as done only if it verifies (:func:`done_chunks`); ``report`` is told about
     each part that did not and runs again.
+
+    ``finish(pool)`` is called once the sweep is complete, before the embedded cluster
+    shuts down (`scenarios sweep` analyses the sweep there): ``pool`` is a
+    ``concurrent.futures`` executor on the cluster's workers, or None if no cluster was
+    started (nothing was left to run) or the cluster is an external scheduler's (whose
+    workers may not see this machine's files).
     """
     with store.output_lock(out):
-        return _execute_sweep(spec, raw_base, out, workers, scheduler, resume, progress, report)
+        return _execute_sweep(
+            spec, raw_base, out, workers, scheduler, resume, progress, report, finish
+        )
 
 
 def _execute_sweep(
@@ -272,6 +327,7 @@ def _execute_sweep(
     resume: bool,
     progress: Callable[[int, int], None] | None,
     report: Callable[[str], None] | None = None,
+    finish: Callable[[Executor | None], object] | None = None,
 ) -> Path:
     design = spec.design()
     names = list(spec.parameters)
@@ -348,12 +404,28 @@ def _execute_sweep(
                 n_runs,
                 progress,
             )
+            _complete(out, chunks, manifest, report)
+            if finish is not None:
+                finish(None if scheduler else client.get_executor(pure=False))
+            return out
+    _complete(out, chunks, manifest, report)
+    if finish is not None:
+        finish(None)
+    return out
+
+
+def _complete(
+    out: Path,
+    chunks: list[range],
+    manifest: dict[str, Any],
+    report: Callable[[str], None] | None,
+) -> None:
+    """Check that every chunk has a valid part, then mark the sweep complete."""
     missing = len(chunks) - len(done_chunks(out, chunks, report))
     if missing:
         raise OutputError(f"{out}: {missing} chunks did not write a valid part; run --resume")
     manifest.update(status="complete", finished=store.now(), chunks=len(chunks))
-    store.write_json(manifest, manifest_path)
-    return out
+    store.write_json(manifest, out / store.MANIFEST)
 
 
 def base_digest(raw_base: dict[str, Any]) -> str:
@@ -454,10 +526,19 @@ def _take(it: Iterator[int], n: int) -> list[int]:
     return out
 
 
-def read_results(out: Path) -> pd.DataFrame:
-    """Every finished run of a sweep, sorted by run index."""
+def read_results(out: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Every finished run of a sweep, sorted by run index.
+
+    With ``columns``, only ``run`` and those of them the parts have (the analysis reads a
+    few outcomes of the two hundred columns: a fraction of the time).
+    """
     parts = sorted((out / PARTS).glob("chunk-*.parquet"))
     if not parts:
         return pd.DataFrame()
-    frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    if columns is not None:
+        import pyarrow.parquet as pq
+
+        present = set(pq.read_schema(parts[0]).names)
+        columns = [c for c in dict.fromkeys(["run", *columns]) if c in present]
+    frame = pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
     return frame.sort_values("run", ignore_index=True)

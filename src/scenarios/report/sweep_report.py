@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -108,8 +111,13 @@ def dependence(
     plt.close(fig)
 
 
-def analyse_sweep(out: Path) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Compute indices of a sweep directory and write indices.csv, plots and reports."""
+def analyse_sweep(out: Path, pool: Executor | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Compute indices of a sweep directory and write indices.csv, plots and reports.
+
+    ``pool`` (a ``concurrent.futures`` executor whose workers see ``out``) draws the
+    figures in parallel; `scenarios sweep` passes its cluster's workers. The files are
+    the same either way.
+    """
     if not (out / store.MANIFEST).exists():
         raise CompareError(f"{out}: not a sweep directory (no {store.MANIFEST})")
     manifest = store.read_manifest(out)
@@ -122,13 +130,15 @@ def analyse_sweep(out: Path) -> tuple[pd.DataFrame, dict[str, str]]:
             "`scenarios sweep SWEEP.yaml --resume --out DIR` first"
         )
     with store.output_lock(out, "sweep directory"):
-        return _analyse(out, manifest)
+        return _analyse(out, manifest, pool)
 
 
-def _analyse(out: Path, manifest: dict) -> tuple[pd.DataFrame, dict[str, str]]:
+def _analyse(
+    out: Path, manifest: dict, pool: Executor | None
+) -> tuple[pd.DataFrame, dict[str, str]]:
     spec = SweepSpec.model_validate(manifest["spec"])
     design = pd.read_parquet(out / DESIGN)
-    results = read_results(out)
+    results = read_results(out, ["point", *spec.outcomes])
     if len(results) != manifest["runs"]:
         raise CompareError(f"{out}: {len(results)} of {manifest['runs']} runs found; resume it")
     missing = [o for o in spec.outcomes if o not in results.columns]
@@ -150,18 +160,27 @@ def _analyse(out: Path, manifest: dict) -> tuple[pd.DataFrame, dict[str, str]]:
     plots.mkdir(exist_ok=True)
     ranked = importance(indices)
     figures: dict[str, str] = {}
+    drawings: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
     for outcome in spec.outcomes:
         if spec.method == "sobol":
             name = f"sobol_{outcome}.png"
-            sobol_bars(indices, outcome, plots / name)
+            drawings.append((sobol_bars, (indices, outcome, plots / name)))
             figures[name] = f"Sobol' S1 and ST of {outcome} with 95% bootstrap intervals."
         elif spec.method == "morris":
             name = f"morris_{outcome}.png"
-            morris_scatter(indices, outcome, plots / name)
+            drawings.append((morris_scatter, (indices, outcome, plots / name)))
             figures[name] = f"Morris mu* against sigma for {outcome}."
         name = f"dependence_{outcome}.png"
-        dependence(design, means.reset_index(drop=True), ranked, outcome, plots / name)
+        drawings.append(
+            (dependence, (design, means.reset_index(drop=True), ranked, outcome, plots / name))
+        )
         figures[name] = f"Partial dependence of {outcome} on its {TOP} most influential parameters."
+    if pool is None:
+        for draw, args in drawings:
+            draw(*args)
+    else:
+        for future in [pool.submit(draw, *args) for draw, args in drawings]:
+            future.result()
     text = _markdown(spec, manifest, indices, ranked, figures)
     store.write_atomic(out / "report.md", text.encode())
     store.write_atomic(out / "report.html", to_html(text, out).encode())
