@@ -348,7 +348,7 @@ def sweep(
     from scenarios.experiment.sweep import load_sweep
 
     if scheduler is None:
-        from scenarios.experiment.executor import start_fork_server
+        from scenarios.experiment.workers import start_fork_server
 
         start_fork_server()  # workers' model loads while the sweep is read and checked
     spec, raw_base = load_sweep(spec_path)
@@ -395,14 +395,17 @@ def _sweep(
             bar.start()
             bar.add_task(spec.name, total=total, completed=done, rate="")
             return
+        if len(first) == 1:
+            # The first chunk is in (the cluster is up): the driver only waits for the
+            # others, so it loads the analysis meanwhile.
+            first.append(done)
+            threading.Thread(
+                target=_import_quietly, args=("scenarios.report.sweep_report",), daemon=True
+            ).start()
         elapsed = max(time.monotonic() - started, 1e-9)
         rate = f"{(done - first[0]) / elapsed:.1f}/s"
         bar.update(bar.task_ids[0], completed=done, rate=rate)
 
-    # The driver waits while the workers run: load the analysis meanwhile.
-    threading.Thread(
-        target=_import_quietly, args=("scenarios.report.sweep_report",), daemon=True
-    ).start()
     try:
         execute_sweep(
             spec,

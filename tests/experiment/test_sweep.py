@@ -493,10 +493,10 @@ def test_the_fork_servers_warm_up_runs() -> None:
 
     (At import its errors are suppressed: a sweep then only starts slower.)
     """
-    from scenarios.experiment import executor, warm
+    from scenarios.experiment import warm, workers
 
     warm.warm_up()
-    assert "scenarios.experiment.warm" in executor.WARM_MODULES
+    assert "scenarios.experiment.warm" in workers.WARM_MODULES
 
 
 @pytest.mark.slow

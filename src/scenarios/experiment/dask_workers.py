@@ -11,7 +11,7 @@ class WatchDriver(WorkerPlugin):
     """An embedded worker exits when the driver process is gone.
 
     Embedded workers are children of a fork server, not of the driver (see
-    ``executor.start_fork_server``); like the workers of ``scenarios run`` they watch the
+    ``workers.start_fork_server``); like the workers of ``scenarios run`` they watch the
     driver's pid and ask the kernel for SIGKILL when their parent dies
     (:func:`scenarios.experiment.processes.watch_driver`).
     """

@@ -59,26 +59,11 @@ QUIET_WORKERS = {
     "distributed.worker.memory.monitor-interval": "2s",
 }
 # Embedded workers are forked from a fork server that has imported Dask, the model and
-# the model's compiled code once (``start_fork_server``), instead of being spawned as
+# the model's compiled code once (``workers.start_fork_server``), instead of being spawned as
 # fresh interpreters that each import Dask and the CLI, then load the model on their first
 # chunk: a cluster ready to run costs about 2 s instead of 4-6 s on two cores, and closes
 # in a tenth of a second instead of one to two (benchmarks/sweep_vs_ema.py).
 WORKER_START = {"distributed.worker.multiprocessing-method": "forkserver"}
-# The fork server also imports the sweep report, whose figures the workers draw.
-WARM_MODULES = ("scenarios.experiment.warm", "scenarios.report.sweep_report")
-# What distributed itself preloads in a fork server (distributed.utils.get_mp_context:
-# distributed.versions' packages), without importing distributed to find out.
-DASK_PRELOAD = (
-    "distributed",
-    "dask",
-    "msgpack",
-    "cloudpickle",
-    "tornado",
-    "toolz",
-    "numpy",
-    "pandas",
-    "lz4",
-)
 
 
 def chunk_name(chunk: int) -> str:
@@ -241,24 +226,6 @@ def done_chunks(
     return done
 
 
-def start_fork_server() -> None:
-    """Start the fork server of embedded workers now, loading the model in it.
-
-    Returns at once: the server imports Dask's packages and :mod:`scenarios.experiment.warm`
-    in the background, so a caller can do its own work (read and check the sweep)
-    meanwhile. Does nothing if this process's fork server is already running (then its
-    workers load the model on their first chunk). The server ends with this process.
-    """
-    import importlib.util
-    import multiprocessing
-    from multiprocessing import forkserver
-
-    preload = [name for name in DASK_PRELOAD if importlib.util.find_spec(name) is not None]
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*preload, *WARM_MODULES])
-    forkserver.ensure_running()
-
-
 @contextmanager
 def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     """A Dask client: on an existing scheduler, or on an embedded LocalCluster."""
@@ -267,6 +234,7 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     from distributed.utils import get_mp_context
 
     from scenarios.experiment.dask_workers import WatchDriver
+    from scenarios.experiment.workers import start_fork_server
 
     if scheduler:
         try:

@@ -1,6 +1,6 @@
 """Load the model and its compiled code in the fork server of a sweep's embedded workers.
 
-Imported once by that fork server (``executor.start_fork_server``): every worker forked
+Imported once by that fork server (``workers.start_fork_server``): every worker forked
 from it then starts with the model imported and numba's compiled code loaded, instead of
 each worker importing and loading them on its first chunk. A tiny replication of a
 two-region scenario does the loading. Nothing here is needed for correctness: if it
