@@ -12,6 +12,8 @@ import importlib.util
 import multiprocessing
 from multiprocessing import forkserver
 
+# Ignores SIGINT in the fork server while it loads the rest (Ctrl-C is the driver's).
+FIRST = "scenarios.experiment.fork_server_init"
 # What distributed itself preloads in a fork server (distributed.utils.get_mp_context:
 # distributed.versions' packages), without importing distributed to find out.
 DASK_PRELOAD = (
@@ -39,5 +41,5 @@ def start_fork_server() -> None:
     """
     preload = [name for name in DASK_PRELOAD if importlib.util.find_spec(name) is not None]
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*preload, *WARM_MODULES])
+    context.set_forkserver_preload([FIRST, *preload, *WARM_MODULES])
     forkserver.ensure_running()
