@@ -406,6 +406,11 @@ def _sweep(
         rate = f"{(done - first[0]) / elapsed:.1f}/s"
         bar.update(bar.task_ids[0], completed=done, rate=rate)
 
+    def finish(pool: Any) -> None:
+        """Analyse before the cluster shuts down: its workers draw the figures."""
+        bar.stop()
+        analyse_sweep(target, pool)
+
     try:
         execute_sweep(
             spec,
@@ -416,8 +421,7 @@ def _sweep(
             resume=resume,
             progress=progress,
             report=lambda message: err.print(message, highlight=False, markup=False),
-            # Analysed before the cluster shuts down: its workers draw the figures.
-            finish=lambda pool: (bar.stop(), analyse_sweep(target, pool)),
+            finish=finish,
         )
     except KeyboardInterrupt:
         bar.stop()

@@ -10,7 +10,8 @@ runs only the missing chunks. It refuses if the base config or the model code ch
 The results are identical to an uninterrupted sweep's because every run is determined by
 its sample point and seed.
 
-By default an embedded ``LocalCluster`` of worker processes on 127.0.0.1 is started;
+By default an embedded ``LocalCluster`` of worker processes on 127.0.0.1 is started, its
+workers forked from a fork server that has loaded the model once (``workers.py``);
 ``scheduler`` submits the same chunks to an existing Dask cluster instead.
 """
 
@@ -61,8 +62,8 @@ QUIET_WORKERS = {
 # Embedded workers are forked from a fork server that has imported Dask, the model and
 # the model's compiled code once (``workers.start_fork_server``), instead of being spawned as
 # fresh interpreters that each import Dask and the CLI, then load the model on their first
-# chunk: a cluster ready to run costs about 2 s instead of 4-6 s on two cores, and closes
-# in a tenth of a second instead of one to two (benchmarks/sweep_vs_ema.py).
+# chunk: on the two-core development machine a cluster ready to run took about 2 s instead
+# of 4-6 s, and closing it a tenth of a second instead of one to two.
 WORKER_START = {"distributed.worker.multiprocessing-method": "forkserver"}
 
 
@@ -91,13 +92,13 @@ def run_chunk(
 
     points = _point_configs(raw_base, names)
     rows = []
-    current: tuple[int, Any, Any] | None = None
+    current: tuple[int, Any, Any, Any] | None = None
     for (run, point, replication, seed), point_values in zip(runs, values, strict=True):
         if current is None or current[0] != point:
             cfg = points.config(point_values)
-            current = (point, cfg, compile_parameters(cfg, _geometry(cfg)))
-        _, cfg, parameters = current
-        geometry = _geometry(cfg)
+            geometry = _geometry(cfg)
+            current = (point, cfg, geometry, compile_parameters(cfg, geometry))
+        _, cfg, geometry, parameters = current
         _, summary = run_replication(cfg, replication_sequence(seed), geometry, parameters)
         row: dict[str, Any] = {"run": run, "point": point, "replication": replication, "seed": seed}
         row.update({f"param:{n}": float(v) for n, v in zip(names, point_values, strict=True)})
