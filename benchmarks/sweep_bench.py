@@ -20,6 +20,11 @@ and spin-up as in the file), prints:
    about 1,000 and 10,000 runs, each in a fresh subprocess, on a short horizon (26 weeks,
    no spin-up) to keep the large case to a minute or so.
 
+The embedded workers' fork server (``scenarios/experiment/workers.py``) is started by the
+first sweep of this process and reused by the later ones, so only the first timing pays
+for loading the model in it: for call-to-return figures of a fresh `scenarios sweep`, use
+``benchmarks/sweep_vs_ema.py``.
+
 Each repeat times every case of parts 1-2 once, in rotating order; ratios are taken within
 a repeat (the machine's speed drifts between minutes when it is shared) and the verdict
 uses their median. Targets: efficiency >= 0.85; our throughput >= batch_run's;

@@ -8,9 +8,12 @@ traceback; 1 internal error; 130 interrupted.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -402,6 +405,10 @@ def sweep(
     """
     from scenarios.experiment.sweep import load_sweep
 
+    if scheduler is None:
+        from scenarios.experiment.workers import start_fork_server
+
+        start_fork_server()  # workers' model loads while the sweep is read and checked
     spec, raw_base = load_sweep(spec_path, yes=yes)
     target = out_dir or Path("results") / "sweeps" / spec.name
     check_writable(target.parent)
@@ -446,9 +453,21 @@ def _sweep(
             bar.start()
             bar.add_task(spec.name, total=total, completed=done, rate="")
             return
+        if len(first) == 1:
+            # The first chunk is in (the cluster is up): the driver only waits for the
+            # others, so it loads the analysis meanwhile.
+            first.append(done)
+            threading.Thread(
+                target=_import_quietly, args=("scenarios.report.sweep_report",), daemon=True
+            ).start()
         elapsed = max(time.monotonic() - started, 1e-9)
         rate = f"{(done - first[0]) / elapsed:.1f}/s"
         bar.update(bar.task_ids[0], completed=done, rate=rate)
+
+    def finish(pool: Any) -> None:
+        """Analyse before the cluster shuts down: its workers draw the figures."""
+        bar.stop()
+        analyse_sweep(target, pool)
 
     try:
         execute_sweep(
@@ -460,6 +479,7 @@ def _sweep(
             resume=resume,
             progress=progress,
             report=lambda message: err.print(message, highlight=False, markup=False),
+            finish=finish,
         )
     except KeyboardInterrupt:
         bar.stop()
@@ -472,7 +492,6 @@ def _sweep(
         raise typer.Exit(130) from None
     finally:
         bar.stop()
-    analyse_sweep(target)
     _print_indices(target)
     out.print(
         f"Finished in {time.monotonic() - started:.1f} s. Report: "
@@ -480,6 +499,12 @@ def _sweep(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _import_quietly(module: str) -> None:
+    """Import ``module`` (in a thread, ahead of need); an error shows when it is used."""
+    with contextlib.suppress(Exception):
+        importlib.import_module(module)
 
 
 def _print_indices(target: Path) -> None:

@@ -382,6 +382,12 @@ def test_sweep_on_an_external_dask_cluster(reference: tuple[Path, Path], tmp_pat
         assert res.returncode == 0, res.stderr
         assert f"scheduler {address}" in res.stderr
         pd.testing.assert_frame_equal(read_results(out), read_results(ref))
+        # analysed here in the driver; the reference's figures were drawn by its workers
+        files = ["indices.csv", "report.md", "report.html"]
+        files += [f"plots/{p.name}" for p in sorted((ref / "plots").glob("*.png"))]
+        assert len(files) > 3
+        for name in files:
+            assert (out / name).read_bytes() == (ref / name).read_bytes(), name
     finally:
         for proc in reversed(procs):
             kill_group(proc)
@@ -480,3 +486,42 @@ def test_sweep_with_a_bad_outcome_exits_2_before_running(tmp_path: Path) -> None
     assert "plots_interdicted" in res.stderr
     assert "Traceback" not in res.stderr
     assert not out.exists(), "nothing runs (or is marked complete) before the check"
+
+
+def test_the_fork_servers_warm_up_runs() -> None:
+    """The warm-up the workers' fork server imports is a valid scenario that runs.
+
+    (At import its errors are suppressed: a sweep then only starts slower.)
+    """
+    from scenarios.experiment import warm, workers
+
+    warm.warm_up()
+    assert "scenarios.experiment.warm" in workers.WARM_MODULES
+
+
+@pytest.mark.slow
+def test_sweep_workers_die_when_the_driver_is_killed(tmp_path: Path) -> None:
+    from tests.test_processes import session, wait_until
+
+    spec = write(
+        tmp_path,
+        "method: lhs\nsamples: 4000\nreplications: 2\nsteps: 260\n"
+        "parameters: {threat.plot_rate: {bounds: [0.5, 1.5]}}\n"
+        "outcomes: [attacks_successful]\n",
+    )
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scenarios.cli", "sweep", str(spec), "--out", str(out)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        assert wait_until(lambda: any((out / PARTS).glob("chunk-*.parquet")), 120)
+        assert len(session(proc.pid)) >= 4  # driver, fork server, resource tracker, workers
+        proc.kill()  # SIGKILL: no handler runs in the driver
+        proc.wait(timeout=10)
+        assert wait_until(lambda: not session(proc.pid), 15), session(proc.pid)
+    finally:
+        kill_group(proc)

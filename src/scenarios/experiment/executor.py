@@ -10,7 +10,8 @@ runs only the missing chunks. It refuses if the base config or the model code ch
 The results are identical to an uninterrupted sweep's because every run is determined by
 its sample point and seed.
 
-By default an embedded ``LocalCluster`` of worker processes on 127.0.0.1 is started;
+By default an embedded ``LocalCluster`` of worker processes on 127.0.0.1 is started, its
+workers forked from a fork server that has loaded the model once (``workers.py``);
 ``scheduler`` submits the same chunks to an existing Dask cluster instead.
 
 A run or part that fails on a worker is returned as a :class:`ChunkFailure`, not raised
@@ -25,6 +26,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,16 +35,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios.config import ConfigError, ModelLimitError
+from scenarios.config import ConfigError, ModelLimitError, ScenarioConfig
 from scenarios.experiment import store
 from scenarios.experiment.errors import OutputError, SweepFailedError
 from scenarios.experiment.seeds import replication_seeds, replication_sequence
-from scenarios.experiment.sweep import ResumableSweepManifest, SweepSpec, point_config
+from scenarios.experiment.sweep import PointConfigs, ResumableSweepManifest, SweepSpec
 
 PARTS = "parts"
 DESIGN = "design.parquet"
 SECONDS_PER_CHUNK = 2.0
-SECONDS_PER_RUN_AT_260_WEEKS = 0.04  # measured by benchmarks/run_bench.py
+SECONDS_PER_RUN_AT_260_WEEKS = 0.009  # measured by benchmarks/run_bench.py
 # Small sweeps get at least this many chunks per worker: while the last chunks run the
 # other workers idle, on average half a chunk each, which costs about
 # 1 / (4 x CHUNKS_PER_WORKER) of the workers' time (benchmarks/sweep_bench.py reports the
@@ -63,6 +65,12 @@ QUIET_WORKERS = {
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.worker.memory.monitor-interval": "2s",
 }
+# Embedded workers are forked from a fork server that has imported Dask, the model and
+# the model's compiled code once (``workers.start_fork_server``), instead of being spawned as
+# fresh interpreters that each import Dask and the CLI, then load the model on their first
+# chunk: on the two-core development machine a cluster ready to run took about 2 s instead
+# of 4-6 s, and closing it a tenth of a second instead of one to two.
+WORKER_START = {"distributed.worker.multiprocessing-method": "forkserver"}
 
 
 def chunk_name(chunk: int) -> str:
@@ -112,25 +120,27 @@ def run_chunk(
     """Run one chunk on a worker and write its part file; return the chunk number.
 
     ``runs`` holds (run, point, replication, seed); ``values[i]`` are the parameter values
-    of the i-th run's sample point. If a run or the part fails, no part is written and a
-    :class:`ChunkFailure` is returned instead.
+    of the i-th run's sample point. A point's config comes from :class:`PointConfigs`
+    (kept per worker for the sweep's base), its region geometry is built once per distinct
+    region structure (the same for every point unless the sweep varies it). If a run or
+    the part fails, no part is written and a :class:`ChunkFailure` is returned instead.
     """
     from scenarios.model.model import run_replication
     from scenarios.model.params import compile_parameters
-    from scenarios.model.regions import build_geometry
 
+    points = _point_configs(raw_base, names)
     rows = []
-    cache: dict[int, tuple[Any, Any, Any]] = {}
+    current: tuple[int, Any, Any, Any] | None = None
     point: int | None = None
     replication: int | None = None
     point_values: Any = ()
     try:
         for (run, point, replication, seed), point_values in zip(runs, values, strict=True):
-            if point not in cache:
-                cfg = point_config(raw_base, names, point_values)
-                geometry = build_geometry(cfg)
-                cache = {point: (cfg, geometry, compile_parameters(cfg, geometry))}
-            cfg, geometry, parameters = cache[point]
+            if current is None or current[0] != point:
+                cfg = points.config(point_values)
+                geometry = _geometry(cfg)
+                current = (point, cfg, geometry, compile_parameters(cfg, geometry))
+            _, cfg, geometry, parameters = current
             _, summary = run_replication(cfg, replication_sequence(seed), geometry, parameters)
             row: dict[str, Any] = {
                 "run": run,
@@ -142,7 +152,7 @@ def run_chunk(
             row.update(summary)
             rows.append(row)
         point = replication = None  # the runs are done: a failure now is the part's
-        store.write_parquet(pd.DataFrame(rows), Path(parts_dir) / chunk_name(chunk))
+        write_part(rows, Path(parts_dir) / chunk_name(chunk))
     except Exception as exc:
         return ChunkFailure(
             chunk=chunk,
@@ -155,6 +165,51 @@ def run_chunk(
             deterministic=isinstance(exc, (ConfigError, ModelLimitError)),
         )
     return chunk
+
+
+def write_part(rows: list[dict[str, Any]], path: Path) -> None:
+    """A chunk's rows as Parquet, through a temporary name and an atomic rename.
+
+    Straight from the rows to Arrow: through pandas a part of two hundred columns costs
+    twice as much (pandas' conversion and metadata). Read back, it is the same frame.
+    """
+    import pyarrow as pa
+
+    store.write_arrow(pa.Table.from_pylist(rows), path)  # a stray .tmp goes on --resume
+
+
+# Per worker process: the PointConfigs of the last base seen (a sweep scatters its base
+# once, so every chunk of it passes the same object) and geometries by region structure.
+_POINTS: list[tuple[dict[str, Any], list[str], PointConfigs]] = []
+_GEOMETRIES: dict[tuple[Any, ...], Any] = {}
+
+
+def _point_configs(raw_base: dict[str, Any], names: list[str]) -> PointConfigs:
+    """The PointConfigs of ``raw_base`` and ``names``, built once per worker and sweep."""
+    if _POINTS and _POINTS[0][0] is raw_base and _POINTS[0][1] == names:
+        return _POINTS[0][2]
+    points = PointConfigs(raw_base, names)
+    _POINTS[:] = [(raw_base, list(names), points)]  # holds raw_base: its id stays unique
+    return points
+
+
+def _geometry(cfg: ScenarioConfig) -> Any:
+    """``build_geometry(cfg)``, cached by everything it reads from the config."""
+    from scenarios.model.regions import build_geometry
+
+    key = (
+        tuple(cfg.actors),
+        tuple(
+            (rid, r.country, r.jurisdiction, tuple(r.neighbours), r.position)
+            for rid, r in cfg.regions.items()
+        ),
+    )
+    geometry = _GEOMETRIES.get(key)
+    if geometry is None:
+        if len(_GEOMETRIES) >= 64:
+            _GEOMETRIES.clear()
+        geometry = _GEOMETRIES[key] = build_geometry(cfg)
+    return geometry
 
 
 def plan_chunks(n_runs: int, chunk_size: int) -> list[range]:
@@ -233,6 +288,10 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     """A Dask client: on an existing scheduler, or on an embedded LocalCluster."""
     import dask
     from dask.distributed import Client, LocalCluster
+    from distributed.utils import get_mp_context
+
+    from scenarios.experiment.dask_workers import WatchDriver
+    from scenarios.experiment.workers import start_fork_server
 
     if scheduler:
         try:
@@ -244,7 +303,9 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
         finally:
             client.close()
         return
-    with dask.config.set(QUIET_WORKERS):
+    with dask.config.set({**QUIET_WORKERS, **WORKER_START}):
+        get_mp_context()  # distributed sets its preload list first, ours replaces it
+        start_fork_server()
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -257,6 +318,7 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
         )
     client = Client(cluster)
     try:
+        client.register_plugin(WatchDriver(os.getpid()))
         yield client
     finally:
         client.close()
@@ -273,6 +335,7 @@ def execute_sweep(
     resume: bool = False,
     progress: Callable[[int, int], None] | None = None,
     report: Callable[[str], None] | None = None,
+    finish: Callable[[Executor | None], object] | None = None,
 ) -> Path:
     """Run every missing chunk of the sweep into ``out``; ``progress(done, total)`` runs.
 
@@ -281,9 +344,17 @@ def execute_sweep(
     with another definition, resolved base config or model code. On ``resume`` a part
     counts as done only if it verifies (:func:`done_chunks`); ``report`` is told about
     each part that did not and runs again.
+
+    ``finish(pool)`` is called once the sweep is complete, before the embedded cluster
+    shuts down (`scenarios sweep` analyses the sweep there): ``pool`` is a
+    ``concurrent.futures`` executor on the cluster's workers, or None if no cluster was
+    started (nothing was left to run) or the cluster is an external scheduler's (whose
+    workers may not see this machine's files).
     """
     with store.output_lock(out):
-        return _execute_sweep(spec, raw_base, out, workers, scheduler, resume, progress, report)
+        return _execute_sweep(
+            spec, raw_base, out, workers, scheduler, resume, progress, report, finish
+        )
 
 
 def _execute_sweep(
@@ -295,6 +366,7 @@ def _execute_sweep(
     resume: bool,
     progress: Callable[[int, int], None] | None,
     report: Callable[[str], None] | None = None,
+    finish: Callable[[Executor | None], object] | None = None,
 ) -> Path:
     design = spec.design()
     names = list(spec.parameters)
@@ -371,17 +443,33 @@ def _execute_sweep(
                 n_runs,
                 progress,
             )
-        if failures:
-            message = _failure_message(out, failures, done_runs, n_runs)
-            manifest.update(status="failed", error=message, failed=store.now())
-            store.write_json(manifest, manifest_path)
-            raise SweepFailedError(message)
+            if not failures:
+                _complete(out, chunks, manifest, report)
+                if finish is not None:
+                    finish(None if scheduler else client.get_executor(pure=False))
+                return out
+        message = _failure_message(out, failures, done_runs, n_runs)
+        manifest.update(status="failed", error=message, failed=store.now())
+        store.write_json(manifest, manifest_path)
+        raise SweepFailedError(message)
+    _complete(out, chunks, manifest, report)
+    if finish is not None:
+        finish(None)
+    return out
+
+
+def _complete(
+    out: Path,
+    chunks: list[range],
+    manifest: dict[str, Any],
+    report: Callable[[str], None] | None,
+) -> None:
+    """Check that every chunk has a valid part, then mark the sweep complete."""
     missing = len(chunks) - len(done_chunks(out, chunks, report))
     if missing:
         raise OutputError(f"{out}: {missing} chunks did not write a valid part; run --resume")
     manifest.update(status="complete", finished=store.now(), chunks=len(chunks))
-    store.write_json(manifest, manifest_path)
-    return out
+    store.write_json(manifest, out / store.MANIFEST)
 
 
 def _start_sweep_directory(out: Path, design: pd.DataFrame, manifest: dict[str, Any]) -> None:
@@ -538,10 +626,19 @@ def _take(it: Iterator[int], n: int) -> list[int]:
     return out
 
 
-def read_results(out: Path) -> pd.DataFrame:
-    """Every finished run of a sweep, sorted by run index."""
+def read_results(out: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Every finished run of a sweep, sorted by run index.
+
+    With ``columns``, only ``run`` and those of them the parts have (the analysis reads a
+    few outcomes of the two hundred columns: a fraction of the time).
+    """
     parts = sorted((out / PARTS).glob("chunk-*.parquet"))
     if not parts:
         return pd.DataFrame()
-    frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    if columns is not None:
+        import pyarrow.parquet as pq
+
+        present = set(pq.read_schema(parts[0]).names)
+        columns = [c for c in dict.fromkeys(["run", *columns]) if c in present]
+    frame = pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
     return frame.sort_values("run", ignore_index=True)

@@ -138,6 +138,14 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
         frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
 
 
+def write_arrow(table: Any, path: Path) -> None:
+    """A ``pyarrow.Table`` as Parquet through a temporary name (as :func:`write_parquet`)."""
+    import pyarrow.parquet as pq
+
+    with _through_temporary(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
 def write_json(obj: Any, path: Path) -> None:
     """Pretty JSON through a temporary name."""
     write_atomic(path, (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode())

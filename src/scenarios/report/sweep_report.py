@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -109,8 +112,13 @@ def dependence(
     plt.close(fig)
 
 
-def analyse_sweep(out: Path) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Compute indices of a sweep directory and write indices.csv, plots and reports."""
+def analyse_sweep(out: Path, pool: Executor | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Compute indices of a sweep directory and write indices.csv, plots and reports.
+
+    ``pool`` (a ``concurrent.futures`` executor whose workers see ``out``) draws the
+    figures in parallel; `scenarios sweep` passes its cluster's workers. The files are
+    the same either way.
+    """
     if not (out / store.MANIFEST).exists():
         raise CompareError(f"{out}: not a sweep directory (no {store.MANIFEST})")
     manifest = store.read_manifest(out)  # ManifestError (a CompareError) if damaged
@@ -124,14 +132,16 @@ def analyse_sweep(out: Path) -> tuple[pd.DataFrame, dict[str, str]]:
         )
     store.manifest_fields(SweepManifest, manifest, out)
     with store.output_lock(out, "sweep directory"):
-        return _analyse(out, manifest)
+        return _analyse(out, manifest, pool)
 
 
-def _analyse(out: Path, manifest: dict) -> tuple[pd.DataFrame, dict[str, str]]:
+def _analyse(
+    out: Path, manifest: dict, pool: Executor | None
+) -> tuple[pd.DataFrame, dict[str, str]]:
     spec = SweepSpec.model_validate(manifest["spec"])
     try:
         design = pd.read_parquet(out / DESIGN)
-        results = read_results(out)
+        results = read_results(out, ["point", *spec.outcomes])
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
         raise CompareError(
             f"{out}: its design or a part cannot be read ({type(exc).__name__}); "
@@ -158,18 +168,27 @@ def _analyse(out: Path, manifest: dict) -> tuple[pd.DataFrame, dict[str, str]]:
     plots.mkdir(exist_ok=True)
     ranked = importance(indices)
     figures: dict[str, str] = {}
+    drawings: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
     for outcome in spec.outcomes:
         if spec.method == "sobol":
             name = f"sobol_{outcome}.png"
-            sobol_bars(indices, outcome, plots / name)
+            drawings.append((sobol_bars, (indices, outcome, plots / name)))
             figures[name] = f"Sobol' S1 and ST of {outcome} with 95% bootstrap intervals."
         elif spec.method == "morris":
             name = f"morris_{outcome}.png"
-            morris_scatter(indices, outcome, plots / name)
+            drawings.append((morris_scatter, (indices, outcome, plots / name)))
             figures[name] = f"Morris mu* against sigma for {outcome}."
         name = f"dependence_{outcome}.png"
-        dependence(design, means.reset_index(drop=True), ranked, outcome, plots / name)
+        drawings.append(
+            (dependence, (design, means.reset_index(drop=True), ranked, outcome, plots / name))
+        )
         figures[name] = f"Partial dependence of {outcome} on its {TOP} most influential parameters."
+    if pool is None:
+        for draw, args in drawings:
+            draw(*args)
+    else:
+        for future in [pool.submit(draw, *args) for draw, args in drawings]:
+            future.result()
     text = _markdown(spec, manifest, indices, ranked, figures)
     store.write_atomic(out / "report.md", text.encode())
     store.write_atomic(out / "report.html", to_html(text, out).encode())
