@@ -220,41 +220,63 @@ def run(
 
 
 def _print_comparison(cmp: Comparison) -> None:
-    from scenarios.report.compare_report import (
-        PAIRING_CAPTION,
-        compact_rows,
-        methods_line,
-        pairing_rows,
+    """The decision summary on the terminal: per scenario, its sentence and its table."""
+    from rich import box
+
+    from scenarios.report.compare_report import PAIRING_CAPTION, methods_line, pairing_rows
+    from scenarios.report.decision import (
+        MARKS,
+        bottom_line,
+        change_text,
+        partner_places,
+        reading_note,
     )
 
-    others = [r.label for r in cmp.runs if r is not cmp.baseline]
-    table = Table(title=f"Relative change against {cmp.baseline.label}")
-    table.add_column("outcome", overflow="fold")
-    table.add_column(cmp.baseline.label, justify="right")
-    for label in others:
-        table.add_column(label, justify="right", overflow="fold")
-    for row in compact_rows(cmp):
-        table.add_row(*row)
-    out.print(table)
-    out.print(
-        f"* the 95% CI of the difference excludes zero ({methods_line(cmp)}). "
-        "Intervals: report.html and comparison.csv.",
-        highlight=False,
-    )
+    places = partner_places(cmp)
+    outcomes = [
+        f"{prefix}__{p.country}" if p.country else prefix
+        for prefix in ("attack_risk", "attacks_successful")
+        for p in places
+    ] + [f"ci_exposure__{a}" for a in ("us", "russia", "taliban")]
+    for scenario in cmp.others():
+        effects = [e for e in cmp.effects if e.scenario == scenario and e.outcome in outcomes]
+        effects.sort(key=lambda e: outcomes.index(e.outcome))
+        table = Table(title=f"{scenario} against {cmp.baseline.label}", box=box.SIMPLE_HEAD)
+        table.add_column("outcome", ratio=1)
+        table.add_column("change", justify="right", no_wrap=True)
+        table.add_column("95% interval", no_wrap=True)
+        table.add_column("verdict", no_wrap=True)
+        for e in effects:
+            change = change_text(e)
+            table.add_row(cmp.label(e.outcome), change.value, change.interval, MARKS[e.verdict])
+        out.print(table)
+        out.print(bottom_line(cmp, scenario), highlight=False)
+        out.print()
+    out.print(f"{reading_note(cmp)} Differences: {methods_line(cmp)}.", highlight=False)
+    out.print("Every outcome compared: report.html and comparison.csv.", highlight=False)
     title, header, rows = pairing_rows(cmp)
     if rows:
         pairing = Table(title=title, caption=PAIRING_CAPTION)
         pairing.add_column(header[0], no_wrap=True)
         for name in header[1:]:
-            pairing.add_column(name, justify="right", no_wrap=True)
+            pairing.add_column(name, justify="right")
         for row in rows:
             pairing.add_row(*row)
         out.print(pairing)
-    for warning in cmp.warnings:
-        err.print(f"[yellow]precision:[/] {warning.message()}", highlight=False, soft_wrap=True)
+    if cmp.warnings:
+        shown = 6
+        err.print(
+            f"[yellow]precision:[/] {len(cmp.warnings)} differences cannot be told apart at "
+            "this number of replications; replications that would tell them:",
+            highlight=False,
+        )
+        for warning in cmp.warnings[:shown]:
+            err.print(f"  - {warning.message()}", highlight=False)
+        if len(cmp.warnings) > shown:
+            err.print(f"  - ... {len(cmp.warnings) - shown} more in report.html", highlight=False)
     note = cmp.timeseries_note()
     if note:
-        err.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 @app.command("compare")

@@ -81,7 +81,7 @@ def test_precision_warning_says_how_many_replications(runs: dict[str, Path]) -> 
     assert cmp.warnings
     w = cmp.warnings[0]
     assert w.needed > w.replications
-    assert str(w.needed) in w.message()
+    assert f"{w.needed:,}" in w.message()
 
 
 def test_compare_cli_writes_tidy_csv_and_reports(runs: dict[str, Path], tmp_path: Path) -> None:
@@ -101,6 +101,11 @@ def test_compare_cli_writes_tidy_csv_and_reports(runs: dict[str, Path], tmp_path
         "method",
         "n",
         "variance_reduction",
+        "p_value",
+        "q_value",
+        "verdict",
+        "replications_needed",
+        "note",
     ]
     assert {"mean", "median", "probability", "difference", "relative_change"} <= set(
         table.statistic
@@ -110,7 +115,7 @@ def test_compare_cli_writes_tidy_csv_and_reports(runs: dict[str, Path], tmp_path
     assert "trilateral" in res.stdout
     assert "Variance reduction from pairing" in res.stdout
     assert re.search(r"│ trilateral +│ +(x[\d.,]+|inf) +│", res.stdout), res.stdout
-    assert "attacks_successful west (us)" in res.stdout
+    assert "Attacks in the West (US)" in res.stdout
     diff = table[table.statistic == "difference"]
     assert diff.variance_reduction.notna().any()
     assert table[table.statistic != "difference"].variance_reduction.isna().all()
@@ -119,12 +124,12 @@ def test_compare_cli_writes_tidy_csv_and_reports(runs: dict[str, Path], tmp_path
         assert (out / "plots" / f"{name}.png").stat().st_size > 10_000
     assert html.count("data:image/png;base64,") == 5
     assert 'src="plots/' not in html  # self-contained
-    assert "<h2>Methods</h2>" in html
+    assert "<summary>Methods</summary>" in html
     report = (out / "report.md").read_text()
     assert "paired t" in report
-    assert "## Methods" in report
+    assert "<summary>Methods</summary>" in report
     assert "Variance reduction from pairing" in report
-    assert "| attack_risk__afghanistan (taliban) |" in report
+    assert "| Attack risk in Afghanistan (Taliban) |" in report
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,11 +19,13 @@ from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
 
 from scenarios.experiment import store
 from scenarios.experiment.errors import CompareError
+from scenarios.labels import actor_name, label
 from scenarios.experiment.stats import (
     Estimate,
     mean_ci,
     paired_difference,
     pairing_variance_reduction,
+    q_values,
     replications_needed,
     welch_difference,
     wilson,
@@ -72,13 +74,13 @@ def country_labels(territory: Mapping[str, list[str]]) -> dict[str, str]:
 
 
 def outcome_label(outcome: str, territory: Mapping[str, list[str]]) -> str:
-    """The outcome's name, with the actor added when it is kept for an actor's territory."""
-    labels = country_labels(territory)
-    for prefix in COUNTRY_PREFIXES:
-        country = outcome.removeprefix(prefix)
-        if outcome.startswith(prefix) and country in labels:
-            return f"{prefix}{labels[country]}"
-    return outcome
+    """The outcome's human label (:mod:`scenarios.labels`), with the actor added in
+    brackets when it is kept for an actor's territory: "Attacks in the West (US)"."""
+    text = label(outcome)
+    holders = [a for a, countries in territory.items() if outcome.split("__")[-1] in countries]
+    if holders and any(outcome.startswith(prefix) for prefix in COUNTRY_PREFIXES):
+        return f"{text} ({', '.join(actor_name(a).removeprefix('the ') for a in holders)})"
+    return text
 
 
 class _Lenient(BaseModel):
@@ -272,23 +274,73 @@ def estimate(summary: pd.DataFrame, outcome: str) -> tuple[Estimate, str]:
     return mean_ci(summary[outcome].to_numpy()), "t"
 
 
+Verdict = Literal["lower", "higher", "cannot be told apart"]
+FALSE_DISCOVERY_RATE = 0.05  # differences called clear: q < this (Benjamini-Hochberg)
+
+
 @dataclass(frozen=True)
-class PrecisionWarning:
-    """A CI wider than wanted, and how many replications would narrow it enough."""
+class Effect:
+    """One scenario against the baseline on one outcome, with what can be said of it.
+
+    ``verdict`` is lower or higher when the difference's Benjamini-Hochberg q-value over
+    every difference of the comparison is below :data:`FALSE_DISCOVERY_RATE`, otherwise
+    "cannot be told apart". ``size`` is the difference worth telling (the precision
+    asked for: a share of the baseline level for means, absolute for probabilities) and
+    ``needed`` the replications whose interval would be that narrow. The relative change
+    is shown only when ``relative_supported``: the baseline level is clear of zero with an
+    interval no wider than half of it; otherwise read the absolute difference.
+    """
 
     scenario: str
     outcome: str
+    baseline: Estimate
+    level: Estimate
+    diff: Estimate
+    relative: Estimate
+    method: str
+    p_value: float
+    q_value: float
+    size: float
+    needed: int
+    variance_reduction: float
+
+    @property
+    def verdict(self) -> Verdict:
+        """Lower / higher / cannot be told apart at this number of replications."""
+        if math.isnan(self.q_value) or self.q_value >= FALSE_DISCOVERY_RATE:
+            return "cannot be told apart"
+        return "lower" if self.diff.value < 0 else "higher"
+
+    @property
+    def relative_supported(self) -> bool:
+        """Whether the baseline level supports a relative change (see the class)."""
+        b = self.baseline
+        return b.value > 0 and b.low > 0 and b.half_width <= 0.5 * b.value
+
+    @property
+    def too_imprecise(self) -> bool:
+        """The interval of the difference is wider than ``+/- size`` and not clear."""
+        return self.verdict == "cannot be told apart" and self.needed > self.diff.n
+
+
+@dataclass(frozen=True)
+class PrecisionWarning:
+    """A difference that cannot be told from zero, and the replications that could."""
+
+    scenario: str
+    outcome: str
+    label: str
     half_width: float
     wanted: float
     replications: int
     needed: int
 
     def message(self) -> str:
-        """One line for the terminal and the report."""
+        """One short line for the terminal and the report."""
         return (
-            f"{self.scenario} / {self.outcome}: 95% CI half-width {self.half_width:.3g} > "
-            f"wanted {self.wanted:.3g}; about {self.needed} replications would be needed "
-            f"(have {self.replications})"
+            f"{self.scenario}, {self.label}: difference +/- {self.half_width:.3g}; about "
+            f"{self.needed:,} replications (have {self.replications:,}) to tell a "
+            f"difference of {self.wanted:.3g}"
         )
 
 
@@ -302,7 +354,13 @@ TABLE_COLUMNS = [
     "method",
     "n",
     "variance_reduction",
+    "p_value",
+    "q_value",
+    "verdict",
+    "replications_needed",
+    "note",
 ]
+RELATIVE_NOTE = "baseline level too small or imprecise for a relative change: read difference"
 
 
 @dataclass
@@ -312,15 +370,26 @@ class Comparison:
     runs: list[StoredRun]
     baseline: StoredRun
     outcomes: list[str]
-    # scenario, outcome, statistic, value, ci_low, ci_high, method, n, variance_reduction
-    table: pd.DataFrame
+    table: pd.DataFrame  # columns TABLE_COLUMNS, one row per statistic
     warnings: list[PrecisionWarning]
     paired: dict[str, bool]  # scenario label -> paired with the baseline?
     territory: dict[str, list[str]] = field(default_factory=dict)  # actor -> countries
+    effects: list[Effect] = field(default_factory=list)  # every scenario x outcome difference
 
     def label(self, outcome: str) -> str:
-        """The outcome's name, with the actor whose territory it is kept for."""
+        """The outcome's human label, with the actor whose territory it is kept for."""
         return outcome_label(outcome, self.territory)
+
+    def others(self) -> list[str]:
+        """Labels of the scenarios compared with the baseline, in order."""
+        return [run.label for run in self.runs if run is not self.baseline]
+
+    def effect(self, scenario: str, outcome: str) -> Effect:
+        """The difference of ``scenario`` from the baseline on ``outcome`` (KeyError if none)."""
+        for e in self.effects:
+            if e.scenario == scenario and e.outcome == outcome:
+                return e
+        raise KeyError((scenario, outcome))
 
     def without_timeseries(self) -> list[str]:
         """Labels of the runs that kept no weekly series (written with ``--no-timeseries``)."""
@@ -358,14 +427,20 @@ def compare(
     precision: float = 0.1,
     probability_precision: float = 0.05,
 ) -> Comparison:
-    """Estimates, differences against the baseline and precision checks.
+    """Estimates, differences against the baseline, verdicts and precision checks.
+
+    Every scenario's difference from the baseline on every outcome is one test; their
+    p-values are adjusted together (Benjamini-Hochberg) for the verdicts. A difference
+    that cannot be told apart and whose interval is wider than the size worth telling
+    gives a :class:`PrecisionWarning` with the replications that would tell it.
 
     Args:
         runs: comparable runs (checked here).
         baseline: the reference run (default: the first).
         outcomes: summary columns to compare (default: :func:`default_outcomes`).
-        precision: wanted CI half-width of a mean, relative to its absolute value.
-        probability_precision: wanted CI half-width of a probability (absolute).
+        precision: difference worth telling for a mean, relative to the baseline level
+            (0 < precision; 0.1 = a tenth of the baseline).
+        probability_precision: difference worth telling for a probability (absolute).
     """
     check_comparable(runs)
     base = baseline or runs[0]
@@ -384,8 +459,8 @@ def compare(
             f"columns, e.g. {known}"
         )
     rows: list[dict[str, Any]] = []
-    warnings: list[PrecisionWarning] = []
     paired: dict[str, bool] = {}
+    pending: list[tuple[dict[str, Any], dict[str, Any], Effect]] = []
     for run in runs:
         is_paired = run.seeds == base.seeds and len(run.seeds) == len(run.summary)
         paired[run.label] = is_paired
@@ -397,53 +472,87 @@ def compare(
                 )
             )
             if not is_event(outcome):
-                x = run.summary[outcome].dropna()
-                rows.append(
-                    {
-                        "scenario": run.label,
-                        "outcome": outcome,
-                        "statistic": "median",
-                        "value": float(x.median()) if len(x) else math.nan,
-                        "ci_low": float(x.quantile(0.05)) if len(x) else math.nan,
-                        "ci_high": float(x.quantile(0.95)) if len(x) else math.nan,
-                        "method": "5-95% of replications",
-                        "n": len(x),
-                        "variance_reduction": math.nan,
-                    }
-                )
-            wanted = probability_precision if is_event(outcome) else precision * abs(est.value)
-            if wanted > 0 and est.half_width > wanted:
-                if is_event(outcome):
-                    years = float(run.summary["years"].sum())
-                    needed_years = years * (est.half_width / wanted) ** 2
-                    per_rep = years / max(1, len(run.summary))
-                    needed = math.ceil(needed_years / per_rep)
-                else:
-                    needed = replications_needed(est, wanted)
-                warnings.append(
-                    PrecisionWarning(
-                        run.label, outcome, est.half_width, wanted, len(run.summary), needed
-                    )
-                )
+                rows.append(_spread_row(run.label, outcome, run.summary[outcome].dropna()))
             if run is base:
                 continue
             series = _per_replication(run.summary, outcome)
             base_series = _per_replication(base.summary, outcome)
             diff = (paired_difference if is_paired else welch_difference)(base_series, series)
-            rows.append(_row(run.label, outcome, "difference", diff.diff, diff.method))
-            if is_paired:
-                rows[-1]["variance_reduction"] = pairing_variance_reduction(base_series, series)
-            rows.append(
-                _row(
-                    run.label,
-                    outcome,
-                    "relative_change",
-                    diff.relative,
-                    f"{diff.method}, bootstrap",
-                )
+            base_est = estimate(base.summary, outcome)[0]
+            size = (
+                probability_precision
+                if is_event(outcome)
+                else precision * (abs(base_est.value) or abs(est.value))
             )
+            effect = Effect(
+                scenario=run.label,
+                outcome=outcome,
+                baseline=base_est,
+                level=est,
+                diff=diff.diff,
+                relative=diff.relative,
+                method=diff.method,
+                p_value=diff.p_value,
+                q_value=math.nan,
+                size=size,
+                needed=replications_needed(diff.diff, size) if size > 0 else diff.diff.n,
+                variance_reduction=(
+                    pairing_variance_reduction(base_series, series) if is_paired else math.nan
+                ),
+            )
+            difference = _row(run.label, outcome, "difference", diff.diff, diff.method)
+            relative = _row(
+                run.label, outcome, "relative_change", diff.relative, f"{diff.method}, bootstrap"
+            )
+            rows += [difference, relative]
+            pending.append((difference, relative, effect))
+    effects = []
+    for (difference, relative, effect), q in zip(
+        pending, q_values([e.p_value for _, _, e in pending]), strict=True
+    ):
+        effect = replace(effect, q_value=q)
+        effects.append(effect)
+        difference.update(
+            variance_reduction=effect.variance_reduction,
+            p_value=effect.p_value,
+            q_value=q,
+            verdict=effect.verdict,
+            replications_needed=effect.needed,
+        )
+        if not effect.relative_supported:
+            relative["note"] = RELATIVE_NOTE
+    warnings = [
+        PrecisionWarning(
+            e.scenario,
+            e.outcome,
+            outcome_label(e.outcome, territory),
+            e.diff.half_width,
+            e.size,
+            e.diff.n,
+            e.needed,
+        )
+        for e in effects
+        if e.too_imprecise
+    ]
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    return Comparison(runs, base, chosen, table, warnings, paired, territory)
+    table[["verdict", "note"]] = table[["verdict", "note"]].fillna("")
+    table["replications_needed"] = table["replications_needed"].astype("Int64")
+    return Comparison(runs, base, chosen, table, warnings, paired, territory, effects)
+
+
+def _spread_row(scenario: str, outcome: str, x: pd.Series) -> dict[str, Any]:
+    """The median and 5-95% range of an outcome over replications (not an interval)."""
+    return {
+        "scenario": scenario,
+        "outcome": outcome,
+        "statistic": "median",
+        "value": float(x.median()) if len(x) else math.nan,
+        "ci_low": float(x.quantile(0.05)) if len(x) else math.nan,
+        "ci_high": float(x.quantile(0.95)) if len(x) else math.nan,
+        "method": "5-95% of replications",
+        "n": len(x),
+        "variance_reduction": math.nan,
+    }
 
 
 def _per_replication(summary: pd.DataFrame, outcome: str) -> Any:

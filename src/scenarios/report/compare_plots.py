@@ -12,6 +12,7 @@ import numpy as np
 
 from scenarios.experiment import store
 from scenarios.experiment.compare import CORE_ACTORS, Comparison, StoredRun, estimate
+from scenarios.labels import label, place_name
 from scenarios.report.plots import QUARTER
 from scenarios.report.weekly import FIGURE_REPLICATIONS, envelope, sample_note, window_dates
 
@@ -158,10 +159,15 @@ def home_country(run: StoredRun, actor: str) -> str | None:
 
 
 def frontier(cmp: Comparison, path: Path) -> None:
-    """The article's trade-off: attack risk against counter-intelligence exposure, per actor."""
+    """The article's trade-off: attack risk at home against exposure, one panel per actor.
+
+    Panels stacked (the report shows the figure beside the decision summary); the legend
+    sits below the panels, where it covers no error bar.
+    """
     actors = [a for a in CORE_ACTORS if f"ci_exposure__{a}" in cmp.baseline.summary]
-    fig, axes = plt.subplots(1, len(actors), figsize=(4.2 * len(actors), 4.2), squeeze=False)
-    for ax, actor in zip(axes.flat, actors, strict=True):
+    fig, axes = plt.subplots(len(actors), 1, figsize=(4.6, 2.45 * len(actors) + 0.9))
+    axes = np.atleast_1d(axes)
+    for ax, actor in zip(axes, actors, strict=True):
         country = home_country(cmp.baseline, actor)
         for k, run in enumerate(cmp.runs):
             xe = estimate(run.summary, f"ci_exposure__{actor}")[0]
@@ -176,13 +182,15 @@ def frontier(cmp: Comparison, path: Path) -> None:
                 capsize=3,
                 label=run.label,
             )
-        ax.set_xlabel(f"counter-intelligence exposure of {actor} (events per run)")
-        ax.set_ylabel(f"P(mass-casualty attack in {country}) per year")
-        ax.set_title(actor)
+        ax.set_xlabel(f"{label(f'ci_exposure__{actor}')} (events per run)", fontsize=8)
+        ax.set_ylabel(f"attack risk in\n{place_name(country or '')} (per year)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.margins(x=0.12, y=0.15)
         ax.grid(alpha=0.3)
-    axes.flat[0].legend(fontsize=8)
-    fig.suptitle("Attack risk against counter-intelligence exposure (95% intervals)")
-    fig.tight_layout()
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=2, fontsize=7, frameon=False)
+    fig.suptitle("Attack risk against exposure (95% intervals)", fontsize=9)
+    fig.tight_layout(rect=(0.0, 0.06 + 0.012 * len(cmp.runs), 1.0, 1.0))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -191,8 +199,8 @@ FIGURES = {
     "envelopes.png": "Outcomes over time per scenario: median and 5-95% of replications.",
     "forest.png": "Difference of each outcome against the baseline with its 95% CI "
     "(paired when seeds match); relative change in brackets.",
-    "frontier.png": "The trade-off: attack risk at home against counter-intelligence "
-    "exposure, per actor and scenario.",
+    "frontier.png": "The trade-off: attack risk on each partner's territory against the "
+    "misuse and leaks of its shared material, per scenario.",
     "attacks_by_country.png": "Mean successful attacks per target country, per scenario.",
     "trust.png": "Trust trajectories between the US, Russia and the Taliban, per scenario.",
 }

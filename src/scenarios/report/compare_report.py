@@ -8,23 +8,14 @@ import math
 from pathlib import Path
 from typing import Any
 
-from scenarios.experiment.compare import Comparison, country_labels, is_event
-
-
-def fmt(value: float, outcome: str = "") -> str:
-    """A number at a sensible precision for its outcome."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if is_event(outcome) or "trust" in outcome or outcome == "share_interdicted":
-        return f"{value:.3f}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.2f}"
-
-
-def pct(value: float) -> str:
-    """A relative change as a signed percentage."""
-    return "n/a" if math.isnan(value) else f"{100 * value:+.1f}%"
+from scenarios.experiment.compare import Comparison, is_event
+from scenarios.report.decision import (
+    bottom_line,
+    cell,
+    level_text,
+    reading_note,
+    summary_tables,
+)
 
 
 def fold(value: float) -> str:
@@ -37,52 +28,17 @@ def fold(value: float) -> str:
 
 
 def summary_rows(cmp: Comparison) -> list[list[str]]:
-    """Rows of the headline table: outcome, baseline estimate, then each scenario's change."""
-    t = cmp.table
-    others = [r.label for r in cmp.runs if r is not cmp.baseline]
+    """Rows of the full table: outcome, baseline level [95%], each scenario's change.
+
+    A scenario's cell: its change against the baseline with the 95% interval (relative
+    where the baseline supports it, see :func:`decision.change_text`) and the verdict.
+    """
     rows = []
     for outcome in cmp.outcomes:
         stat = "probability" if is_event(outcome) else "mean"
         b = cmp.value(cmp.baseline.label, outcome, stat)
-        row = [
-            cmp.label(outcome),
-            f"{fmt(b.value, outcome)} [{fmt(b.ci_low, outcome)}, {fmt(b.ci_high, outcome)}]",
-        ]
-        for label in others:
-            sel = t[(t.scenario == label) & (t.outcome == outcome)]
-            v = sel[sel.statistic == stat].iloc[0]
-            d = sel[sel.statistic == "difference"].iloc[0]
-            r = sel[sel.statistic == "relative_change"].iloc[0]
-            significant = d.ci_low > 0 or d.ci_high < 0
-            mark = " *" if significant else ""
-            row.append(
-                f"{fmt(v.value, outcome)}; {pct(r.value)} [{pct(r.ci_low)}, {pct(r.ci_high)}]{mark}"
-            )
-        rows.append(row)
-    return rows
-
-
-def compact_rows(cmp: Comparison) -> list[list[str]]:
-    """Terminal rows: outcome, baseline estimate, each scenario's relative change.
-
-    A ``*`` marks a difference whose 95% CI excludes zero.
-    """
-    t = cmp.table
-    others = [r.label for r in cmp.runs if r is not cmp.baseline]
-    rows = []
-    for outcome in cmp.outcomes:
-        stat = "probability" if is_event(outcome) else "mean"
-        row = [
-            cmp.label(outcome).replace("__", " "),
-            fmt(cmp.value(cmp.baseline.label, outcome, stat).value, outcome),
-        ]
-        for label in others:
-            sel = t[(t.scenario == label) & (t.outcome == outcome)]
-            d = sel[sel.statistic == "difference"].iloc[0]
-            r = sel[sel.statistic == "relative_change"].iloc[0]
-            mark = "*" if d.ci_low > 0 or d.ci_high < 0 else ""
-            shown = pct(r.value) if not math.isnan(r.value) else f"{d.value:+.2f} abs"
-            row.append(f"{shown}{mark}")
+        row = [cmp.label(outcome), level_text(b.value, b.ci_low, b.ci_high)]
+        row += [cell(cmp.effect(scenario, outcome)) for scenario in cmp.others()]
         rows.append(row)
     return rows
 
@@ -116,27 +72,27 @@ def pairing_rows(cmp: Comparison) -> tuple[str, list[str], list[list[str]]]:
     """Terminal table of the variance reduction pairing achieved: title, header, rows.
 
     One row per paired scenario (common random numbers). Columns: successful attacks in
-    total and per country (actors' territories first, in actor order, labelled with the
-    actor); the first outcomes compared when no attack outcome is. No rows when nothing is
-    paired.
+    total and on each partner's territory (from the decision summary's places); the first
+    outcomes compared when no attack outcome is. No rows when nothing is paired.
     """
+    from scenarios.report.decision import partner_places
+
     others = _paired_others(cmp)
-    order = {f"attacks_successful__{c}": k for k, c in enumerate(country_labels(cmp.territory))}
-    chosen = [o for o in cmp.outcomes if o.startswith("attacks_successful__")]
-    chosen.sort(key=lambda o: order.get(o, len(order)))
-    if "attacks_successful" in cmp.outcomes:
-        chosen.insert(0, "attacks_successful")
+    chosen, names = [], []
+    for place in partner_places(cmp):
+        outcome = (
+            "attacks_successful"
+            if place.country is None
+            else f"attacks_successful__{place.country}"
+        )
+        if outcome in cmp.outcomes:
+            chosen.append(outcome)
+            names.append("total" if place.country is None else place.name.split(" (")[0])
     title = "Variance reduction from pairing: successful attacks"
-    names = [
-        "total"
-        if o == "attacks_successful"
-        else cmp.label(o).split("__", 1)[1].replace(" (", "\n(")
-        for o in chosen
-    ]
     if not chosen:
         title = "Variance reduction from pairing"
         chosen = cmp.outcomes[:4]
-        names = [cmp.label(o).replace("__", " ") for o in chosen]
+        names = [cmp.label(o) for o in chosen]
     rows = [[label, *(fold(cmp.variance_reduction(label, o)) for o in chosen)] for label in others]
     return title, ["scenario", *names], rows
 
@@ -166,55 +122,76 @@ def methods_section(cmp: Comparison) -> list[str]:
     return [*lines, ""]
 
 
+def decision_markdown(cmp: Comparison, figures: dict[str, str]) -> list[str]:
+    """The decision summary: a sentence per scenario, the per-partner tables, the frontier.
+
+    Wrapped in ``<div>`` blocks that report.html lays out side by side (summary left,
+    frontier right); in Markdown they are plain blocks one after the other.
+    """
+    others = cmp.others()
+    lines = ['<div class="decision">', '<div class="verdicts">', "", "## Decision summary", ""]
+    lines += [f"- **{scenario}**: {bottom_line(cmp, scenario)}" for scenario in others]
+    lines.append("")
+    for table in summary_tables(cmp):
+        lines += [f"**{table.title}**", ""]
+        lines += ["| " + " | ".join([table.corner, *others]) + " |"]
+        lines += ["|" + "---|" * (len(others) + 1)]
+        lines += ["| " + " | ".join([name, *cells]) + " |" for name, cells in table.rows]
+        lines.append("")
+    lines += [f"*{reading_note(cmp)}*", "", "</div>"]
+    if "frontier.png" in figures:
+        lines += ['<div class="frontier">', "", f"![{figures['frontier.png']}](plots/frontier.png)"]
+        lines += ["", "</div>"]
+    return [*lines, "</div>", ""]
+
+
 def to_markdown(cmp: Comparison, figures: dict[str, str], title: str, description: str) -> str:
-    """The comparison report in Markdown, embedding ``plots/*.png`` by path."""
-    others = [r.label for r in cmp.runs if r is not cmp.baseline]
+    """The comparison report in Markdown, embedding ``plots/*.png`` by path.
+
+    The decision summary and the frontier come first; the full table, the methods, the
+    precision warnings and the other figures follow in collapsed ``<details>`` blocks.
+    """
+    others = cmp.others()
     header = ["outcome", f"{cmp.baseline.label} (baseline)", *others]
-    lines = [
-        f"# {title}",
-        "",
-        description.strip(),
-        "",
-        *_how_to_read(cmp),
-        "",
-        "## Headline",
+    lines = [f"# {title}", "", description.strip(), "", *decision_markdown(cmp, figures)]
+    lines += ["<details open>", "<summary>Full table</summary>", ""]
+    lines += [
+        f"Baseline level with its 95% interval; for each scenario, its change against "
+        f"`{cmp.baseline.label}` as in the decision summary.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
     ]
-    for row in summary_rows(cmp):
-        lines.append("| " + " | ".join(row) + " |")
-    lines += ["", *methods_section(cmp)]
+    lines += ["| " + " | ".join(row) + " |" for row in summary_rows(cmp)]
+    lines += ["", "</details>", ""]
     if cmp.warnings:
-        lines += ["## Precision", ""]
+        lines += [
+            "<details>",
+            f"<summary>Precision: {len(cmp.warnings)} differences cannot be told apart at "
+            "this number of replications</summary>",
+            "",
+            "Replications that would make the 95% interval of the difference as narrow as "
+            "the difference worth telling (the precision asked for):",
+            "",
+        ]
         lines += [f"- {w.message()}" for w in cmp.warnings]
-        lines.append("")
-    lines += ["## Figures", ""]
+        lines += ["", "</details>", ""]
+    lines += ["<details>", "<summary>Methods</summary>", "", *methods_section(cmp)[2:]]
+    lines += ["</details>", ""]
+    lines += ["<details>", "<summary>Figures</summary>", ""]
     note = cmp.timeseries_note()
     if note:
         lines += [note, ""]
     for name, caption in figures.items():
-        lines += [f"![{caption}](plots/{name})", "", f"*{caption}*", ""]
-    lines += ["## Runs", ""]
+        if name != "frontier.png":
+            lines += [f"![{caption}](plots/{name})", "", f"*{caption}*", ""]
+    lines += ["</details>", "", "## Runs", ""]
     for run in cmp.runs:
         lines.append(
             f"- `{run.label}`: {run.path} ({len(run.summary)} replications, root seed "
             f"{run.manifest.get('root_seed')}, config {str(run.manifest.get('config_hash'))[:12]})"
         )
     return "\n".join(lines) + "\n"
-
-
-def _how_to_read(cmp: Comparison) -> list[str]:
-    example = next(iter(country_labels(cmp.territory).values()), "west (us)")
-    return [
-        "How to read: each cell gives the scenario's estimate, then its change relative to "
-        f"`{cmp.baseline.label}` with a 95% confidence interval. `*` marks a difference whose "
-        "interval excludes zero. Attack risk (`attack_risk__<country>`) is the annual "
-        "probability of at least one mass-casualty attack there (Wilson interval); "
-        "`ci_exposure__<actor>` counts misuse and leaks of that actor's shared material. "
-        f"A country followed by an actor in brackets, e.g. `attack_risk__{example}`, is that "
-        "actor's territory. A comparison of stylised scenarios, not a forecast.",
-    ]
 
 
 def to_html(markdown_text: str, folder: Path) -> str:
@@ -234,7 +211,7 @@ def to_html(markdown_text: str, folder: Path) -> str:
                 in_table = True
             else:
                 tag = "td"
-            body.append("<tr>" + "".join(f"<{tag}>{_inline(c)}</{tag}>" for c in cells) + "</tr>")
+            body.append("<tr>" + "".join(_cell(tag, c) for c in cells) + "</tr>")
             continue
         if in_table:
             body.append("</table>")
@@ -248,7 +225,9 @@ def to_html(markdown_text: str, folder: Path) -> str:
         if in_list:
             body.append("</ul>")
             in_list = False
-        if line.startswith("!["):
+        if line.startswith("<"):
+            body.append(line)  # the report's own layout blocks (<div>, <details>, <summary>)
+        elif line.startswith("!["):
             alt, src = line[2:].split("](", 1)
             data = base64.b64encode((folder / src.rstrip(")")).read_bytes()).decode()
             body.append(
@@ -259,8 +238,12 @@ def to_html(markdown_text: str, folder: Path) -> str:
             body.append(f"<h1>{_inline(line[2:])}</h1>")
         elif line.startswith("## "):
             body.append(f"<h2>{_inline(line[3:])}</h2>")
+        elif line.startswith("**") and line.endswith("**"):
+            body.append(f"<h3>{_inline(line[2:-2])}</h3>")
         elif line.startswith("*") and line.endswith("*") and len(line) > 2:
-            continue  # captions are rendered under the figure
+            if len(line) > 200:  # a note, not a caption
+                body.append(f"<p class='note'>{_inline(line[1:-1])}</p>")
+            # captions are rendered under the figure
         elif line:
             body.append(f"<p>{_inline(line)}</p>")
     if in_table:
@@ -268,10 +251,18 @@ def to_html(markdown_text: str, folder: Path) -> str:
     if in_list:
         body.append("</ul>")
     style = (
-        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-        "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;"
-        "padding:4px 8px;text-align:left}th{background:#f3f3f3}img{max-width:100%}"
-        "figcaption{font-style:italic;font-size:13px;color:#555}code{background:#f3f3f3}"
+        "body{font-family:system-ui,sans-serif;max-width:1500px;margin:0.5em auto;"
+        "padding:0 0.8em;color:#222;font-size:14px}h1{font-size:22px;margin:0.2em 0}"
+        "h2{font-size:18px;margin:0.4em 0}h3{font-size:14px;margin:0.6em 0 0.2em}"
+        "table{border-collapse:collapse;font-size:12.5px}td,th{border:1px solid #ccc;"
+        "padding:2px 6px;text-align:left}th{background:#f3f3f3}img{max-width:100%}"
+        "figcaption{font-style:italic;font-size:12px;color:#555}code{background:#f3f3f3}"
+        ".decision{display:flex;gap:1em;align-items:flex-start}.verdicts td{white-space:nowrap}"
+        ".verdicts table{font-size:11.5px}.verdicts td,.verdicts th{padding:1px 4px}"
+        ".verdicts{flex:1 1 0;min-width:0}.frontier{flex:0 0 24%}.verdicts ul{margin:0.2em 0;"
+        "padding-left:1.2em}.verdicts li{margin-bottom:0.2em}p.note{font-size:12px;color:#555}"
+        "td.lower{background:#e8f0fe}td.higher{background:#fff1e0}"
+        "summary{font-weight:600;font-size:16px;margin:0.6em 0;cursor:pointer}"
     )
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -281,8 +272,17 @@ def to_html(markdown_text: str, folder: Path) -> str:
     )
 
 
+def _cell(tag: str, text: str) -> str:
+    """A table cell; a verdict of lower or higher shades it (green, red)."""
+    verdict = text.rsplit(" ", 1)[-1] if tag == "td" else ""
+    shade = f' class="{verdict}"' if verdict in ("lower", "higher") else ""
+    return f"<{tag}{shade}>{_inline(text)}</{tag}>"
+
+
 def _inline(text: str) -> str:
     out = html.escape(text)
+    bold = out.split("**")
+    out = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(bold))
     parts = out.split("`")
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 

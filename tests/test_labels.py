@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from scenarios.model.labels import describe, label
+from scenarios.labels import describe, label
 from scenarios.model.outcomes import summary_columns
 
 COUNTRIES = ["afghanistan", "pakistan", "iran", "central_asia", "russia", "west"]

@@ -1,7 +1,9 @@
 """Human labels, units and meanings of every outcome column, defined once.
 
-Beside the outcome definitions (:mod:`scenarios.model.outcomes`): every table, plot,
-report and ``scenarios outcomes`` takes its words from here. A column is a base name with
+The words for the outcomes of :mod:`scenarios.model.outcomes` (kept at the package's top
+so that reports and the CLI read them without loading the model's compiled code; a test
+checks that every column a run records has a label): every table, plot, report and
+``scenarios outcomes`` takes its words from here. A column is a base name with
 up to two entity suffixes (``attacks_successful__russia``, ``trust__us__taliban``);
 ``describe`` fills the base's template with the entities' names. Unknown columns keep
 their raw name, so nothing is ever hidden.
