@@ -130,6 +130,11 @@ def test_compare_cli_writes_tidy_csv_and_reports(runs: dict[str, Path], tmp_path
     assert "<summary>Methods</summary>" in report
     assert "Variance reduction from pairing" in report
     assert "| Attack risk in Afghanistan (Taliban) |" in report
+    # The same numbers in the terminal as in the report's decision summary.
+    row = next(line for line in report.splitlines() if line.startswith("| All countries |"))
+    value, interval = row.split("|")[2].strip().rsplit(" ", 1)[0].split(" ", 1)
+    total = next(line for line in res.stdout.splitlines() if "Attacks, total" in line)
+    assert total.split()[2:4] == [value, interval.split()[0]], (total, row)
 
 
 @pytest.mark.parametrize(

@@ -535,7 +535,8 @@ def compare(
         if e.too_imprecise
     ]
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    table[["verdict", "note"]] = table[["verdict", "note"]].fillna("")
+    for text in ("verdict", "note"):
+        table[text] = table[text].astype(object).where(table[text].notna(), "")
     table["replications_needed"] = table["replications_needed"].astype("Int64")
     return Comparison(runs, base, chosen, table, warnings, paired, territory, effects)
 
