@@ -117,7 +117,7 @@ def Page() -> None:
                 use_threads=use_threads,
             )
             InputErrors(model.value)
-        with solara.Card("Scenario and levers (applied on Reset)"):
+        with solara.Card("Levers (apply with Reset)"):
             Controls(params, values)
     with solara.ColumnsResponsive(default=12, large=6):
         with solara.Card(classes=["panel"]):
