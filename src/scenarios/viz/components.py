@@ -18,6 +18,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import solara
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -105,11 +106,11 @@ def region_map_figure(model: DashboardModel) -> Figure:
     return fig
 
 
-def place_region_labels(fig: Figure, ax: object, pos: dict[str, np.ndarray]) -> list[Text]:
+def place_region_labels(fig: Figure, ax: Axes, pos: dict[str, np.ndarray]) -> list[Text]:
     """Label each region next to its disc where it overlaps no other label or disc."""
     renderer = FigureCanvasAgg(fig).get_renderer()
     radius = np.sqrt(NODE_SIZE) / 2 * fig.dpi / 72
-    to_display = ax.transData.transform  # type: ignore[attr-defined]
+    to_display = ax.transData.transform
     discs = {
         rid: Bbox.from_extents(*(to_display(xy) - radius), *(to_display(xy) + radius))
         for rid, xy in pos.items()
@@ -118,7 +119,7 @@ def place_region_labels(fig: Figure, ax: object, pos: dict[str, np.ndarray]) -> 
     for rid, xy in pos.items():
         others = [d for r, d in discs.items() if r != rid]
         for k, (dx, dy, ha, va) in enumerate(LABEL_OFFSETS):
-            label = ax.annotate(  # type: ignore[attr-defined]
+            label = ax.annotate(
                 rid.replace("_", " "),
                 xy,
                 xytext=(dx, dy),
