@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scenarios.viz.dashboard_model import SLIDERS, DashboardModel
+from scenarios.viz.dashboard_model import SLIDERS, DashboardModel, lever_label
 
 
 def test_untouched_sliders_keep_the_scenario_values() -> None:
@@ -73,3 +73,23 @@ def test_region_risk_reflects_live_plots() -> None:
 def test_sliders_default_to_the_baseline() -> None:
     assert SLIDERS["trust_us_russia"] == ("trust.initial.us.russia", 0.15)
     assert SLIDERS["policy_us_russia"] == ("sharing.policy.us.russia", 0.0)
+
+
+def test_a_refused_override_is_not_listed_as_in_force() -> None:
+    model = DashboardModel(policy_us_russia=0.5, override="sharing.compartmentalisation=1.5")
+    assert model.overrides == ["sharing.policy.us.russia=0.5"]
+    assert any("less than or equal to 1" in e for e in model.input_errors)
+
+
+def test_week_label_gives_the_date_from_the_scenario_start() -> None:
+    model = DashboardModel()
+    assert model.week_label() == "Week 0 (2025-01-06)"
+    model.step()
+    assert model.week_label() == "Week 1 (2025-01-13)"
+
+
+def test_every_slider_has_a_label_in_words() -> None:
+    labels = [lever_label(name) for name in SLIDERS]
+    assert lever_label("trust_us_russia") == "US trust in Russia (prior, 0–1)"
+    assert len(set(labels)) == len(labels)
+    assert not [t for t in labels if "." in t or "_" in t]

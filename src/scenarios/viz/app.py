@@ -1,21 +1,43 @@
 """The dashboard page: `solara run src/scenarios/viz/app.py` or `scenarios viz [CONFIG]`.
 
-Built on Mesa's SolaraViz: Mesa's own step / play / pause / reset controls, the
-parameter controls below (validated like `scenarios run --set`), the region map, the
-trust heatmap and time series of outcomes.
+Built from Mesa's SolaraViz parts: Mesa's step / play / pause / reset controller with
+our own page around it: the week and its date, refused inputs next to the controls,
+levers labelled in words with their values, then the region map, the trust heatmap and
+the time series. Each browser session builds its own model (``Page`` below), so a new
+tab starts at week 0 and never drives another tab's model.
 """
 
 from __future__ import annotations
 
-from mesa.visualization import SolaraViz, make_plot_component
+from typing import Any
 
-from scenarios.viz.components import InputStatus, RegionMap, TrustHeatmap
-from scenarios.viz.dashboard_model import SLIDERS, DashboardModel, default_scenario, scenario_files
+import solara
+from mesa.visualization.solara_viz import ModelController
+
+from scenarios.viz.components import (
+    SERIES,
+    InputErrors,
+    InputStatus,
+    RegionMap,
+    TimeSeries,
+    TrustHeatmap,
+    WeekStatus,
+)
+from scenarios.viz.dashboard_model import (
+    SLIDERS,
+    DashboardModel,
+    default_scenario,
+    lever_label,
+    scenario_files,
+)
+
+TITLE = "Intelligence sharing against ISIS-K: scenario dashboard"
+PLAY_INTERVAL_MS = 150
 
 
-def model_params() -> dict:
-    """SolaraViz controls: scenario, seed, a free override, then one slider per lever."""
-    params: dict = {
+def model_params() -> dict[str, dict[str, Any]]:
+    """The controls: scenario, seed, a free override, then one slider per lever."""
+    params: dict[str, dict[str, Any]] = {
         "scenario_name": {
             "type": "Select",
             "value": default_scenario(),
@@ -29,32 +51,84 @@ def model_params() -> dict:
             "label": "Override KEY=VALUE (e.g. trust.forgetting=0.9)",
         },
     }
-    for name, (path, default) in SLIDERS.items():
+    for name, (_, default) in SLIDERS.items():
         params[name] = {
             "type": "SliderFloat",
             "value": default,
             "min": 0.0,
             "max": 1.0,
             "step": 0.05,
-            "label": path,
+            "label": lever_label(name),
         }
     return params
 
 
-model = DashboardModel(scenario_name=default_scenario())
-COUNTRIES = list(model.geometry.countries)
-page = SolaraViz(
-    model,
-    components=[
-        (RegionMap, 0),
-        (TrustHeatmap, 0),
-        make_plot_component([f"attacks: {c}" for c in COUNTRIES]),
-        make_plot_component([f"fatalities: {c}" for c in COUNTRIES]),
-        make_plot_component(["plots interdicted", "exploitation events"]),
-        make_plot_component("ISIS-K strength"),
-        (InputStatus, 0),
-    ],
-    model_params=model_params(),
-    name="scenarios: intelligence sharing against ISIS-K",
-    play_interval=150,
-)
+@solara.component
+def Controls(params: dict[str, dict[str, Any]], values: solara.Reactive[dict]) -> None:
+    """Inputs bound to ``values``; each slider shows its label in words and its value."""
+    for name, spec in params.items():
+        current = values.value.get(name, spec["value"])
+
+        def set_value(value: Any, name: str = name) -> None:
+            values.set({**values.value, name: value})
+
+        if spec["type"] == "Select":
+            solara.Select(spec["label"], values=spec["values"], value=current, on_value=set_value)
+        elif spec["type"] == "InputText":
+            solara.InputText(spec["label"], value=current, on_value=set_value)
+        else:
+            with solara.Column(gap="0px", classes=["lever"]):
+                with solara.Row(justify="space-between", style={"align-items": "baseline"}):
+                    solara.Text(spec["label"], classes=["lever-label"])
+                    solara.Text(f"{current:.2f}", classes=["lever-value"])
+                solara.SliderFloat(
+                    "",
+                    value=current,
+                    min=spec["min"],
+                    max=spec["max"],
+                    step=spec["step"],
+                    on_value=set_value,
+                    thumb_label=False,
+                )
+
+
+@solara.component
+def Page() -> None:
+    """One session's dashboard: its own model, controls in the sidebar, panels in the main."""
+    params = solara.use_memo(model_params, [])
+    first = solara.use_memo(lambda: DashboardModel(scenario_name=default_scenario()), [])
+    model = solara.use_reactive(first)
+    values = solara.use_reactive({name: spec["value"] for name, spec in params.items()})
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    render_interval = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
+
+    solara.Title(TITLE)
+    with solara.AppBar():
+        solara.AppBarTitle(TITLE)
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Run", classes=["run-card"]):
+            WeekStatus(model.value)
+            ModelController(
+                model,
+                model_parameters=values,
+                play_interval=play_interval,
+                render_interval=render_interval,
+                use_threads=use_threads,
+            )
+            InputErrors(model.value)
+        with solara.Card("Levers (apply with Reset)"):
+            Controls(params, values)
+    with solara.ColumnsResponsive(default=12, large=6):
+        with solara.Card(classes=["panel"]):
+            RegionMap(model.value)
+        with solara.Card(classes=["panel"]):
+            TrustHeatmap(model.value)
+        for series in SERIES:
+            with solara.Card(classes=["panel"]):
+                TimeSeries(model.value, series)
+        with solara.Card("In force", classes=["panel"]):
+            InputStatus(model.value)
+
+
+page = Page

@@ -11,6 +11,7 @@ moved away from its default overrides it. ``active_parameters()`` shows what is 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,20 @@ def _slider_defaults() -> dict[str, tuple[str, float]]:
 
 
 SLIDERS = _slider_defaults()
+ACTOR_NAMES = {"us": "US", "russia": "Russia", "taliban": "Taliban"}
+
+
+def lever_label(name: str) -> str:
+    """A slider's label in words, e.g. 'US trust in Russia (prior, 0–1)'."""
+    if name == "compartmentalisation":
+        return "Compartmentalisation (share of material sanitised, 0–1)"
+    kind, a, b = name.split("_")
+    a, b = ACTOR_NAMES[a], ACTOR_NAMES[b]
+    return {
+        "policy": f"{a} shares with {b} (chance per detection, 0–1)",
+        "trust": f"{a} trust in {b} (prior, 0–1)",
+        "exploitation": f"{a} misuses {b}'s material (propensity, 0–1)",
+    }[kind]
 
 
 def scenario_files() -> dict[str, Path]:
@@ -92,6 +107,7 @@ class DashboardModel(ScenarioModel):
         if unknown:
             raise TypeError(f"unknown dashboard parameters: {sorted(unknown)}")
         self.input_errors: list[str] = []
+        self._kept: list[str] = []
         files = scenario_files()
         path = files.get(scenario_name, files.get("baseline", CONFIGS / "baseline.yaml"))
         overrides = [f"run.steps={DASHBOARD_WEEKS}"]
@@ -112,7 +128,7 @@ class DashboardModel(ScenarioModel):
         super().__init__(config, np.random.SeedSequence(root_seed))
         self.scenario_name = path.stem
         self.root_seed = root_seed
-        self.overrides = overrides[1:]
+        self.overrides = self._kept[1:]  # only the overrides in force, never a refused one
         # Spin up off-screen in one compiled call (Mesa's clock stays at 0): the dashboard
         # starts at week 0.
         self._advance(0)
@@ -147,20 +163,25 @@ class DashboardModel(ScenarioModel):
     def _validated(self, path: Path, overrides: list[str]) -> ScenarioConfig:
         """The config with overrides; on bad input, without them and with a message."""
         try:
-            return load_config(path, overrides)
+            config = load_config(path, overrides)
+            self._kept = list(overrides)
+            return config
         except ConfigError as exc:
             self.input_errors.append(f"refused: {exc}")
+        kept = [overrides[0]]
         try:
-            kept = [overrides[0]]
             for text in overrides[1:]:  # keep the good overrides, drop the bad one(s)
                 try:
                     load_config(path, [*kept, text])
                     kept.append(text)
                 except ConfigError:
                     continue
-            return load_config(path, kept)
+            config = load_config(path, kept)
         except ConfigError:
-            return load_config(path, overrides[:1])
+            kept = overrides[:1]
+            config = load_config(path, kept)
+        self._kept = kept
+        return config
 
     def step(self) -> None:
         """One week, then update the dashboard's running totals and collect."""
@@ -174,6 +195,18 @@ class DashboardModel(ScenarioModel):
         self.datacollector.collect(self)
         if self.week >= self.config.run.steps:
             self.running = False
+
+    @property
+    def shown_week(self) -> int:
+        """The week on screen: 0 until the first step."""
+        return max(self.week, 0)
+
+    def week_label(self) -> str:
+        """'Week 20 (2025-05-26)': the week and its date, from the scenario's start."""
+        start = getattr(self.config.run, "start", None)
+        if not isinstance(start, dt.date):
+            return f"Week {self.shown_week}"
+        return f"Week {self.shown_week} ({start + dt.timedelta(weeks=self.shown_week)})"
 
     def region_attack_risk(self) -> np.ndarray:
         """Per region: expected successful attacks from the plots now live against it.
