@@ -60,7 +60,8 @@ def test_a_clear_shift_is_lower_and_the_untouched_countries_cannot_be_told_apart
 ) -> None:
     russia = cmp.effect("sharing", "attacks_successful__russia")
     assert russia.verdict == "lower"
-    assert russia.q_value < 0.05 and russia.p_value <= russia.q_value
+    assert russia.q_value < 0.05
+    assert russia.p_value <= russia.q_value
     assert cmp.effect("sharing", "attacks_successful__west").verdict == "cannot be told apart"
     assert cmp.effect("sharing", "ci_exposure__us").verdict == "higher"
     table = cmp.table[cmp.table.statistic == "difference"].set_index("outcome")
@@ -78,7 +79,8 @@ def test_the_sentence_names_what_changed_in_words(cmp: Comparison) -> None:
 
 def test_relative_change_only_where_the_baseline_level_supports_it(cmp: Comparison) -> None:
     russia = change_text(cmp.effect("sharing", "attacks_successful__russia"))
-    assert russia.relative and russia.value.endswith("%")
+    assert russia.relative
+    assert russia.value.endswith("%")
     # Exposure is almost always 0 at baseline: no percentage of it means anything.
     exposure = cmp.effect("sharing", "ci_exposure__us")
     assert not exposure.relative_supported
@@ -127,7 +129,8 @@ def test_precision_warnings_concern_differences_that_cannot_be_told_apart(
     assert "attacks_successful__russia" not in warned  # clear, whatever its width
     # Unclear but precise: its interval (+/- ~0.5) is narrower than a tenth of the level.
     west = cmp.effect("sharing", "attacks_successful__west")
-    assert west.verdict == "cannot be told apart" and west.diff.half_width < west.size
+    assert west.verdict == "cannot be told apart"
+    assert west.diff.half_width < west.size
     assert "attacks_successful__west" not in warned
     # Unclear and imprecise: a yes/no per replication cannot tell 5 points apart at n=40.
     risk = warned["attack_risk__russia"]

@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
 
 from scenarios.experiment import store
 from scenarios.experiment.errors import CompareError
-from scenarios.labels import actor_name, label
 from scenarios.experiment.stats import (
     Estimate,
     mean_ci,
@@ -30,6 +29,7 @@ from scenarios.experiment.stats import (
     welch_difference,
     wilson,
 )
+from scenarios.labels import actor_name, label
 
 if TYPE_CHECKING:
     from scenarios.report.weekly import Weekly
@@ -74,8 +74,10 @@ def country_labels(territory: Mapping[str, list[str]]) -> dict[str, str]:
 
 
 def outcome_label(outcome: str, territory: Mapping[str, list[str]]) -> str:
-    """The outcome's human label (:mod:`scenarios.labels`), with the actor added in
-    brackets when it is kept for an actor's territory: "Attacks in the West (US)"."""
+    """The outcome's human label, with the actor whose territory it is kept for.
+
+    From :mod:`scenarios.labels`, e.g. "Attacks in the West (US)".
+    """
     text = label(outcome)
     holders = [a for a, countries in territory.items() if outcome.split("__")[-1] in countries]
     if holders and any(outcome.startswith(prefix) for prefix in COUNTRY_PREFIXES):

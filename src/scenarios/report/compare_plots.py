@@ -59,8 +59,8 @@ def forest(cmp: Comparison, path: Path) -> None:
         len(outcomes), 1, figsize=(9, 0.32 * len(others) * len(outcomes) + 1.2), squeeze=False
     )
     for ax, outcome in zip(axes.flat, outcomes, strict=True):
-        for k, label in enumerate(others):
-            sel = t[(t.outcome == outcome) & (t.scenario == label)]
+        for k, scenario in enumerate(others):
+            sel = t[(t.outcome == outcome) & (t.scenario == scenario)]
             d = sel[sel.statistic == "difference"].iloc[0]
             r = sel[sel.statistic == "relative_change"].iloc[0]
             colour = COLOURS[(k + 1) % 10]
@@ -70,7 +70,7 @@ def forest(cmp: Comparison, path: Path) -> None:
             ax.text(
                 1.01,
                 -k,
-                f"{label}{rel}",
+                f"{scenario}{rel}",
                 transform=ax.get_yaxis_transform(),
                 fontsize=7,
                 va="center",
@@ -79,9 +79,7 @@ def forest(cmp: Comparison, path: Path) -> None:
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks([])
         ax.set_ylim(-len(others) + 0.4, 0.6)
-        ax.set_ylabel(
-            cmp.label(outcome).replace("__", "\n"), rotation=0, ha="right", va="center", fontsize=8
-        )
+        ax.set_ylabel(cmp.label(outcome), rotation=0, ha="right", va="center", fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(

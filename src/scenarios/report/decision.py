@@ -152,13 +152,13 @@ def bottom_line(cmp: Comparison, scenario: str) -> str:
                 unclear += 1
                 continue
             down = effect.verdict == "lower"
-            lead = ("fewer" if down else "more") if noun == "attacks" else (
-                "lower" if down else "higher"
+            lead = (
+                ("fewer" if down else "more")
+                if noun == "attacks"
+                else ("lower" if down else "higher")
             )
             where = "in total" if place.country is None else f"in {place_name(place.country)}"
-            said.setdefault(f"{lead} {noun}", []).append(
-                f"{where} ({change_text(effect).value})"
-            )
+            said.setdefault(f"{lead} {noun}", []).append(f"{where} ({change_text(effect).value})")
     phrases = [f"{lead} {_join(places)}" for lead, places in said.items()]
     costs: dict[str, list[str]] = {"higher": [], "lower": []}
     for actor in CORE_ACTORS:
