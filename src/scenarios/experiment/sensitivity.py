@@ -195,11 +195,16 @@ def lever_ranks(indices: pd.DataFrame) -> pd.DataFrame:
     score, so tied parameters share a rank and ``ties`` says with how many others; an
     undefined (NaN) score has no rank (NaN). Columns: ``outcome``, ``parameter``,
     ``index`` (the ranking index), ``value``, ``score``, ``rank``, ``ties``, ``of``
-    (parameters ranked for that outcome) and ``top`` (the first-ranked parameter). Rows
+    (parameters ranked for that outcome), ``zero`` (how many of them score exactly 0: no
+    measured effect), ``top`` and ``top_score`` (the first-ranked parameter and its
+    score). Rows
     follow the outcomes' order in ``indices`` and, within an outcome, the ranking.
     """
     ranked = importance(indices)
-    columns = ["outcome", "parameter", "index", "value", "score", "rank", "ties", "of", "top"]
+    columns = [
+        *("outcome", "parameter", "index", "value", "score", "rank", "ties", "of"),
+        *("zero", "top", "top_score"),
+    ]
     rows = []
     for outcome in indices["outcome"].drop_duplicates():
         sel = ranked[ranked["outcome"] == outcome]
@@ -218,7 +223,9 @@ def lever_ranks(indices: pd.DataFrame) -> pd.DataFrame:
                     "rank": int((scores > score).sum()) + 1 if defined else math.nan,
                     "ties": int((scores == score).sum()) - 1 if defined else 0,
                     "of": len(sel),
+                    "zero": int((scores == 0).sum()),
                     "top": sel["parameter"].iloc[0],
+                    "top_score": float(sel["score"].iloc[0]),
                 }
             )
     return pd.DataFrame(rows, columns=columns)

@@ -63,16 +63,8 @@ def outcome_phrase(outcome: str) -> str:
     return f"{text[0].upper()}{text[1:]} (`{outcome}`)"
 
 
-def ranks_of(indices: pd.DataFrame, outcome: str) -> pd.Series:
-    """The ranking scores (see ``importance``) of every parameter for one outcome."""
-    ranked = importance(indices)
-    return ranked.loc[ranked.outcome == outcome, "score"]
-
-
 def lever_phrase(row: dict, symbol: str) -> str:
     """One lever's rank, e.g. "`sharing.policy.us.russia` ranks 7th of 14 (mu* = 0.012)"."""
-    if math.isnan(row["rank"]):
-        return f"`{row['parameter']}` is not ranked ({symbol} undefined)"
     ties = row["ties"]
     tied = f", tied with {ties} other{'s' if ties > 1 else ''}" if ties else ""
     return (
@@ -110,22 +102,34 @@ def lever_lines(indices: pd.DataFrame, outcomes: list[str]) -> list[str]:
         "",
     ]
     for outcome in outcomes:
-        sel = ranks[ranks.outcome == outcome]
-        if sel.empty:
+        sel = ranks[ranks.outcome == outcome].to_dict("records")
+        if not sel:
             continue
-        first = sel.iloc[0]
+        first = sel[0]
         symbol = SYMBOL.get(first["index"], first["index"])
-        if not (ranks_of(indices, outcome) > 0).any():
+        if not first["top_score"] > 0:
             lines.append(
                 f"- {outcome_phrase(outcome)}: no parameter changes it in this sweep "
                 f"(every {symbol} is 0 or undefined)."
             )
             continue
-        parts = [lever_phrase(r, symbol) for r in sel.to_dict("records")]
+        parts = [lever_phrase(r, symbol) for r in sel if r["score"] > 0]
+        for label, group in (
+            (f"no measured effect ({symbol} = 0)", [r for r in sel if r["score"] == 0]),
+            (f"{symbol} undefined", [r for r in sel if math.isnan(r["score"])]),
+        ):
+            if group:
+                parts.append(f"{label}: " + ", ".join(f"`{r['parameter']}`" for r in group))
+        coarse = (
+            f" Most parameters ({first['zero']} of {first['of']}) show no measured effect: "
+            "the outcome changes too rarely at this sweep's size (replications, steps) to rank "
+            "them reliably."
+            if 2 * first["zero"] > first["of"]
+            else ""
+        )
         lines.append(
-            f"- {outcome_phrase(outcome)}, most influential `{first['top']}`: "
-            + "; ".join(parts)
-            + "."
+            f"- {outcome_phrase(outcome)}, most influential `{first['top']}` "
+            f"({symbol} = {first['top_score']:.3g}): " + "; ".join(parts) + "." + coarse
         )
     return [*lines, ""]
 
