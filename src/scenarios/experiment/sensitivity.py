@@ -197,8 +197,8 @@ def lever_ranks(indices: pd.DataFrame) -> pd.DataFrame:
     ``index`` (the ranking index), ``value``, ``score``, ``rank``, ``ties``, ``of``
     (parameters ranked for that outcome), ``zero`` (how many of them score exactly 0: no
     measured effect), ``top`` and ``top_score`` (the first-ranked parameter and its
-    score). Rows
-    follow the outcomes' order in ``indices`` and, within an outcome, the ranking.
+    score). Rows follow the outcomes' order in ``indices`` and, within an outcome, the
+    ranking.
     """
     ranked = importance(indices)
     columns = [
