@@ -271,6 +271,9 @@ def test_sweep_writes_parts_indices_and_report(reference: tuple[Path, Path]) -> 
     assert set(indices.parameter) == {"threat.plot_rate", "interdiction.hazard"}
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 2  # one dependence plot per outcome
+    report = (out / "report.md").read_text()
+    assert "- Base scenario: `baseline` (" in report  # the base's name, then its path
+    assert "No parameter of this sweep is a sharing lever" in report
     again = cli("sweep", str(spec), "--out", str(out), cwd=out.parent)
     assert again.returncode == 2
     assert "--resume" in again.stderr

@@ -23,6 +23,14 @@ from scipy import stats
 
 COLUMNS = ["outcome", "parameter", "index", "value", "ci_low", "ci_high", "flag"]
 
+# The sharing levers: the parameters a policy on intelligence sharing sets or depends on
+# directly. A parameter counts as one if its dotted config path starts with one of these:
+# the `sharing` section (policy per directed link, compartmentalisation, sanitisation,
+# warnings), `trust` (priors per directed pair, default, dynamics) and `exploitation`
+# (how far a receiver exploits a sender's material). The sweep report says where each of
+# them ranks among all the sweep's parameters, outcome by outcome.
+SHARING_LEVER_PREFIXES: tuple[str, ...] = ("sharing.", "trust.", "exploitation.")
+
 
 def point_means(results: pd.DataFrame, outcomes: list[str], n_points: int) -> pd.DataFrame:
     """Mean of each outcome over the replications of each sample point (rows = points)."""
@@ -172,6 +180,55 @@ def importance(indices: pd.DataFrame) -> pd.DataFrame:
             sel = sel.assign(score=sel["value"].abs())
             return sel.sort_values(["outcome", "score"], ascending=[True, False])
     return indices.iloc[0:0]
+
+
+def is_sharing_lever(parameter: str) -> bool:
+    """Whether a parameter path is a sharing lever (see :data:`SHARING_LEVER_PREFIXES`)."""
+    return parameter.startswith(SHARING_LEVER_PREFIXES)
+
+
+def lever_ranks(indices: pd.DataFrame) -> pd.DataFrame:
+    """Where each sharing lever ranks among all parameters, per outcome.
+
+    Parameters are ranked by :func:`importance` (ST, mu* or |Spearman|, whichever the
+    method has; largest first). ``rank`` is 1 plus the number of parameters with a larger
+    score, so tied parameters share a rank and ``ties`` says with how many others; an
+    undefined (NaN) score has no rank (NaN). Columns: ``outcome``, ``parameter``,
+    ``index`` (the ranking index), ``value``, ``score``, ``rank``, ``ties``, ``of``
+    (parameters ranked for that outcome), ``zero`` (how many of them score exactly 0: no
+    measured effect), ``top`` and ``top_score`` (the first-ranked parameter and its
+    score). Rows follow the outcomes' order in ``indices`` and, within an outcome, the
+    ranking.
+    """
+    ranked = importance(indices)
+    columns = [
+        *("outcome", "parameter", "index", "value", "score", "rank", "ties", "of"),
+        *("zero", "top", "top_score"),
+    ]
+    rows = []
+    for outcome in indices["outcome"].drop_duplicates():
+        sel = ranked[ranked["outcome"] == outcome]
+        if sel.empty:
+            continue
+        scores = sel["score"].to_numpy(dtype=float)
+        for row in sel.to_dict("records"):
+            if not is_sharing_lever(row["parameter"]):
+                continue
+            score = float(row["score"])
+            defined = not math.isnan(score)
+            rows.append(
+                {
+                    **{k: row[k] for k in ("outcome", "parameter", "index", "value")},
+                    "score": score,
+                    "rank": int((scores > score).sum()) + 1 if defined else math.nan,
+                    "ties": int((scores == score).sum()) - 1 if defined else 0,
+                    "of": len(sel),
+                    "zero": int((scores == 0).sum()),
+                    "top": sel["parameter"].iloc[0],
+                    "top_score": float(sel["score"].iloc[0]),
+                }
+            )
+    return pd.DataFrame(rows, columns=columns)
 
 
 def partial_dependence(x: np.ndarray, y: np.ndarray, bins: int = 8) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
@@ -18,11 +19,119 @@ import pyarrow as pa
 from scenarios.experiment import store
 from scenarios.experiment.errors import CompareError
 from scenarios.experiment.executor import DESIGN, read_results
-from scenarios.experiment.sensitivity import analyse, importance, partial_dependence
+from scenarios.experiment.sensitivity import (
+    SHARING_LEVER_PREFIXES,
+    analyse,
+    importance,
+    lever_ranks,
+    partial_dependence,
+)
 from scenarios.experiment.sweep import SweepManifest, SweepSpec
 from scenarios.report.compare_report import to_html
 
 TOP = 4
+# Index symbols as the report prints them.
+SYMBOL = {"ST": "ST", "S1": "S1", "mu_star": "mu*", "spearman": "Spearman rho"}
+# Display names of the partner countries and actors of the shipped scenarios.
+PLACES = {"west": "the US/West", "us": "the US", "taliban": "the Taliban"}
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _place(name: str) -> str:
+    return PLACES.get(name, name.replace("_", " ").title())
+
+
+def outcome_phrase(outcome: str) -> str:
+    """A summary column in words, for the outcomes the question is about; else the name."""
+    base, _, who = outcome.partition("__")
+    if not who or "__" in who:
+        return f"`{outcome}`"
+    phrases = {
+        "attack_risk": "attack risk in {}",
+        "exploitation_against": "exploitation of material shared by {}",
+        "ci_exposure": "counter-intelligence exposure of {}",
+        "attacks_successful": "successful attacks in {}",
+    }
+    if base not in phrases:
+        return f"`{outcome}`"
+    text = phrases[base].format(_place(who))
+    return f"{text[0].upper()}{text[1:]} (`{outcome}`)"
+
+
+def lever_phrase(row: dict, symbol: str) -> str:
+    """One lever's rank, e.g. "`sharing.policy.us.russia` ranks 7th of 14 (mu* = 0.012)"."""
+    ties = row["ties"]
+    tied = f", tied with {ties} other{'s' if ties > 1 else ''}" if ties else ""
+    return (
+        f"`{row['parameter']}` ranks {ordinal(int(row['rank']))} of {row['of']} "
+        f"({symbol} = {row['value']:.3g}{tied})"
+    )
+
+
+def base_name(manifest: dict) -> str | None:
+    """The ``name`` of the sweep's base scenario, from the resolved config in its manifest.
+
+    None if the manifest holds no base config or it has no plain name (older or damaged
+    manifests): the report then shows the base's path only.
+    """
+    config = manifest.get("base_config")
+    name = config.get("name") if isinstance(config, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def lever_lines(indices: pd.DataFrame, outcomes: list[str]) -> list[str]:
+    """The report's "Sharing levers" section: where each lever ranks, outcome by outcome."""
+    ranks = lever_ranks(indices)
+    lines = ["## Sharing levers", ""]
+    prefixes = ", ".join(f"`{p}`" for p in SHARING_LEVER_PREFIXES)
+    if ranks.empty:
+        return [
+            *lines,
+            f"No parameter of this sweep is a sharing lever (a path starting with {prefixes}).",
+            "",
+        ]
+    lines += [
+        "Where each sharing lever (a parameter whose path starts with "
+        f"{prefixes}) ranks among all the sweep's parameters, for each outcome; "
+        "1st is the most influential.",
+        "",
+    ]
+    for outcome in outcomes:
+        sel = ranks[ranks.outcome == outcome].to_dict("records")
+        if not sel:
+            continue
+        first = sel[0]
+        symbol = SYMBOL.get(first["index"], first["index"])
+        if not first["top_score"] > 0:
+            lines.append(
+                f"- {outcome_phrase(outcome)}: no parameter changes it in this sweep "
+                f"(every {symbol} is 0 or undefined)."
+            )
+            continue
+        parts = [lever_phrase(r, symbol) for r in sel if r["score"] > 0]
+        for label, group in (
+            (f"no measured effect ({symbol} = 0)", [r for r in sel if r["score"] == 0]),
+            (f"{symbol} undefined", [r for r in sel if math.isnan(r["score"])]),
+        ):
+            if group:
+                parts.append(f"{label}: " + ", ".join(f"`{r['parameter']}`" for r in group))
+        coarse = (
+            f" Most parameters ({first['zero']} of {first['of']}) show no measured effect: "
+            "the outcome changes too rarely at this sweep's size (replications, steps) to rank "
+            "them reliably."
+            if 2 * first["zero"] > first["of"]
+            else ""
+        )
+        lines.append(
+            f"- {outcome_phrase(outcome)}, most influential `{first['top']}` "
+            f"({symbol} = {first['top_score']:.3g}): " + "; ".join(parts) + "." + coarse
+        )
+    return [*lines, ""]
 
 
 def short(name: str) -> str:
@@ -203,6 +312,8 @@ def _markdown(
     figures: dict[str, str],
 ) -> str:
     key = {"sobol": "ST", "morris": "mu_star"}.get(spec.method, "spearman")
+    name = base_name(manifest)
+    base = f"`{name}` (`{spec.base}`)" if name else f"`{spec.base}`"
     lines = [
         f"# Sweep `{spec.name}`",
         "",
@@ -210,8 +321,9 @@ def _markdown(
         "",
         f"- Method: {spec.method}, {manifest['points']} sample points x {spec.replications} "
         f"replications = {manifest['runs']} runs; root seed {spec.seed}",
-        f"- Base scenario: `{spec.base}`; outcomes averaged over replications per point",
+        f"- Base scenario: {base}; outcomes averaged over replications per point",
         "",
+        *lever_lines(indices, spec.outcomes),
         "## Most influential parameters",
         "",
         f"Ranked by {key}. Flags: `negative` (an index below 0: estimation noise) and "
