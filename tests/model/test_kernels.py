@@ -92,3 +92,44 @@ def test_plot_lifetimes_match_kaplan() -> None:
     low, high = np.quantile(x, [0.025, 0.975]) / weeks_per_month
     assert low == pytest.approx(1.0, abs=0.15)
     assert high == pytest.approx(25.0, abs=1.0)
+
+
+def _plot_counts(rate: float, weeks: int, n_cells: int, seed: int) -> np.ndarray:
+    """[weeks, cells] plots started by ``n_cells`` cells of 100 fighters at ``rate`` per week."""
+    from scenarios.model.agents import CellTable
+
+    counters = np.zeros(8, dtype=np.int64)
+    table = CellTable(n_cells, counters)
+    for k in _keys(n_cells, seed):
+        table.add(k, 0, 100, 1.0, 0.0)
+    cells = table.arrays()
+    slots = np.arange(n_cells, dtype=np.int64)
+    tw = kernels.ThreatWeek(
+        np.zeros(1), np.zeros(1), np.ones(1), np.zeros((1, 1), dtype=np.bool_),
+        0.0, 0.0, 0.0, rate / 100.0, 0.0,
+    )  # fmt: skip
+    out = np.zeros((weeks, n_cells), dtype=np.int64)
+    for w in range(weeks):
+        kernels.threat_week(w, slots, cells, tw, out[w])
+    return out
+
+
+@pytest.mark.parametrize("lam", [0.05, 0.4, 3.0])
+def test_plot_starts_are_poisson_each_week(lam: float) -> None:
+    """Spending the week's mean on exponential gaps gives Poisson(mean) plots a week."""
+    x = _plot_counts(lam, 20, 1000, 5)
+    assert x.mean() == pytest.approx(lam, rel=0.05)
+    assert x.var() == pytest.approx(lam, rel=0.08)
+    # weeks are independent: no correlation between a cell's consecutive weeks
+    assert abs(np.corrcoef(x[:-1].ravel(), x[1:].ravel())[0, 1]) < 0.03
+
+
+def test_a_cell_plotting_a_little_slower_starts_the_same_plots_later() -> None:
+    """Common random numbers: plots are keyed by their ordinal, so a lower rate delays them."""
+    fast = _plot_counts(0.40, 200, 200, 6).cumsum(axis=0)
+    slow = _plot_counts(0.38, 200, 200, 6).cumsum(axis=0)
+    assert (slow <= fast).all()  # the slower cell's n-th plot never comes earlier
+    # by the end the slower cells have started the same plots but about 5% fewer: about 4
+    # each (independent counts would differ by about 10 either way)
+    assert slow[-1].sum() / fast[-1].sum() == pytest.approx(0.95, abs=0.02)
+    assert np.abs(fast[-1] - slow[-1]).mean() == pytest.approx(4.0, abs=1.0)

@@ -16,7 +16,7 @@ from mesa import Agent
 from mesa.discrete_space import CellAgent
 
 from scenarios.model.engine import N_CELLS
-from scenarios.model.kernels import CellState
+from scenarios.model.kernels import CellState, plot_gap
 
 if TYPE_CHECKING:
     from scenarios.model.model import ScenarioModel
@@ -44,6 +44,8 @@ class CellTable:
         "opsec": np.float64,  # [0, 1]
         "disruption": np.float64,  # >= 0; plots start at exp(-disruption) of the rate
         "plotting": np.bool_,  # has at least one live plot
+        "plots_started": np.int64,  # plots started so far: ordinal of its next plot
+        "plot_gap": np.float64,  # cumulative plot intensity before its next plot (kernels)
         "live": np.int64,  # scratch of the compiled week
         "new_plots": np.int64,  # scratch of the compiled week
     }
@@ -94,6 +96,8 @@ class CellTable:
         s.capability[slot] = capability
         s.opsec[slot] = opsec
         s.disruption[slot] = disruption
+        s.plots_started[slot] = 0
+        s.plot_gap[slot] = plot_gap(s.key[slot], 0)
         self._counters[N_CELLS] = slot + 1
         return slot
 

@@ -432,6 +432,8 @@ def split_and_remove(world: World, cells: kernels.CellState, prm: Params) -> Non
             cells.opsec[new] = cells.opsec[s]
             cells.disruption[new] = cells.disruption[s]
             cells.plotting[new] = False
+            cells.plots_started[new] = 0
+            cells.plot_gap[new] = kernels.plot_gap(cells.key[new], 0)
     for s in range(n):
         if cells.alive[s] and cells.strength[s] <= 0:
             cells.strength[s] = 0

@@ -44,6 +44,7 @@ RECRUITMENT, ATTRITION, RELOCATION, DESTINATION, RELOCATION_LOSS = range(5)
 PLOT_COUNT, PLOT_KEY, TARGET, LIFETIME = range(5, 9)
 COLLECTION, SHARING, EXPLOITATION, LEAKAGE, NOTICE, WARNING = range(9, 15)
 INTERDICTION, UNINFORMED, SUCCESS, SEVERITY, CELL_KEY = range(15, 20)
+PLOT_GAP = 20
 
 
 @njit(cache=True)
@@ -86,6 +87,24 @@ def split_key(parent: np.uint64, nth: int) -> np.uint64:
     later in another scenario still yields the same new cell, with the same draws.
     """
     return bits(parent, CELL_KEY, nth)
+
+
+@njit(cache=True)
+def plot_gap(cell: np.uint64, nth: int) -> float:
+    """Cumulative plot intensity between a cell's ``nth`` plot and the next (unit exponential).
+
+    Keyed by the cell and the plot's ordinal, not the week: plots arrive when the cell's
+    cumulative intensity passes these gaps (a time-changed unit-rate Poisson process), so
+    a scenario in which the cell plots at a slightly different rate starts the same plots,
+    a little earlier or later, instead of different ones.
+    """
+    return -math.log(1.0 - draw(cell, PLOT_GAP, nth))
+
+
+@njit(cache=True)
+def plot_key(cell: np.uint64, nth: int) -> np.uint64:
+    """Key of the ``nth`` plot (from 0) a cell starts; independent of the week."""
+    return bits(cell, PLOT_KEY, nth)
 
 
 @njit(cache=True)
@@ -175,6 +194,8 @@ class CellState(NamedTuple):
     opsec: np.ndarray  # [0, 1]
     disruption: np.ndarray  # >= 0: plotting runs at exp(-disruption) of its capacity
     plotting: np.ndarray  # bool: has at least one live plot
+    plots_started: np.ndarray  # int64 plots started so far: ordinal of its next plot
+    plot_gap: np.ndarray  # cumulative intensity still to pass before its next plot (> 0)
     live: np.ndarray  # int64 scratch: this week's live slots (first ``N_LIVE`` entries)
     new_plots: np.ndarray  # int64 scratch: new plots of the i-th live slot this week
 
@@ -347,13 +368,20 @@ def threat_week(
                     n_moved += 1
         new_plots[i] = 0
         if cells.strength[s] > 0:
-            rate = tw.plots_per_fighter * cells.strength[s] * cells.capability[s]
-            # The mean is rate x exp(-disruption) <= rate: when the draw gives no plot even
-            # at the full rate, it gives none at the mean (and exp is not needed).
-            if not (
-                0.0 < rate <= _INVERSION_LIMIT and draw(k, PLOT_COUNT, 0) <= 1.0 - rate - _SURELY
-            ):
-                new_plots[i] = poisson(k, PLOT_COUNT, rate * math.exp(-cells.disruption[s]))
+            # The week's plot intensity is spent on the gaps to the next plots (unit
+            # exponentials keyed by the cell's plot ordinal): Poisson(mean) plots this week.
+            budget = (
+                tw.plots_per_fighter
+                * cells.strength[s]
+                * cells.capability[s]
+                * math.exp(-cells.disruption[s])
+            )
+            while cells.plot_gap[s] <= budget:
+                budget -= cells.plot_gap[s]
+                new_plots[i] += 1
+                cells.plots_started[s] += 1
+                cells.plot_gap[s] = plot_gap(cells.key[s], cells.plots_started[s])
+            cells.plot_gap[s] -= budget
             n_plots += new_plots[i]
         cells.disruption[s] *= tw.disruption_retention
     return n_moved, n_plots
@@ -371,17 +399,17 @@ def place_plots(
 ) -> int:
     """Append new plots from row ``start`` on (rows already reset); return the new count.
 
-    Each plot's key derives from its cell's key, the week and its rank among that cell's
-    new plots; its target and its lifetime (Erlang, whole weeks, at least one) are drawn
-    from that key, so they do not depend on any other plot.
+    Each plot's key derives from its cell's key and its ordinal among the cell's plots
+    (not the week); its target and its lifetime (Erlang, whole weeks, at least one) are
+    drawn from that key, so they do not depend on any other plot.
     """
     n_regions = birth.target_cdf.shape[1]
     row = start
     for i in range(len(slots)):
-        k = week_key(cells.key[slots[i]], week)
+        first = cells.plots_started[slots[i]] - counts[i]
         o = cells.region[slots[i]]
         for j in range(counts[i]):
-            key = bits(k, PLOT_KEY, j)
+            key = plot_key(cells.key[slots[i]], first + j)
             u = draw(key, TARGET, 0)
             t = 0
             while t < n_regions - 1 and u >= birth.target_cdf[o, t]:
@@ -444,7 +472,8 @@ def intel_week(
         if cells.strength[c] <= 0:
             counts[ABANDONED] += 1  # the cell is gone: its plot dies with it
             continue
-        k = week_key(plots.key[p], week)
+        # Keyed by age, not week: a plot started later in another scenario meets the same draws.
+        k = week_key(plots.key[p], week - plots.born[p])
         # Collection
         known_before = False
         any_new = False
