@@ -47,14 +47,16 @@ def test_pairing_makes_scenario_differences_sharp() -> None:
     Measured: 0.91 for all attacks (0.914 at this seed, 0.93/0.92/0.94/0.90 at seeds 1-4;
     the standard error of r is about 0.02 here) and 0.90 for Russia (0.86-0.92), against
     0.50 and 0.04 with one random stream per process. Before plots were keyed by their
-    cell's plot ordinal and drew their weekly numbers by age, r was 0.85 (0.87 Russia). The floors leave room for that sampling error; what
-    remains unpaired is mostly real: misuse burns the Taliban's collection by an amount
-    that varies between replications (with ``coverage_damage=0`` r is 0.91).
+    cell's plot ordinal and drew their weekly numbers by age, r was 0.85 (0.87 Russia).
+    The floors are issue 8's targets (0.85, 0.7), three standard errors below the
+    measurement. What remains unpaired is mostly real: misuse burns the Taliban's
+    collection by an amount that varies between replications (with ``coverage_damage=0``
+    r is 0.95).
     """
     n = "run.replications=200"
     base = summary("baseline", n)
     tri = summary("trilateral", n)
-    for column, floor in (("attacks_successful", 0.8), ("attacks_successful__russia", 0.8)):
+    for column, floor in (("attacks_successful", 0.85), ("attacks_successful__russia", 0.7)):
         x, y = base[column].to_numpy(), tri[column].to_numpy()
         assert np.corrcoef(x, y)[0, 1] >= floor, column
         # pairing cuts the variance of the difference at least five-fold
