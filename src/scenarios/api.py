@@ -95,9 +95,10 @@ class RunResult:
     """One scenario's replications, in memory.
 
     ``summary``: one row per replication (``replication``, ``seed``, then one column per
-    outcome), equal to the CLI's ``summary.parquet``. ``timeseries``: one row per
-    replication per week (``replication``, ``step``, ``date``, weekly outcomes), equal to
-    ``timeseries.parquet``; None when ``run.timeseries`` is false.
+    outcome), equal to the CLI's ``summary.parquet`` read with ``pd.read_parquet``.
+    ``timeseries``: one row per replication per week (``replication``, ``step``, ``date``,
+    weekly outcomes), equal to ``timeseries.parquet`` read back; None when
+    ``run.timeseries`` is false.
     """
 
     config: ScenarioConfig
@@ -191,8 +192,22 @@ def run(
             rows.add(i, seeds[i], summary)
             if config.run.timeseries:
                 blocks.append(timeseries_block(i, columns, steps_, dates))
-    timeseries = pd.concat(blocks, ignore_index=True) if config.run.timeseries else None
+    timeseries = None
+    if config.run.timeseries:
+        timeseries = pd.concat(blocks, ignore_index=True)
+        timeseries["date"] = timeseries["date"].astype(_stored_dtype(dates))
     return RunResult(config, rows.frame(), timeseries, seeds, started, store.now(), source)
+
+
+def _stored_dtype(dates: pd.DatetimeIndex) -> Any:
+    """The dtype ``pd.read_parquet`` gives these dates (Parquet has no second unit)."""
+    import io
+
+    import pandas as pd
+
+    buffer = io.BytesIO()
+    pd.DataFrame({"date": dates[:1]}).to_parquet(buffer, engine="pyarrow")
+    return pd.read_parquet(io.BytesIO(buffer.getvalue()), engine="pyarrow")["date"].dtype
 
 
 def _stored(item: RunResult | PathLike) -> StoredRun:
@@ -260,6 +275,11 @@ def compare(
     return table
 
 
+def _same(a: PathLike, b: PathLike) -> bool:
+    """Whether two paths name the same directory."""
+    return Path(a).resolve() == Path(b).resolve()
+
+
 def _baseline_index(
     items: list[RunResult | PathLike],
     runs: list[StoredRun],
@@ -278,6 +298,10 @@ def _baseline_index(
         for k, item in enumerate(items):
             if item is baseline:
                 return k
+        for k, item in enumerate(items):  # its saved directory
+            saved = baseline.path
+            if saved is not None and not isinstance(item, RunResult) and _same(item, saved):
+                return k
     else:
         if isinstance(baseline, str):  # a run's label first
             for k, run in enumerate(runs):
@@ -285,7 +309,7 @@ def _baseline_index(
                     return k
         path = Path(baseline)
         for k, item in enumerate(items):
-            if not isinstance(item, RunResult) and Path(item).resolve() == path.resolve():
+            if not isinstance(item, RunResult) and _same(item, path):
                 return k
         if not path.is_dir():
             raise CompareError(
