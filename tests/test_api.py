@@ -254,3 +254,18 @@ def test_two_workers_from_a_jupyter_kernel(tmp_path: Path, baseline: scenarios.R
         km.shutdown_kernel(now=True)
     assert reply["content"]["status"] == "ok", outputs
     assert "".join(outputs).strip() == str(int(pd.util.hash_pandas_object(baseline.summary).sum()))
+
+
+def test_run_without_timeseries(tmp_path: Path, baseline: scenarios.RunResult) -> None:
+    result = scenarios.run(BASELINE, overrides=["run.timeseries=false"], **SMALL)
+    assert result.timeseries is None
+    pd.testing.assert_frame_equal(result.summary, baseline.summary)
+    saved = result.save(tmp_path / "no-timeseries")
+    assert not (saved / store.TIMESERIES).exists()
+    assert (saved / store.SUMMARY).is_file()
+    # Two runs named baseline: told apart as compare tells run directories apart.
+    table = scenarios.compare([baseline, result])
+    paired = table.attrs["paired"]
+    assert len(paired) == 2
+    assert all(paired.values())
+    assert "no-timeseries" in paired
