@@ -18,7 +18,6 @@ Both produce the same data: the streamed ``timeseries.parquet`` read back equals
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,6 +31,7 @@ import pandas as pd
 
 from scenarios.config import ScenarioConfig
 from scenarios.experiment import store
+from scenarios.experiment.pool import worker_context
 from scenarios.experiment.processes import stop_workers, watch_driver
 from scenarios.experiment.seeds import replication_seeds, replication_sequence
 from scenarios.model.model import run_replication
@@ -120,7 +120,9 @@ def iter_replications(
                 progress(1)
         return
     size = max(1, min(25, n // (4 * workers)))
-    context = multiprocessing.get_context("forkserver")
+    # forkserver, but the workers do not re-run the caller's __main__ (an unguarded
+    # script or a notebook works too); see scenarios.experiment.pool.
+    context = worker_context()
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
