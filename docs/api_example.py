@@ -32,7 +32,7 @@ print(weekly.tail())
 # %% Compare against the baseline: one tidy table (as comparison.csv)
 table = scenarios.compare([baseline, trilateral], baseline="baseline")
 differences = table[table.statistic == "difference"]
-print(differences[["outcome", "value", "ci_low", "ci_high", "method"]].to_string(index=False))
+print(differences[["outcome", "value", "ci_low", "ci_high", "verdict"]].to_string(index=False))
 
 # %% Save a run: the same directory `scenarios run --out` writes (compare, report, reuse)
 with tempfile.TemporaryDirectory() as tmp:
