@@ -155,3 +155,15 @@ def test_the_report_opens_with_the_decision_summary_and_the_same_numbers_as_the_
     assert f"| Russia (Russia) | {shown} lower |" in text
     tables = {t.title: t for t in summary_tables(cmp)}
     assert [name for name, _ in tables["Successful attacks"].rows][-1] == "All countries"
+
+
+def test_the_summary_says_how_many_replications_would_tell_its_unclear_cells(
+    cmp: Comparison,
+) -> None:
+    from scenarios.report.decision import needs_note
+
+    note = needs_note(cmp)
+    risk = next(w for w in cmp.warnings if w.outcome == "attack_risk__russia")
+    assert f"Attack risk in Russia (Russia) {risk.needed:,} (a change of 0.05)" in note
+    assert "Attacks in Russia" not in note  # clear: nothing to add
+    assert note in to_markdown(cmp, {}, "Title", "")

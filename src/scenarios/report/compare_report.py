@@ -13,6 +13,7 @@ from scenarios.report.decision import (
     bottom_line,
     cell,
     level_text,
+    needs_note,
     reading_note,
     summary_tables,
 )
@@ -138,7 +139,10 @@ def decision_markdown(cmp: Comparison, figures: dict[str, str]) -> list[str]:
         lines += ["|" + "---|" * (len(others) + 1)]
         lines += ["| " + " | ".join([name, *cells]) + " |" for name, cells in table.rows]
         lines.append("")
-    lines += [f"*{reading_note(cmp)}*", "", "</div>"]
+    lines += [f"*{reading_note(cmp)}*", ""]
+    if needs := needs_note(cmp):
+        lines += [f"*{needs}*", ""]
+    lines.append("</div>")
     if "frontier.png" in figures:
         lines += ['<div class="frontier">', "", f"![{figures['frontier.png']}](plots/frontier.png)"]
         lines += ["", "</div>"]
@@ -241,7 +245,7 @@ def to_html(markdown_text: str, folder: Path) -> str:
         elif line.startswith("**") and line.endswith("**"):
             body.append(f"<h3>{_inline(line[2:-2])}</h3>")
         elif line.startswith("*") and line.endswith("*") and len(line) > 2:
-            if len(line) > 200:  # a note, not a caption
+            if len(line) > 120:  # a note, not a caption
                 body.append(f"<p class='note'>{_inline(line[1:-1])}</p>")
             # captions are rendered under the figure
         elif line:

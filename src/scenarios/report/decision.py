@@ -179,6 +179,43 @@ def bottom_line(cmp: Comparison, scenario: str) -> str:
     return sentence[0].upper() + sentence[1:] + "."
 
 
+def needs_note(cmp: Comparison) -> str:
+    """The replications that would tell the unclear cells of the decision tables apart.
+
+    For each outcome of the tables with an unclear, imprecise difference (see
+    ``Effect.too_imprecise``): the range over scenarios of the replications whose interval
+    would be as narrow as the difference worth telling, and that difference. Empty if
+    there are none.
+    """
+    shown = {
+        outcome
+        for place in partner_places(cmp)
+        for outcome in (
+            f"attack_risk__{place.country}" if place.country else "attack_risk",
+            f"attacks_successful__{place.country}" if place.country else "attacks_successful",
+        )
+    } | {f"ci_exposure__{actor}" for actor in CORE_ACTORS}
+    found: dict[str, list[Effect]] = {}
+    for effect in cmp.effects:
+        if effect.outcome in shown and effect.too_imprecise:
+            found.setdefault(effect.outcome, []).append(effect)
+    if not found:
+        return ""
+    parts = []
+    for outcome, effects in found.items():
+        low = min(e.needed for e in effects)
+        high = max(e.needed for e in effects)
+        count = f"{low:,}" if low == high else f"{low:,}-{high:,}"
+        size = effects[0].size
+        parts.append(f"{cmp.label(outcome)} {count} (a change of {size:.2g})")
+    have = max(e.diff.n for effects in found.values() for e in effects)
+    return (
+        f"Replications that would tell the unclear changes of this size apart (have {have:,}): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
