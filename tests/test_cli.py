@@ -185,14 +185,14 @@ def test_outcomes_of_a_config_are_its_summary_columns(
 
     code, out, err = in_process(monkeypatch, capsys, "outcomes", "--config", BASELINE)
     assert code == 0, err
-    assert max(len(line) for line in out.splitlines()) <= 100  # piped: PIPED_WIDTH
+    assert max(len(line) for line in out.splitlines()) <= 120  # piped: PIPED_WIDTH
     columns = outcome_columns(load_config(BASELINE))
     first_words = [line.split()[0] for line in out.splitlines()[1:] if line[:1] not in (" ", "")]
     assert first_words == columns
     assert label("attack_risk__afghanistan") in out
 
 
-def test_output_width_honours_columns_else_100_when_piped(
+def test_output_width_honours_columns_else_120_when_piped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import io
@@ -200,7 +200,7 @@ def test_output_width_honours_columns_else_100_when_piped(
     from scenarios import cli
 
     monkeypatch.delenv("COLUMNS", raising=False)
-    assert cli._width(io.StringIO()) == cli.PIPED_WIDTH == 100
+    assert cli._width(io.StringIO()) == cli.PIPED_WIDTH == 120
     monkeypatch.setenv("COLUMNS", "132")
     assert cli._width(io.StringIO()) == 132
 

@@ -1,7 +1,7 @@
 """The `scenarios` command. Thin: parses arguments, calls the library, prints.
 
 Output width: a terminal's own width; ``COLUMNS`` if set (also for pipes); otherwise, when
-the output is not a terminal (piped to a file or a program), ``PIPED_WIDTH`` (100) columns,
+the output is not a terminal (piped to a file or a program), ``PIPED_WIDTH`` (120) columns,
 which the run table never needs to wrap. Tables fit 80 columns without cutting a label.
 
 Exit codes: 0 success; 2 bad input (config, arguments, missing file, unusable output,
@@ -66,7 +66,7 @@ app = typer.Typer(
     help="Policy scenario simulator: intelligence sharing and trust against ISIS-K "
     "(a Mesa agent-based model). Compare stylised scenarios; not a forecast.",
 )
-PIPED_WIDTH = 100
+PIPED_WIDTH = 120
 
 
 def _width(stream: Any) -> int | None:

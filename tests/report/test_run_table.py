@@ -27,15 +27,17 @@ SMALL_RUN = ("run.replications=3", "run.steps=60", "run.seed=1")
 WIDTH = 80
 
 
-def printed(monkeypatch: pytest.MonkeyPatch, name: str, overrides: tuple[str, ...]) -> str:
-    """stdout then stderr of the CLI's run table for a shipped config, at WIDTH columns."""
+def printed(
+    monkeypatch: pytest.MonkeyPatch, name: str, overrides: tuple[str, ...], width: int = WIDTH
+) -> str:
+    """stdout then stderr of the CLI's run table for a shipped config, at ``width`` columns."""
     cfg = config(name, *overrides)
     rows = core_trust_pairs(
         key_outcomes(run(name, *overrides).summary, cfg.threat.name, territories(cfg))
     )
     stdout, stderr = io.StringIO(), io.StringIO()
-    monkeypatch.setattr(cli, "out", Console(file=stdout, width=WIDTH, color_system=None))
-    monkeypatch.setattr(cli, "err", Console(file=stderr, width=WIDTH, color_system=None))
+    monkeypatch.setattr(cli, "out", Console(file=stdout, width=width, color_system=None))
+    monkeypatch.setattr(cli, "err", Console(file=stderr, width=width, color_system=None))
     cli._print_run_table(cfg, rows)
     return stdout.getvalue() + "--- stderr ---\n" + stderr.getvalue()
 
@@ -101,3 +103,13 @@ def test_every_label_is_whole_and_no_word_is_split(monkeypatch: pytest.MonkeyPat
             cells[-1].append(first)
     labels = [" ".join(parts) for parts in cells if parts]
     assert labels == [row.label for row in rows]
+
+
+def test_piped_width_wraps_no_label(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At PIPED_WIDTH (output to a file, no COLUMNS) every label is on one line."""
+    cfg = config("baseline", *SMALL_RUN)
+    rows = key_outcomes(run("baseline", *SMALL_RUN).summary, territory=territories(cfg))
+    text = printed(monkeypatch, "baseline", SMALL_RUN, width=cli.PIPED_WIDTH)
+    lines = text.splitlines()
+    for row in core_trust_pairs(rows):
+        assert any(f"│ {row.label} " in line for line in lines), row.label
