@@ -233,6 +233,46 @@ def test_run_given_another_kind_of_file_says_which_command_runs_it(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("verb", "path", "message"),
+    [
+        ("experiment", SWEEP, "is a sweep file, not an experiment file"),
+        ("experiment", BASELINE, "is a scenario config, not an experiment file"),
+        ("sweep", EXPERIMENT, "is an experiment file, not a sweep file"),
+        ("sweep", BASELINE, "is a scenario config, not a sweep file"),
+    ],
+    ids=["experiment-sweep", "experiment-config", "sweep-experiment", "sweep-config"],
+)
+def test_experiment_and_sweep_given_another_kind_of_file(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    verb: str,
+    path: Path,
+    message: str,
+) -> None:
+    code, _, err = in_process(monkeypatch, capsys, verb, path, "--out", tmp_path / "x")
+    assert code == 2
+    flat = " ".join(err.split())
+    assert f"{path} {message}" in flat
+    command = {"sweep": "sweep", "experiment": "experiment"}.get(
+        "sweep" if path == SWEEP else "experiment" if path == EXPERIMENT else "", "run"
+    )
+    assert f"`scenarios {command} {path}`" in flat
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_broken_experiment_file_is_not_taken_for_another_kind(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("name: typo\nbaseline: a\nscenarois: {a: x.yaml}\n")
+    code, _, err = in_process(monkeypatch, capsys, "experiment", typo, "--out", tmp_path / "x")
+    assert code == 2
+    assert "scenarios: required key is missing" in err  # the experiment loader's message
+    assert "run it with" not in err
+
+
 def test_validate_every_kind_of_file(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -109,31 +109,44 @@ def _root(
     del version
 
 
-def _file_kind(path: Path) -> str:
-    """What a YAML file is, from its top-level keys: "experiment", "sweep" or "scenario".
+_VERBS = {"scenario": "run", "experiment": "experiment", "sweep": "sweep"}
+_KIND_NAMES = {
+    "scenario": "a scenario config",
+    "experiment": "an experiment file",
+    "sweep": "a sweep file",
+}
 
+
+def _file_kind(path: Path) -> str:
+    """What a YAML file is, from its top-level keys.
+
+    "experiment", "sweep", "scenario", or "unknown" (unreadable, or keys of no one kind).
     An experiment file names ``scenarios``; a sweep file a ``base`` config or a ``method``
-    and its ``parameters``. Anything else (an unreadable file included) is taken for a
-    scenario config, whose loader then says what is wrong with it.
+    and its ``parameters``; a scenario config only has sections of ``ScenarioConfig`` (and
+    ``extends``).
     """
+    from scenarios.config import ScenarioConfig
+
     try:
         raw = read_yaml(path)
     except ConfigError:
-        return "scenario"
+        return "unknown"
     if "scenarios" in raw:
         return "experiment"
     if "parameters" in raw and ("base" in raw or "method" in raw):
         return "sweep"
-    return "scenario"
+    if set(raw) <= {*ScenarioConfig.model_fields, "extends"}:
+        return "scenario"
+    return "unknown"
 
 
-def _scenario_only(path: Path) -> None:
-    """Refuse an experiment or sweep file where a scenario config is wanted."""
+def _expect_kind(path: Path, wanted: str) -> None:
+    """Refuse a file recognised as another kind than ``wanted``, naming its command."""
     kind = _file_kind(path)
-    if kind != "scenario":
+    if kind not in (wanted, "unknown"):
         raise ConfigError(
-            f"{path} is {'an' if kind == 'experiment' else 'a'} {kind} file, not a scenario "
-            f"config; run it with `scenarios {kind} {path}`"
+            f"{path} is {_KIND_NAMES[kind]}, not {_KIND_NAMES[wanted]}; run it with "
+            f"`scenarios {_VERBS[kind]} {path}`"
         )
 
 
@@ -241,7 +254,7 @@ def run(
             overrides.append(f"{key}={value}")
     if no_timeseries:
         overrides.append("run.timeseries=false")
-    _scenario_only(config)
+    _expect_kind(config, "scenario")
     cfg = load_config(config, overrides)
     run_workload(cfg).check(yes)
     run_dir = out_dir if out_dir is not None else default_run_dir(Path("results"), cfg.name)
@@ -415,6 +428,7 @@ def experiment(
     """
     from scenarios.experiment.experiment import load_experiment
 
+    _expect_kind(spec_path, "experiment")
     spec, configs = load_experiment(spec_path)
     experiment_workload(spec.name, configs).check(yes)
     target = out_dir or Path("results") / "experiments" / spec.name
@@ -495,6 +509,7 @@ def sweep(
     """
     from scenarios.experiment.sweep import load_sweep
 
+    _expect_kind(spec_path, "sweep")
     if scheduler is None:
         from scenarios.experiment.workers import start_fork_server
 
@@ -650,7 +665,7 @@ def viz(
     # A closed network stays closed: no version check against PyPI, no telemetry.
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
     if config is not None:
-        _scenario_only(config)
+        _expect_kind(config, "scenario")
         load_config(config)  # refuse a bad config before starting a server
         env["SCENARIOS_VIZ_CONFIG"] = str(config.resolve())
     out.print(
@@ -693,6 +708,7 @@ def validate(
     bad = 0
     for path in files:
         kind = _file_kind(path)
+        kind = "scenario" if kind == "unknown" else kind  # its loader says what is wrong
         try:
             summary = _check_file(path, kind, set_ or [])
         except (ConfigError, ModelLimitError, WorkloadError) as exc:
@@ -762,7 +778,7 @@ def outcomes(
     else:
         from scenarios.experiment.experiment import outcome_columns
 
-        _scenario_only(config)
+        _expect_kind(config, "scenario")
         rows = [(column, *describe(column)) for column in outcome_columns(load_config(config))]
     _print_outcomes(rows)
 
