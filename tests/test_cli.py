@@ -93,6 +93,16 @@ def test_help(verb: tuple[str, ...], expected: list[str]) -> None:
     no_traceback(result)
 
 
+def test_help_paragraphs_are_reflowed_to_the_width() -> None:
+    """Docstrings' source line breaks do not reach --help (rich wraps to the width)."""
+    from scenarios import cli
+
+    for info in cli.app.registered_commands:
+        assert info.help, info.callback
+        for paragraph in info.help.split("\n\n"):
+            assert "\n" not in paragraph, paragraph
+
+
 def test_usage_error_exits_2_without_traceback() -> None:
     result = scenarios("run", "--no-such-option")
     assert result.returncode == 2

@@ -838,6 +838,23 @@ def schema() -> None:
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
+def _reflow_help() -> None:
+    """Give every command its docstring as help with paragraphs as lines, not source lines.
+
+    Typer keeps the single line breaks of a docstring's later paragraphs, so at any width
+    but the source's they would break mid-sentence; joined, rich wraps them to the width.
+    """
+    import inspect
+
+    for info in app.registered_commands:
+        if info.help is None and info.callback is not None:
+            doc = inspect.getdoc(info.callback) or ""
+            info.help = "\n\n".join(" ".join(part.split()) for part in doc.split("\n\n"))
+
+
+_reflow_help()
+
+
 def main() -> None:
     """Entry point: map errors to exit codes and one-paragraph messages."""
     global out, err  # widths from this process's streams and COLUMNS (see _width)
