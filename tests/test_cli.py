@@ -65,7 +65,7 @@ def leftovers(folder: Path) -> list[Path]:
 @pytest.mark.parametrize(
     ("verb", "expected"),
     [
-        ((), ["run", "validate", "schema"]),
+        ((), ["run", "validate", "schema", "outcomes", "--version"]),
         (
             ("run",),
             [
@@ -78,10 +78,11 @@ def leftovers(folder: Path) -> list[Path]:
                 "--no-timeseries",
             ],
         ),
-        (("validate",), ["--set", "Scenario YAML files"]),
+        (("validate",), ["--set", "experiment files", "sweep files"]),
         (("schema",), ["JSON Schema"]),
+        (("outcomes",), ["--config", "label", "unit", "meaning"]),
     ],
-    ids=["top", "run", "validate", "schema"],
+    ids=["top", "run", "validate", "schema", "outcomes"],
 )
 def test_help(verb: tuple[str, ...], expected: list[str]) -> None:
     result = scenarios(*verb, "--help")
@@ -90,6 +91,16 @@ def test_help(verb: tuple[str, ...], expected: list[str]) -> None:
     for fragment in expected:
         assert fragment in result.stdout, f"{fragment!r} not in help of {verb}"
     no_traceback(result)
+
+
+def test_help_paragraphs_are_reflowed_to_the_width() -> None:
+    """Docstrings' source line breaks do not reach --help (rich wraps to the width)."""
+    from scenarios import cli
+
+    for info in cli.app.registered_commands:
+        assert info.help, info.callback
+        for paragraph in info.help.split("\n\n"):
+            assert "\n" not in paragraph, paragraph
 
 
 def test_usage_error_exits_2_without_traceback() -> None:
@@ -120,11 +131,208 @@ def test_schema_prints_json_schema_with_descriptions() -> None:
     assert policy["compartmentalisation"]["maximum"] == 1.0
 
 
+def in_process(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *args: object,
+    columns: int | None = None,
+) -> tuple[int, str, str]:
+    """``scenarios ARGS`` in this process: exit code, stdout, stderr (COLUMNS=columns)."""
+    from scenarios import cli
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", str(columns))
+    monkeypatch.setattr(cli, "sigterm_as_interrupt", lambda: None)
+    monkeypatch.delenv("SCENARIOS_DEBUG", raising=False)
+    monkeypatch.setattr(sys, "argv", ["scenarios", *(str(a) for a in args)])
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    else:
+        code = 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_version(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from scenarios import __version__
+
+    code, out, err = in_process(monkeypatch, capsys, "--version")
+    assert code == 0, err
+    assert out.strip() == f"scenarios {__version__}"
+
+
+def test_outcomes_lists_every_family_with_label_unit_and_meaning(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scenarios.model.labels import describe, known_bases
+
+    code, out, err = in_process(monkeypatch, capsys, "outcomes", columns=80)
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= 80
+    flat = " ".join(out.split())
+    for family in ("attacks_successful__<country>", "final_trust__<actor>__<other>"):
+        assert family in out
+    assert "Attacks in <country> (attacks): Successful attacks in <country>" in flat
+    assert "Trust of <actor> in <other> at the end (0-1)" in flat
+    info = describe("share_interdicted")
+    assert f"{info.label} ({info.unit}): {info.meaning}" in flat
+    listed = {line.split("__")[0] for line in out.splitlines() if line and line[0] != " "}
+    weekly_only = {"strength", "cells", "live_plots", "coverage_health", "crackdown", "trust"}
+    assert set(known_bases()) - weekly_only <= listed
+    assert "qcountryq" not in out.lower()
+    assert "qkq" not in out.lower()
+
+
+def test_outcomes_of_a_config_are_its_summary_columns(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scenarios.experiment.experiment import outcome_columns
+    from scenarios.model.labels import label
+
+    code, out, err = in_process(monkeypatch, capsys, "outcomes", "--config", BASELINE)
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= 120  # piped: PIPED_WIDTH
+    columns = outcome_columns(load_config(BASELINE))
+    first_words = [line.split()[0] for line in out.splitlines()[1:] if line[:1] not in (" ", "")]
+    assert first_words == columns
+    assert label("attack_risk__afghanistan") in out
+
+
+def test_output_width_honours_columns_else_120_when_piped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from scenarios import cli
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert cli._width(io.StringIO()) == cli.PIPED_WIDTH == 120
+    monkeypatch.setenv("COLUMNS", "132")
+    assert cli._width(io.StringIO()) == 132
+
+
+EXPERIMENT = ROOT / "experiments" / "cooperation_options.yaml"
+SWEEP = CONFIGS / "sweeps" / "morris_screening.yaml"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "verb"),
+    [(EXPERIMENT, "an experiment file", "experiment"), (SWEEP, "a sweep file", "sweep")],
+    ids=["experiment", "sweep"],
+)
+def test_run_given_another_kind_of_file_says_which_command_runs_it(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    path: Path,
+    kind: str,
+    verb: str,
+) -> None:
+    out_dir = tmp_path / "run"
+    code, _, err = in_process(monkeypatch, capsys, "run", path, "--out", out_dir)
+    assert code == 2
+    message = " ".join(err.split())
+    assert f"{path} is {kind}" in message
+    assert f"`scenarios {verb} {path}`" in message
+    assert "allowed" not in message  # not the scenario loader's list of keys
+    assert len(err) < 400
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("verb", "path", "message"),
+    [
+        ("experiment", SWEEP, "is a sweep file, not an experiment file"),
+        ("experiment", BASELINE, "is a scenario config, not an experiment file"),
+        ("sweep", EXPERIMENT, "is an experiment file, not a sweep file"),
+        ("sweep", BASELINE, "is a scenario config, not a sweep file"),
+    ],
+    ids=["experiment-sweep", "experiment-config", "sweep-experiment", "sweep-config"],
+)
+def test_experiment_and_sweep_given_another_kind_of_file(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    verb: str,
+    path: Path,
+    message: str,
+) -> None:
+    code, _, err = in_process(monkeypatch, capsys, verb, path, "--out", tmp_path / "x")
+    assert code == 2
+    flat = " ".join(err.split())
+    assert f"{path} {message}" in flat
+    command = {"sweep": "sweep", "experiment": "experiment"}.get(
+        "sweep" if path == SWEEP else "experiment" if path == EXPERIMENT else "", "run"
+    )
+    assert f"`scenarios {command} {path}`" in flat
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_broken_experiment_file_is_not_taken_for_another_kind(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("name: typo\nbaseline: a\nscenarois: {a: x.yaml}\n")
+    code, _, err = in_process(monkeypatch, capsys, "experiment", typo, "--out", tmp_path / "x")
+    assert code == 2
+    assert "scenarios: required key is missing" in err  # the experiment loader's message
+    assert "run it with" not in err
+
+
+def test_validate_every_kind_of_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = in_process(monkeypatch, capsys, "validate", BASELINE, EXPERIMENT, SWEEP)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith(f"ok {BASELINE}: scenario config baseline")
+    assert lines[1].startswith(f"ok {EXPERIMENT}: experiment file cooperation_options, 5 scenarios")
+    assert lines[2].startswith(f"ok {SWEEP}: sweep file morris_screening, morris")
+
+
+def test_validate_a_broken_experiment_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        f"name: broken\nbaseline: base\nscenarios:\n  base: {BASELINE}\n"
+        f"  other: {CONFIGS / 'trilateral.yaml'}\nreplications: 1\n"
+    )
+    code, out, err = in_process(monkeypatch, capsys, "validate", broken, BASELINE)
+    assert code == 2
+    message = " ".join(err.split())
+    assert message.startswith("invalid experiment file:"), message
+    assert "broken.yaml" in message
+    assert "replications" in message
+    assert out.startswith(f"ok {BASELINE}")
+
+
+def test_validate_a_broken_sweep_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken_sweep.yaml"
+    broken.write_text(
+        f"name: broken\nbase: {BASELINE}\nmethod: lhs\nsamples: 4\n"
+        "parameters:\n  sharing.nope: {bounds: [0, 1]}\n"
+    )
+    code, _, err = in_process(monkeypatch, capsys, "validate", broken)
+    assert code == 2
+    message = " ".join(err.split())
+    assert message.startswith("invalid sweep file:"), message
+    assert "parameters.sharing.nope" in message
+
+
 def test_validate_shipped_configs() -> None:
     shipped = sorted(CONFIGS.glob("*.yaml"))
     result = scenarios("validate", *shipped)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("ok ") == len(shipped)
+    assert result.stdout.count("scenario config") == len(shipped)
     no_traceback(result)
 
 
@@ -158,7 +366,9 @@ def test_validate_checks_set_overrides() -> None:
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
     """One short run of the baseline, shared by the end-to-end and reproducibility tests."""
     out = tmp_path_factory.mktemp("e2e") / "run-seed7"
-    result = scenarios("run", BASELINE, *SHORT, "--seed", "7", "--out", out)
+    result = run_cli(
+        "run", BASELINE, *SHORT, "--seed", "7", "--out", out, extra_env={"COLUMNS": "80"}
+    )
     assert result.returncode == 0, result.stderr
     return result, out
 
@@ -195,18 +405,21 @@ def test_run_writes_a_complete_run_directory(
 
     report = (out / "report.md").read_text()
     # Per-partner rows: each actor's territory, labelled, in actor order, then the total.
-    attacks = [line for line in report.splitlines() if line.startswith("| Attacks (successful)")]
-    assert [line.split(" | ")[1] for line in attacks] == [
-        "west (us)",
-        "russia (russia)",
-        "afghanistan (taliban)",
-        "iran (iran)",
-        "pakistan (pakistan)",
-        "central_asia",
-        "total",
+    attacks = [line for line in report.splitlines() if line.startswith("| Attacks")]
+    assert [line.split(" | ")[0] for line in attacks] == [
+        "| Attacks in the West (the US)",
+        "| Attacks in Russia",
+        "| Attacks in Afghanistan (the Taliban)",
+        "| Attacks in Iran",
+        "| Attacks in Pakistan",
+        "| Attacks in Central Asia",
+        "| Attacks, total",
     ]
-    assert "| P(mass-casualty)/year | west (us) |" in report
-    assert "west (us)" in result.stdout
+    assert "| Attack risk in the West (the US) |" in report
+    assert "Attacks in the West (the US)" in result.stdout
+    # At 80 columns: nothing wider, no label cut short.
+    assert max(len(line) for line in result.stdout.splitlines()[:-1]) <= 80
+    assert "…" not in result.stdout
     for name in PLOTS:
         png = out / "plots" / f"{name}.png"
         assert png.is_file(), png

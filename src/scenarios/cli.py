@@ -1,5 +1,9 @@
 """The `scenarios` command. Thin: parses arguments, calls the library, prints.
 
+Output width: a terminal's own width; ``COLUMNS`` if set (also for pipes); otherwise, when
+the output is not a terminal (piped to a file or a program), ``PIPED_WIDTH`` (120) columns,
+which the run table never needs to wrap. Tables fit 80 columns without cutting a label.
+
 Exit codes: 0 success; 2 bad input (config, arguments, missing file, unusable output,
 parameters that drive the model past its size limits, work beyond the limits of
 ``scenarios.experiment.workload`` without ``--yes``) with a one-paragraph message and no
@@ -27,7 +31,8 @@ from rich.table import Table
 if TYPE_CHECKING:
     from scenarios.experiment.compare import Comparison
 
-from scenarios.config import ConfigError, ModelLimitError, json_schema, load_config
+from scenarios import __version__
+from scenarios.config import ConfigError, ModelLimitError, json_schema, load_config, read_yaml
 from scenarios.experiment.errors import (
     CompareError,
     OutputError,
@@ -61,8 +66,88 @@ app = typer.Typer(
     help="Policy scenario simulator: intelligence sharing and trust against ISIS-K "
     "(a Mesa agent-based model). Compare stylised scenarios; not a forecast.",
 )
-out = Console()
-err = Console(stderr=True)
+PIPED_WIDTH = 120
+
+
+def _width(stream: Any) -> int | None:
+    """Width for output to ``stream``: COLUMNS, else the terminal's (None), else PIPED_WIDTH."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        if stream.isatty():
+            return None  # rich follows the terminal, resized or not
+    except (AttributeError, ValueError):
+        pass
+    return PIPED_WIDTH
+
+
+def _consoles() -> tuple[Console, Console]:
+    """Consoles for stdout and stderr, their widths chosen as ``_width`` says."""
+    return Console(width=_width(sys.stdout)), Console(stderr=True, width=_width(sys.stderr))
+
+
+out, err = _consoles()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"scenarios {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    # No docstring: the help text is the app's.
+    del version
+
+
+_VERBS = {"scenario": "run", "experiment": "experiment", "sweep": "sweep"}
+_KIND_NAMES = {
+    "scenario": "a scenario config",
+    "experiment": "an experiment file",
+    "sweep": "a sweep file",
+}
+
+
+def _file_kind(path: Path) -> str:
+    """What a YAML file is, from its top-level keys.
+
+    "experiment", "sweep", "scenario", or "unknown" (unreadable, or keys of no one kind).
+    An experiment file names ``scenarios``; a sweep file a ``base`` config or a ``method``
+    and its ``parameters``; a scenario config only has sections of ``ScenarioConfig`` (and
+    ``extends``).
+    """
+    from scenarios.config import ScenarioConfig
+
+    try:
+        raw = read_yaml(path)
+    except ConfigError:
+        return "unknown"
+    if "scenarios" in raw:
+        return "experiment"
+    if "parameters" in raw and ("base" in raw or "method" in raw):
+        return "sweep"
+    if set(raw) <= {*ScenarioConfig.model_fields, "extends"}:
+        return "scenario"
+    return "unknown"
+
+
+def _expect_kind(path: Path, wanted: str) -> None:
+    """Refuse a file recognised as another kind than ``wanted``, naming its command."""
+    kind = _file_kind(path)
+    if kind not in (wanted, "unknown"):
+        raise ConfigError(
+            f"{path} is {_KIND_NAMES[kind]}, not {_KIND_NAMES[wanted]}; run it with "
+            f"`scenarios {_VERBS[kind]} {path}`"
+        )
 
 
 class _DelayedProgress:
@@ -169,6 +254,7 @@ def run(
             overrides.append(f"{key}={value}")
     if no_timeseries:
         overrides.append("run.timeseries=false")
+    _expect_kind(config, "scenario")
     cfg = load_config(config, overrides)
     run_workload(cfg).check(yes)
     run_dir = out_dir if out_dir is not None else default_run_dir(Path("results"), cfg.name)
@@ -192,30 +278,47 @@ def run(
         finally:
             progress.close()
     elapsed = time.monotonic() - started
-    table = Table(
-        title=f"{cfg.name}: {cfg.run.replications} replications x {cfg.run.steps} weeks",
-        caption="country (actor): the actor's territory, the regions under its jurisdiction",
-    )
-    for name, justify in (
-        ("outcome", "left"),
-        ("", "left"),
-        ("value", "right"),
-        ("95% interval", "left"),
-        ("method", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    previous = None
-    for row in rows:
-        value, interval, method = row.formatted()
-        table.add_row(
-            row.group if row.group != previous else "", row.label, value, interval, method
-        )
-        previous = row.group
-    out.print(table)
+    _print_run_table(cfg, rows)
     out.print(
         f"Finished in {elapsed:.1f} s. Run directory: [bold]{run_dir}[/]",
         highlight=False,
         soft_wrap=True,  # never fold the path: scripts read it from the last line
+    )
+
+
+def _print_run_table(cfg: Any, rows: list[Any]) -> None:
+    """The key outcomes (labels wrapped at spaces), how intervals are computed, and notes."""
+    from scenarios.report.tables import INTERVALS_NOTE, to_rich, wide_intervals
+
+    title = f"{cfg.name}: {cfg.run.replications} replications x {cfg.run.steps} weeks"
+    out.print(to_rich(rows, title))
+    out.print(_hanging(INTERVALS_NOTE, out.width, "", ""), highlight=False, soft_wrap=True)
+    _print_bullets("precision", wide_intervals(rows, cfg.run.replications))
+
+
+def _print_bullets(heading: str, items: list[str]) -> None:
+    """``heading:`` then one bullet per item on stderr, wrapped at spaces under the bullet.
+
+    Lines break only at spaces (never inside a number or a hyphenated word).
+    """
+    if not items:
+        return
+    err.print(f"[yellow]{heading}:[/]", highlight=False)
+    for item in items:
+        err.print(_hanging(item, err.width, "  - ", "    "), markup=False, highlight=False)
+
+
+def _hanging(text: str, width: int, first: str, rest: str) -> str:
+    """``text`` filled to ``width`` at spaces only, the first line after ``first``."""
+    import textwrap
+
+    return textwrap.fill(
+        text,
+        width=max(width, 40),
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
     )
 
 
@@ -347,6 +450,7 @@ def experiment(
     """
     from scenarios.experiment.experiment import load_experiment
 
+    _expect_kind(spec_path, "experiment")
     spec, configs = load_experiment(spec_path)
     experiment_workload(spec.name, configs).check(yes)
     target = out_dir or Path("results") / "experiments" / spec.name
@@ -427,6 +531,7 @@ def sweep(
     """
     from scenarios.experiment.sweep import load_sweep
 
+    _expect_kind(spec_path, "sweep")
     if scheduler is None:
         from scenarios.experiment.workers import start_fork_server
 
@@ -582,6 +687,7 @@ def viz(
     # A closed network stays closed: no version check against PyPI, no telemetry.
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
     if config is not None:
+        _expect_kind(config, "scenario")
         load_config(config)  # refuse a bad config before starting a server
         env["SCENARIOS_VIZ_CONFIG"] = str(config.resolve())
     out.print(
@@ -603,27 +709,149 @@ def viz(
 
 @app.command()
 def validate(
-    configs: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Scenario configs, experiment files (experiments/*.yaml) or sweep files "
+            "(configs/sweeps/*.yaml) to check; the kind is told from the top-level keys."
+        ),
+    ],
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Dotted overrides to check too.")
+        list[str] | None,
+        typer.Option("--set", help="Dotted overrides to check too (scenario configs only)."),
     ] = None,
 ) -> None:
-    """Check scenario configs without running them (exit 2 on the first bad one)."""
+    """Check files without running anything (exit 2 if any is bad).
+
+    A scenario config is resolved and validated; an experiment file with every config it
+    names; a sweep file with its base config, every parameter range and every sample
+    point's config (its size is reported, not refused).
+    """
     bad = 0
-    for path in configs:
+    for path in files:
+        kind = _file_kind(path)
+        kind = "scenario" if kind == "unknown" else kind  # its loader says what is wrong
         try:
-            cfg = load_config(path, set_ or [])
-        except ConfigError as exc:
-            err.print(f"[bold red]invalid:[/] {exc}", highlight=False, soft_wrap=True)
+            summary = _check_file(path, kind, set_ or [])
+        except (ConfigError, ModelLimitError, WorkloadError) as exc:
+            err.print(
+                f"[bold red]invalid[/] {kind} {'config' if kind == 'scenario' else 'file'}: {exc}",
+                highlight=False,
+                soft_wrap=True,
+            )
             bad += 1
             continue
-        out.print(
-            f"[green]ok[/] {path}: {cfg.name}, {len(cfg.regions)} regions, "
-            f"{len(cfg.actors)} actors, {cfg.run.replications} x {cfg.run.steps} weeks",
-            highlight=False,
-        )
+        out.print(f"[green]ok[/] {path}: {summary}", highlight=False, soft_wrap=True)
     if bad:
         raise typer.Exit(2)
+
+
+def _check_file(path: Path, kind: str, overrides: list[str]) -> str:
+    """Load and validate ``path`` as ``kind``; what it holds, in one line."""
+    if kind == "experiment":
+        from scenarios.experiment.experiment import load_experiment
+
+        if overrides:
+            raise ConfigError("--set applies to scenario configs only", source=str(path))
+        spec, configs = load_experiment(path)
+        steps = f" x {spec.steps} weeks" if spec.steps is not None else ""
+        return (
+            f"experiment file {spec.name}, {len(configs)} scenarios against "
+            f"{spec.baseline}, {spec.replications} replications{steps} each"
+        )
+    if kind == "sweep":
+        from scenarios.experiment.sweep import load_sweep
+
+        if overrides:
+            raise ConfigError("--set applies to scenario configs only", source=str(path))
+        spec, _ = load_sweep(path, yes=True)
+        return (
+            f"sweep file {spec.name}, {spec.method}, {len(spec.parameters)} parameters, "
+            f"{spec.n_points()} points x {spec.replications} replications"
+        )
+    cfg = load_config(path, overrides)
+    return (
+        f"scenario config {cfg.name}, {len(cfg.regions)} regions, {len(cfg.actors)} actors, "
+        f"{cfg.run.replications} x {cfg.run.steps} weeks"
+    )
+
+
+@app.command()
+def outcomes(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Scenario config: list the concrete columns of its summary.parquet "
+            "(its countries and actors) instead of the families.",
+        ),
+    ] = None,
+) -> None:
+    """List the outcomes: summary.parquet column, label, unit and meaning.
+
+    Without --config, one line per family: <country> stands for a country id, <actor> and
+    <other> for actor ids, <k> for a fatality threshold. These are the names `compare
+    --outcomes` and experiment and sweep files take.
+    """
+    from scenarios.model.labels import describe
+
+    if config is None:
+        rows = _outcome_families()
+    else:
+        from scenarios.experiment.experiment import outcome_columns
+
+        _expect_kind(config, "scenario")
+        rows = [(column, *describe(column)) for column in outcome_columns(load_config(config))]
+    _print_outcomes(rows)
+
+
+# Entity ids that stand for any country or actor when the families are listed.
+_STAND_INS = {"qcountryq": "<country>", "qactorq": "<actor>", "qotherq": "<other>", "qkq": "<k>"}
+
+
+def _outcome_families() -> list[tuple[str, str, str, str]]:
+    """(column pattern, label, unit, meaning) of every summary column family."""
+    from scenarios.model.labels import describe
+    from scenarios.model.outcomes import summary_columns
+
+    columns = summary_columns(104, ("qcountryq",), ("qactorq", "qotherq"), "qcountryq")
+    thresholds = [c.rpartition("__")[2] for c in columns if c.startswith("attacks_with_")]
+    rows: dict[str, tuple[str, str, str, str]] = {}
+    for column in columns:
+        if column.startswith("attacks_with_fatalities_ge__"):
+            column = "attacks_with_fatalities_ge__qkq"
+        if column.split("__")[1:2] == ["qotherq"]:
+            continue  # the family of <actor> (or of <actor>__<other>) again
+        text = list(describe(column))
+        for stand_in, placeholder in _STAND_INS.items():
+            column = column.replace(stand_in, placeholder)
+            for form in (stand_in, stand_in.title()):
+                text = [t.replace(form, placeholder) for t in text]
+        if column.endswith("<k>"):
+            text[2] += f" <k>: {', '.join(thresholds)}."
+        rows.setdefault(column, (column, *text))
+    return list(rows.values())
+
+
+def _print_outcomes(rows: list[tuple[str, str, str, str]]) -> None:
+    """Column name, then label (unit): meaning; side by side if wide enough, else below."""
+    from rich.text import Text
+
+    longest = max(len(row[0]) for row in rows)
+    if out.width >= longest + 50:
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        table.add_column("column", no_wrap=True)
+        table.add_column("label (unit): meaning")
+        for column, name, unit, meaning in rows:
+            text = Text(name, style="bold")
+            text.append(f" ({unit}): {meaning}")
+            table.add_row(column, text)
+        out.print(table, highlight=False)
+        return
+    for column, name, unit, meaning in rows:
+        out.print(column, style="bold", markup=False, highlight=False, soft_wrap=True)
+        text = _hanging(f"{name} ({unit}): {meaning}", out.width, "    ", "    ")
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -632,8 +860,27 @@ def schema() -> None:
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
+def _reflow_help() -> None:
+    """Give every command its docstring as help with paragraphs as lines, not source lines.
+
+    Typer keeps the single line breaks of a docstring's later paragraphs, so at any width
+    but the source's they would break mid-sentence; joined, rich wraps them to the width.
+    """
+    import inspect
+
+    for info in app.registered_commands:
+        if info.help is None and info.callback is not None:
+            doc = inspect.getdoc(info.callback) or ""
+            info.help = "\n\n".join(" ".join(part.split()) for part in doc.split("\n\n"))
+
+
+_reflow_help()
+
+
 def main() -> None:
     """Entry point: map errors to exit codes and one-paragraph messages."""
+    global out, err  # widths from this process's streams and COLUMNS (see _width)
+    out, err = _consoles()
     sigterm_as_interrupt()
     try:
         # With standalone_mode=False, Typer returns (not raises) the code of a

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scenarios.config import ScenarioConfig
-from scenarios.report.tables import Row, to_markdown
+from scenarios.report.tables import INTERVALS_NOTE, Row, to_markdown
 
 
 def run_report(
@@ -36,10 +36,7 @@ def run_report(
         "",
         "## Key outcomes",
         "",
-        "Means over replications with Student-t 95% intervals; probabilities pooled over "
-        "replication-years with Wilson 95% intervals. A country followed by an actor in "
-        "brackets, e.g. `west (us)`, is that actor's territory: the regions under its "
-        "jurisdiction.",
+        INTERVALS_NOTE,
         "",
         to_markdown(rows),
         "",

@@ -1,4 +1,10 @@
-"""The key-outcome table of a run: what `scenarios run` prints and report.md shows."""
+"""The key-outcome table of a run: what `scenarios run` prints and report.md shows.
+
+Every row is labelled with the human label of its summary column
+(:mod:`scenarios.model.labels`); a country that is an actor's territory names that actor in
+brackets, e.g. "Attacks in the West (the US)", unless the names coincide (Russia). How the
+intervals are computed is said once, in :data:`INTERVALS_NOTE`, not per row.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +13,41 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
+from rich.table import Table
 
-from scenarios.experiment.compare import country_labels
 from scenarios.experiment.stats import Estimate, mean_ci, wilson
+from scenarios.model.labels import actor_name, label, place_name
+
+INTERVALS_NOTE = (
+    "Values are means over replications with Student-t 95% intervals; attack risk is the "
+    "share of simulated years with a mass-casualty attack, pooled over replications, with "
+    "Wilson 95% intervals; changes are medians over replications with their 5-95% range. "
+    "A country followed by an actor in brackets is that actor's territory: the regions "
+    "under its jurisdiction."
+)
 
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the key-outcome table."""
+    """One line of the key-outcome table.
+
+    ``column`` is the summary column the row estimates (for attack risk, the
+    ``attack_risk__<country>`` it pools); ``group`` its base name (rows of one group are
+    printed together); ``label`` its human label.
+    """
 
     group: str
     label: str
     estimate: Estimate
     method: str  # "t" (mean, Student t) or "wilson" (proportion) or "median"
+    column: str = ""
 
     def formatted(self) -> tuple[str, str, str]:
         """(value, 95% interval, method) as text."""
         e = self.estimate
         if math.isnan(e.value):
             return "n/a", "", self.method
-        if self.method == "wilson" or self.group == "Trust (final)":
+        if self.method == "wilson" or self.group == "final_trust":
             return f"{e.value:.3f}", f"[{e.low:.3f}, {e.high:.3f}]", self.method
         if self.method == "median":
             return f"{e.value:+.0%}", f"[{e.low:+.0%}, {e.high:+.0%}]", "median, 5-95%"
@@ -39,8 +60,30 @@ def _names(summary: pd.DataFrame, prefix: str) -> list[str]:
     return [c.removeprefix(prefix) for c in summary.columns if c.startswith(prefix)]
 
 
-def _territories_first(countries: list[str], labels: Mapping[str, str]) -> list[str]:
-    return [c for c in labels if c in countries] + [c for c in countries if c not in labels]
+def _holders(territory: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """Country -> the actors whose territory it is, in actor order."""
+    holders: dict[str, list[str]] = {}
+    for actor, countries in territory.items():
+        for country in countries:
+            holders.setdefault(country, []).append(actor)
+    return holders
+
+
+def _territories_first(countries: list[str], holders: Mapping[str, list[str]]) -> list[str]:
+    return [c for c in holders if c in countries] + [c for c in countries if c not in holders]
+
+
+def _row_label(column: str, holders: Mapping[str, list[str]]) -> str:
+    """``label(column)``, the country followed by the actors holding it (if named otherwise)."""
+    text = label(column)
+    _, _, country = column.partition("__")
+    if not country or "__" in country or country not in holders:
+        return text
+    place = place_name(country)
+    actors = [actor_name(a) for a in holders[country] if actor_name(a) != place]
+    if not actors or place not in text:
+        return text
+    return text.replace(place, f"{place} ({', '.join(actors)})", 1)
 
 
 def key_outcomes(
@@ -51,61 +94,50 @@ def key_outcomes(
     """Key outcomes with 95% intervals over replications (one summary row each).
 
     With ``territory`` (actor -> countries, see ``compare.territories``) each actor's
-    countries come first, in actor order, labelled "country (actor)"; then the others and
-    the total. Per-actor interdictions and per-country strength are shown when present.
+    countries come first, in actor order, their labels naming the actor; then the others
+    and the total. Per-actor interdictions and per-country strength are shown when present.
+    ``threat`` is kept for callers; the labels name the threat themselves.
     """
+    del threat
     rows: list[Row] = []
-    labels = country_labels(territory or {})
-    countries = _territories_first(_names(summary, "attacks_successful__"), labels)
+    holders = _holders(territory or {})
+    countries = _territories_first(_names(summary, "attacks_successful__"), holders)
     actors = _names(summary, "ci_exposure__")
 
-    def name(country: str) -> str:
-        return labels.get(country, country)
+    def add(column: str, estimate: Estimate, method: str = "t", group: str = "") -> None:
+        group = group or column.partition("__")[0]
+        rows.append(Row(group, _row_label(column, holders), estimate, method, column))
 
     for c in countries:
-        rows.append(
-            Row("Attacks (successful)", name(c), mean_ci(summary[f"attacks_successful__{c}"]), "t")
-        )
+        add(f"attacks_successful__{c}", mean_ci(summary[f"attacks_successful__{c}"]))
     if "attacks_successful" in summary:
-        rows.append(
-            Row("Attacks (successful)", "total", mean_ci(summary["attacks_successful"]), "t")
-        )
+        add("attacks_successful", mean_ci(summary["attacks_successful"]))
     for c in countries:
-        rows.append(Row("Fatalities", name(c), mean_ci(summary[f"fatalities__{c}"]), "t"))
+        add(f"fatalities__{c}", mean_ci(summary[f"fatalities__{c}"]))
     if "fatalities" in summary:
-        rows.append(Row("Fatalities", "total", mean_ci(summary["fatalities"]), "t"))
+        add("fatalities", mean_ci(summary["fatalities"]))
     years = float(summary["years"].sum())
     for c in countries:
         hits = float(summary[f"mass_casualty_years__{c}"].sum())
-        rows.append(Row("P(mass-casualty)/year", name(c), wilson(hits, years), "wilson"))
-    change_cols = [c for c in countries if f"attack_change__{c}" in summary]
-    for c in change_cols:
+        add(f"attack_risk__{c}", wilson(hits, years), "wilson")
+    for c in [c for c in countries if f"attack_change__{c}" in summary]:
         x = summary[f"attack_change__{c}"].dropna()
         if len(x):
             est = Estimate(
                 float(x.median()), float(x.quantile(0.05)), float(x.quantile(0.95)), len(x)
             )
-            rows.append(Row("Attacks, last vs first 26 wk", name(c), est, "median"))
-    rows.append(Row("Interdiction", "share of plots", mean_ci(summary["share_interdicted"]), "t"))
+            add(f"attack_change__{c}", est, "median")
+    add("share_interdicted", mean_ci(summary["share_interdicted"]), group="interdicted_by")
     for a in _names(summary, "interdicted_by__"):
-        rows.append(Row("Plots interdicted by", a, mean_ci(summary[f"interdicted_by__{a}"]), "t"))
+        add(f"interdicted_by__{a}", mean_ci(summary[f"interdicted_by__{a}"]))
     for a in actors:
-        rows.append(
-            Row(
-                "Exploited, against",
-                a,
-                mean_ci(summary[f"exploitation_against__{a}"]),
-                "t",
-            )
-        )
+        add(f"exploitation_against__{a}", mean_ci(summary[f"exploitation_against__{a}"]))
     for col in [c for c in summary.columns if c.startswith("final_trust__")]:
-        truster, trustee = col.removeprefix("final_trust__").split("__")
-        rows.append(Row("Trust (final)", f"{truster} in {trustee}", mean_ci(summary[col]), "t"))
-    rows.append(Row(threat, "final strength (fighters)", mean_ci(summary["final_strength"]), "t"))
-    rows.append(Row(threat, "final cells", mean_ci(summary["final_cells"]), "t"))
-    for c in _territories_first(_names(summary, "final_strength__"), labels):
-        group = f"{threat} final strength in"
-        rows.append(Row(group, name(c), mean_ci(summary[f"final_strength__{c}"]), "t"))
+        add(col, mean_ci(summary[col]))
+    add("final_cells", mean_ci(summary["final_cells"]), group="final_strength")
+    for c in _territories_first(_names(summary, "final_strength__"), holders):
+        add(f"final_strength__{c}", mean_ci(summary[f"final_strength__{c}"]))
+    add("final_strength", mean_ci(summary["final_strength"]))
     return rows
 
 
@@ -115,8 +147,8 @@ def core_trust_pairs(
     """Drop trust rows outside the core actors (keeps the table readable)."""
     keep = []
     for row in rows:
-        if row.group == "Trust (final)":
-            a, b = row.label.split(" in ")
+        if row.group == "final_trust":
+            _, a, b = row.column.split("__")
             if a not in actors or b not in actors:
                 continue
         keep.append(row)
@@ -124,9 +156,59 @@ def core_trust_pairs(
 
 
 def to_markdown(rows: list[Row]) -> str:
-    """The table as GitHub Markdown."""
-    lines = ["| outcome | | value | 95% interval | method |", "|---|---|---:|---|---|"]
+    """The table as GitHub Markdown (how the intervals are computed: ``INTERVALS_NOTE``)."""
+    lines = ["| outcome | value | 95% interval |", "|---|---:|---|"]
     for row in rows:
-        value, interval, method = row.formatted()
-        lines.append(f"| {row.group} | {row.label} | {value} | {interval} | {method} |")
+        value, interval, _ = row.formatted()
+        lines.append(f"| {row.label} | {value} | {interval} |")
     return "\n".join(lines)
+
+
+def to_rich(rows: list[Row], title: str) -> Table:
+    """The table for the terminal: labels wrap at spaces, numbers never wrap.
+
+    The label column takes the width left by the value and interval columns, which are
+    never wrapped; no word of a label is longer than the room left at 80 columns, so no
+    label is cut or split inside a word. Groups of rows are separated by a rule.
+    """
+    table = Table(title=title)
+    table.add_column("outcome", overflow="fold", ratio=1)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("95% interval", no_wrap=True)
+    for i, row in enumerate(rows):
+        value, interval, _ = row.formatted()
+        last = i + 1 == len(rows) or rows[i + 1].group != row.group
+        table.add_row(row.label, value, interval, end_section=last and i + 1 < len(rows))
+    return table
+
+
+def wide_intervals(
+    rows: list[Row], replications: int, precision: float = 0.1, shown: int = 3
+) -> list[str]:
+    """Short notes on the means whose 95% interval is wider than ``precision`` of them.
+
+    The first ``shown`` (totals before per-country or per-actor means, then the widest
+    relative to the mean) are named with the replications that would narrow them enough;
+    the others are counted.
+    """
+    wide = []
+    for row in rows:
+        e = row.estimate
+        if row.method != "t" or not e.n or math.isnan(e.half_width) or e.value == 0:
+            continue
+        relative = e.half_width / abs(e.value)
+        if relative > precision:
+            needed = math.ceil(e.n * (relative / precision) ** 2)
+            wide.append(("__" in row.column, -relative, row.label, needed))
+    wide.sort()  # totals first, then the widest
+    notes = [
+        f"{name}: 95% interval ±{-minus:.0%} of the mean; about {needed:,} replications "
+        f"for ±{precision:.0%} (have {replications:,})"
+        for _, minus, name, needed in wide[:shown]
+    ]
+    if len(wide) > shown:
+        notes.append(
+            f"{len(wide) - shown} more means have intervals wider than ±{precision:.0%} "
+            "(more replications narrow them)"
+        )
+    return notes
