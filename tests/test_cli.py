@@ -168,7 +168,7 @@ def test_version(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[
 def test_outcomes_lists_every_family_with_label_unit_and_meaning(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from scenarios.model.labels import describe, known_bases
+    from scenarios.labels import describe, known_bases
 
     code, out, err = in_process(monkeypatch, capsys, "outcomes", columns=80)
     assert code == 0, err
@@ -191,7 +191,7 @@ def test_outcomes_of_a_config_are_its_summary_columns(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from scenarios.experiment.experiment import outcome_columns
-    from scenarios.model.labels import label
+    from scenarios.labels import label
 
     code, out, err = in_process(monkeypatch, capsys, "outcomes", "--config", BASELINE)
     assert code == 0, err
@@ -407,16 +407,16 @@ def test_run_writes_a_complete_run_directory(
     # Per-partner rows: each actor's territory, labelled, in actor order, then the total.
     attacks = [line for line in report.splitlines() if line.startswith("| Attacks")]
     assert [line.split(" | ")[0] for line in attacks] == [
-        "| Attacks in the West (the US)",
+        "| Attacks in the West (US)",
         "| Attacks in Russia",
-        "| Attacks in Afghanistan (the Taliban)",
+        "| Attacks in Afghanistan (Taliban)",
         "| Attacks in Iran",
         "| Attacks in Pakistan",
         "| Attacks in Central Asia",
         "| Attacks, total",
     ]
-    assert "| Attack risk in the West (the US) |" in report
-    assert "Attacks in the West (the US)" in result.stdout
+    assert "| Attack risk in the West (US) |" in report
+    assert "Attacks in the West (US)" in result.stdout
     # At 80 columns: nothing wider, no label cut short.
     assert max(len(line) for line in result.stdout.splitlines()[:-1]) <= 80
     assert "…" not in result.stdout

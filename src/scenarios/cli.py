@@ -793,7 +793,7 @@ def outcomes(
     <other> for actor ids, <k> for a fatality threshold. These are the names `compare
     --outcomes` and experiment and sweep files take.
     """
-    from scenarios.model.labels import describe
+    from scenarios.labels import describe
 
     if config is None:
         rows = _outcome_families()
@@ -811,7 +811,7 @@ _STAND_INS = {"qcountryq": "<country>", "qactorq": "<actor>", "qotherq": "<other
 
 def _outcome_families() -> list[tuple[str, str, str, str]]:
     """(column pattern, label, unit, meaning) of every summary column family."""
-    from scenarios.model.labels import describe
+    from scenarios.labels import describe
     from scenarios.model.outcomes import summary_columns
 
     columns = summary_columns(104, ("qcountryq",), ("qactorq", "qotherq"), "qcountryq")

@@ -11,6 +11,7 @@ their raw name, so nothing is ever hidden.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 
@@ -260,6 +261,42 @@ def describe(column: str) -> OutcomeInfo:
 def label(column: str) -> str:
     """The human label of a column: ``attacks_successful__russia`` -> Attacks in Russia."""
     return describe(column).label
+
+
+def holder_name(actor: str) -> str:
+    """An actor named as the holder of a territory, in brackets: ``us`` -> ``US``."""
+    return actor_name(actor).removeprefix("the ")
+
+
+def place_with_holders(country: str, territory: Mapping[str, Sequence[str]]) -> str:
+    """A country with the actors whose territory it is, unless named alike.
+
+    ``west`` -> "the West (US)", ``afghanistan`` -> "Afghanistan (Taliban)", ``russia`` ->
+    "Russia". ``territory`` maps actor -> countries (``compare.territories``).
+    """
+    place = place_name(country)
+    holders = [
+        holder_name(a)
+        for a, countries in territory.items()
+        if country in countries and holder_name(a) != place
+    ]
+    return f"{place} ({', '.join(holders)})" if holders else place
+
+
+def territory_label(column: str, territory: Mapping[str, Sequence[str]]) -> str:
+    """``label(column)`` with its country followed by the actors holding it.
+
+    "Attacks in the West (US)", "Attack risk in Afghanistan (Taliban)", "Attacks in
+    Russia": the reader sees whose territory a per-country outcome is kept for.
+    """
+    text = label(column)
+    _, _, country = column.partition("__")
+    if not country or "__" in country:
+        return text
+    place = place_name(country)
+    if place not in text:
+        return text
+    return text.replace(place, place_with_holders(country, territory), 1)
 
 
 def known_bases() -> tuple[str, ...]:

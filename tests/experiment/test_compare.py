@@ -114,7 +114,7 @@ def test_compare_cli_writes_tidy_csv_and_reports(runs: dict[str, Path], tmp_path
     assert set(risk.method) == {"Wilson"}
     assert "trilateral" in res.stdout
     assert "Variance reduction from pairing" in res.stdout
-    assert re.search(r"│ trilateral +│ +(x[\d.,]+|inf) +│", res.stdout), res.stdout
+    assert re.search(r"│ trilateral +│ +(x[\d.,]+|inf|n/a) +│", res.stdout), res.stdout
     assert "Attacks in the West (US)" in res.stdout
     diff = table[table.statistic == "difference"]
     assert diff.variance_reduction.notna().any()

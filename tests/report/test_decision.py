@@ -135,7 +135,7 @@ def test_precision_warnings_concern_differences_that_cannot_be_told_apart(
     # Unclear and imprecise: a yes/no per replication cannot tell 5 points apart at n=40.
     risk = warned["attack_risk__russia"]
     assert risk.needed > risk.replications
-    assert "Attack risk in Russia (Russia)" in risk.message()
+    assert "Attack risk in Russia" in risk.message()
     assert f"about {risk.needed:,} replications (have {N})" in risk.message()
 
 
@@ -152,7 +152,7 @@ def test_the_report_opens_with_the_decision_summary_and_the_same_numbers_as_the_
     shown = change_text(cmp.effect("sharing", "attacks_successful__russia"))
     places = decimals(100 * (row.ci_high - row.ci_low) / 2)
     assert shown.value == f"{100 * row.value:+.{places}f}%"
-    assert f"| Russia (Russia) | {shown} lower |" in text
+    assert f"| Russia | {shown} lower |" in text
     tables = {t.title: t for t in summary_tables(cmp)}
     assert [name for name, _ in tables["Successful attacks"].rows][-1] == "All countries"
 
@@ -164,6 +164,6 @@ def test_the_summary_says_how_many_replications_would_tell_its_unclear_cells(
 
     note = needs_note(cmp)
     risk = next(w for w in cmp.warnings if w.outcome == "attack_risk__russia")
-    assert f"Attack risk in Russia (Russia) {risk.needed:,} (a change of 0.05)" in note
+    assert f"Attack risk in Russia {risk.needed:,} (a change of 0.05)" in note
     assert "Attacks in Russia" not in note  # clear: nothing to add
     assert note in to_markdown(cmp, {}, "Title", "")

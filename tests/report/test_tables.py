@@ -7,16 +7,16 @@ import pandas as pd
 from tests.conftest import COUNTRIES, config, synthetic_summary
 
 from scenarios.experiment.compare import territories
-from scenarios.model.labels import label
+from scenarios.labels import label
 from scenarios.report.tables import Row, core_trust_pairs, key_outcomes, to_markdown
 
 SEEDS = list(range(12))
 TERRITORY = territories(config("baseline"))
 # Places of baseline's territories in actor order; an actor named otherwise is bracketed.
 PARTNER_PLACES = [
-    "the West (the US)",
+    "the West (US)",
     "Russia",
-    "Afghanistan (the Taliban)",
+    "Afghanistan (Taliban)",
     "Iran",
     "Pakistan",
 ]
@@ -46,9 +46,9 @@ def test_partner_rows_are_labelled_in_actor_order_besides_the_total() -> None:
     total = next(r for r in rows if r.column == "attacks_successful")
     assert total.estimate.value == frame["attacks_successful"].mean()
     west = next(r for r in rows if r.column == "attack_risk__west")
-    assert west.label == "Attack risk in the West (the US)"
+    assert west.label == "Attack risk in the West (US)"
     assert west.estimate.value == frame["mass_casualty_years__west"].sum() / frame["years"].sum()
-    assert "| Attacks in Afghanistan (the Taliban) | " in to_markdown(rows)
+    assert "| Attacks in Afghanistan (Taliban) | " in to_markdown(rows)
 
 
 def test_labels_are_the_human_labels_of_the_columns() -> None:
@@ -83,8 +83,8 @@ def test_interdictions_by_actor_and_strength_by_country_when_present() -> None:
         "Plots stopped by the Taliban",
     ]
     assert [r.label for r in rows if r.column.startswith("final_strength__")] == [
-        "Fighters in the West (the US) at the end",
-        "Fighters in Afghanistan (the Taliban) at the end",
+        "Fighters in the West (US) at the end",
+        "Fighters in Afghanistan (Taliban) at the end",
         "Fighters in Central Asia at the end",
     ]
     assert len(rows) == len(plain) + 6

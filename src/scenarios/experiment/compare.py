@@ -29,7 +29,7 @@ from scenarios.experiment.stats import (
     welch_difference,
     wilson,
 )
-from scenarios.labels import actor_name, label
+from scenarios.labels import territory_label
 
 if TYPE_CHECKING:
     from scenarios.report.weekly import Weekly
@@ -78,11 +78,7 @@ def outcome_label(outcome: str, territory: Mapping[str, list[str]]) -> str:
 
     From :mod:`scenarios.labels`, e.g. "Attacks in the West (US)".
     """
-    text = label(outcome)
-    holders = [a for a, countries in territory.items() if outcome.split("__")[-1] in countries]
-    if holders and any(outcome.startswith(prefix) for prefix in COUNTRY_PREFIXES):
-        return f"{text} ({', '.join(actor_name(a).removeprefix('the ') for a in holders)})"
-    return text
+    return territory_label(outcome, territory)
 
 
 class _Lenient(BaseModel):

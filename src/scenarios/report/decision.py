@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from scenarios.experiment.compare import CORE_ACTORS, Comparison, Effect
-from scenarios.labels import actor_adjective, actor_name, label, place_name
+from scenarios.labels import actor_adjective, label, place_name, place_with_holders
 
 MARKS = {"lower": "lower", "higher": "higher", "cannot be told apart": "unclear"}
 
@@ -70,7 +70,7 @@ class Place:
     """A partner country (or all countries): ``country`` None for the total."""
 
     country: str | None
-    name: str  # "Russia (Russia)", "the West (US)", "All countries"
+    name: str  # "Russia", "the West (US)", "All countries"
 
 
 def partner_places(cmp: Comparison) -> list[Place]:
@@ -79,8 +79,7 @@ def partner_places(cmp: Comparison) -> list[Place]:
     for actor in CORE_ACTORS:
         for country in cmp.territory.get(actor, []):
             if all(p.country != country for p in places):
-                holder = actor_name(actor).removeprefix("the ")
-                places.append(Place(country, f"{place_name(country)} ({holder})"))
+                places.append(Place(country, place_with_holders(country, cmp.territory)))
     return [*places, Place(None, "All countries")]
 
 

@@ -1,8 +1,8 @@
 """The key-outcome table of a run: what `scenarios run` prints and report.md shows.
 
 Every row is labelled with the human label of its summary column
-(:mod:`scenarios.model.labels`); a country that is an actor's territory names that actor in
-brackets, e.g. "Attacks in the West (the US)", unless the names coincide (Russia). How the
+(:mod:`scenarios.labels`); a country that is an actor's territory names that actor in
+brackets, e.g. "Attacks in the West (US)", unless the names coincide (Russia). How the
 intervals are computed is said once, in :data:`INTERVALS_NOTE`, not per row.
 """
 
@@ -16,7 +16,7 @@ import pandas as pd
 from rich.table import Table
 
 from scenarios.experiment.stats import Estimate, mean_ci, wilson
-from scenarios.model.labels import actor_name, label, place_name
+from scenarios.labels import territory_label
 
 INTERVALS_NOTE = (
     "Values are means over replications with Student-t 95% intervals; attack risk is the "
@@ -75,15 +75,11 @@ def _territories_first(countries: list[str], holders: Mapping[str, list[str]]) -
 
 def _row_label(column: str, holders: Mapping[str, list[str]]) -> str:
     """``label(column)``, the country followed by the actors holding it (if named otherwise)."""
-    text = label(column)
-    _, _, country = column.partition("__")
-    if not country or "__" in country or country not in holders:
-        return text
-    place = place_name(country)
-    actors = [actor_name(a) for a in holders[country] if actor_name(a) != place]
-    if not actors or place not in text:
-        return text
-    return text.replace(place, f"{place} ({', '.join(actors)})", 1)
+    territory: dict[str, list[str]] = {}
+    for country, actors in holders.items():
+        for actor in actors:
+            territory.setdefault(actor, []).append(country)
+    return territory_label(column, territory)
 
 
 def key_outcomes(
