@@ -65,7 +65,7 @@ def grid_shape(n: int) -> tuple[int, int]:
     return -(-n // cols), cols
 
 
-def _panels(n: int, width: float, height: float, **kw: object) -> tuple[Figure, list[Axes]]:
+def _panels(n: int, width: float, height: float, sharex: bool = False) -> tuple[Figure, list[Axes]]:
     """A constrained-layout figure of ``n`` small panels, spare grid cells removed."""
     rows, cols = grid_shape(max(n, 1))
     fig, axes = plt.subplots(
@@ -74,14 +74,24 @@ def _panels(n: int, width: float, height: float, **kw: object) -> tuple[Figure, 
         figsize=(width, height * rows + 1.2),
         squeeze=False,
         layout="constrained",
-        **kw,  # type: ignore[arg-type]
+        sharex=sharex,
     )
     flat = list(axes.flat)
     for ax in flat[n:]:
         ax.remove()
-    for ax in flat[:n]:  # with a spare cell removed, the panel above it shows its dates
-        ax.xaxis.set_tick_params(labelbottom=True)
     return fig, flat[:n]
+
+
+def _label_bottom(axes: list[Axes], xlabel: str) -> None:
+    """Dates on every panel's x axis; their labels only under the lowest panel of a column.
+
+    With a spare grid cell removed, the panel above it is the lowest of its column.
+    """
+    _, cols = grid_shape(len(axes))
+    for i, ax in enumerate(axes):
+        lowest = i + cols >= len(axes)
+        date_axis(ax, xlabel if lowest else None)
+        ax.xaxis.set_tick_params(labelbottom=lowest)
 
 
 def _band(ax: Axes, dates: np.ndarray, env: pd.DataFrame, colour: object, name: str) -> None:
@@ -122,7 +132,7 @@ def attacks_by_country_figure(source: Source) -> Figure:
         ax.set_ylim(bottom=0)
         ax.tick_params(axis="y", labelsize=8)
         ax.grid(alpha=0.3)
-        date_axis(ax, "Quarter")
+    _label_bottom(axes, "Quarter")
     fig.suptitle("Successful attacks per quarter by target country")
     if axes:
         _legend_below(fig, axes[0], ncol=2)
@@ -180,7 +190,7 @@ def trust_figure(source: Source, actors: tuple[str, ...] = ("us", "russia", "tal
         ax.set_ylabel("Trust (0-1)", fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
         ax.grid(alpha=0.3)
-        date_axis(ax, "Date")
+    _label_bottom(axes, "Date")
     fig.suptitle("Trust between the US, Russia and the Taliban")
     if axes:
         _legend_below(fig, axes[0], ncol=2)
