@@ -1,4 +1,11 @@
-"""Figures of a comparison between scenarios (matplotlib, Agg backend)."""
+"""Figures of a comparison between scenarios (matplotlib, Agg backend).
+
+Each figure but the frontier is built by a ``*_figure`` function that returns the
+matplotlib Figure (the tests read its axes, labels and legends) and saved by the function
+of the figure's name. Over time, only the baseline keeps its translucent 5-95% band; the
+other scenarios are drawn as median lines, so a panel never holds more than one band.
+Legends sit outside the axes, below the panels.
+"""
 
 from __future__ import annotations
 
@@ -9,54 +16,105 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from scenarios.experiment import store
 from scenarios.experiment.compare import CORE_ACTORS, Comparison, StoredRun, estimate
-from scenarios.labels import label, place_name
-from scenarios.report.plots import QUARTER
+from scenarios.labels import describe, label, place_name
+from scenarios.report.plots import (
+    BAND,
+    BAND_ALPHA,
+    QUARTER,
+    capital,
+    date_axis,
+    save,
+)
 from scenarios.report.weekly import FIGURE_REPLICATIONS, envelope, sample_note, window_dates
 
 COLOURS = plt.get_cmap("tab10").colors
 
 
-def envelopes(cmp: Comparison, path: Path) -> None:
-    """Successful attacks per quarter and strength: median and 5-95% band per scenario."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+def _over_time(ax: Axes, cmp: Comparison, column: str, window: int = 1) -> None:
+    """Medians of every scenario over time; the 5-95% band of the baseline only."""
     for k, run in enumerate(cmp.runs):
         ts = run.weekly
-        if ts is None:
+        if ts is None or column not in ts:
             continue
+        env = envelope(ts, column, window)
+        dates = window_dates(ts, window)
         colour = COLOURS[k % 10]
-        for ax, column, window in (
-            (axes[0], "attacks_successful", QUARTER),
-            (axes[1], "strength", 1),
-        ):
-            env = envelope(ts, column, window)
-            dates = window_dates(ts, window)
-            ax.plot(dates, env["median"].values, color=colour, label=run.label)
-            ax.fill_between(dates, env["low"].values, env["high"].values, color=colour, alpha=0.12)
-    axes[0].set_title("Successful attacks per quarter (all countries)")
-    axes[1].set_title("ISIS-K strength (fighters)")
+        if run is cmp.baseline:
+            ax.fill_between(
+                dates,
+                env["low"].values,
+                env["high"].values,
+                color=colour,
+                alpha=BAND_ALPHA,
+                lw=0,
+                label=f"{run.label}{'' if run.label == 'baseline' else ' (baseline)'}: {BAND}",
+            )
+        ax.plot(dates, env["median"].values, color=colour, lw=1.5, label=f"{run.label}: median")
+
+
+def _legend_below(fig: Figure, ax: Axes, ncol: int = 3) -> None:
+    """The legend of ``ax``'s artists, outside every axes, below the panels."""
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=ncol, fontsize=8, frameon=False)
+
+
+def envelopes_figure(cmp: Comparison) -> Figure:
+    """Successful attacks per quarter and strength over time: medians, baseline band."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
+    _over_time(axes[0], cmp, "attacks_successful", QUARTER)
+    _over_time(axes[1], cmp, "strength")
+    axes[0].set_title("Successful attacks, all countries")
+    axes[0].set_ylabel("Successful attacks per quarter")
+    axes[0].set_ylim(bottom=0)
+    date_axis(axes[0], "Quarter")
+    axes[1].set_title("ISIS-K strength")
+    axes[1].set_ylabel("Fighters")
+    date_axis(axes[1], "Date")
     for ax in axes:
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    fig.suptitle("Median and 5-95% of replications", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    fig.suptitle(
+        "Median of replications per scenario; shaded: 5-95% of the baseline's replications",
+        fontsize=10,
+    )
+    _legend_below(fig, axes[0], ncol=min(4, len(cmp.runs) + 1))
+    return fig
 
 
-def forest(cmp: Comparison, path: Path) -> None:
+def envelopes(cmp: Comparison, path: Path) -> None:
+    """Save :func:`envelopes_figure`."""
+    save(envelopes_figure(cmp), path)
+
+
+def difference_unit(outcome: str) -> str:
+    """The unit of a difference in ``outcome``, in words ("attacks, cumulative")."""
+    info = describe(outcome)
+    if info.unit in ("0-1", "share 0-1"):
+        return "on a 0-1 scale"
+    if "(sum)" in info.meaning:
+        return f"{info.unit}, cumulative over the run"
+    return info.unit
+
+
+def forest_figure(cmp: Comparison) -> Figure:
     """Differences against the baseline with 95% intervals: one small panel per outcome.
 
     Each panel has its own scale (outcomes differ in units and in size of effect) and a
-    zero line; the x axis is the absolute difference, the label gives the relative one.
+    zero line; the x axis is the absolute difference (its unit under the outcome's name),
+    the scenario's label gives the relative one.
     """
     t = cmp.table[cmp.table.statistic.isin(["difference", "relative_change"])]
     outcomes = [o for o in cmp.outcomes if o in set(t.outcome)]
     others = [r.label for r in cmp.runs if r is not cmp.baseline]
     fig, axes = plt.subplots(
-        len(outcomes), 1, figsize=(9, 0.32 * len(others) * len(outcomes) + 1.2), squeeze=False
+        len(outcomes),
+        1,
+        figsize=(9.5, max(0.32 * len(others), 0.55) * len(outcomes) + 1.2),
+        squeeze=False,
     )
     for ax, outcome in zip(axes.flat, outcomes, strict=True):
         for k, scenario in enumerate(others):
@@ -79,42 +137,60 @@ def forest(cmp: Comparison, path: Path) -> None:
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks([])
         ax.set_ylim(-len(others) + 0.4, 0.6)
-        ax.set_ylabel(cmp.label(outcome), rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_ylabel(
+            f"{cmp.label(outcome)}\n({difference_unit(outcome)})",
+            rotation=0,
+            ha="right",
+            va="center",
+            fontsize=8,
+        )
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(
-        f"Difference against {cmp.baseline.label} (95% CI; relative change in brackets)",
+        f"Difference against {cmp.baseline.label} (scenario minus baseline, 95% CI; "
+        "relative change in brackets)",
         fontsize=10,
     )
-    fig.tight_layout(rect=(0.0, 0.0, 0.78, 0.97))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    fig.tight_layout(rect=(0.0, 0.0, 0.8, 0.97))
+    return fig
+
+
+def forest(cmp: Comparison, path: Path) -> None:
+    """Save :func:`forest_figure`."""
+    save(forest_figure(cmp), path)
+
+
+def trust_figure(cmp: Comparison) -> Figure:
+    """Trust between the core actors, one panel per directed pair.
+
+    Medians per scenario, and the baseline's 5-95% band.
+    """
+    pairs = [(a, b) for a in CORE_ACTORS for b in CORE_ACTORS if a != b]
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6.4), sharex=True, layout="constrained")
+    for i, (ax, (a, b)) in enumerate(zip(axes.flat, pairs, strict=True)):
+        col = f"trust__{a}__{b}"
+        _over_time(ax, cmp, col)
+        ax.set_title(label(col), fontsize=10)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("Trust (0-1)", fontsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.grid(alpha=0.3)
+        date_axis(ax, "Date" if i >= axes.shape[1] else None)
+    fig.suptitle(
+        "Trust between the US, Russia and the Taliban: median per scenario; "
+        "shaded: 5-95% of the baseline's replications",
+        fontsize=10,
+    )
+    _legend_below(fig, axes.flat[0], ncol=min(4, len(cmp.runs) + 1))
+    return fig
 
 
 def trust(cmp: Comparison, path: Path) -> None:
-    """Median trust trajectory of each core pair, one line per scenario."""
-    pairs = [(a, b) for a in CORE_ACTORS for b in CORE_ACTORS if a != b]
-    fig, axes = plt.subplots(2, 3, figsize=(12, 6), sharex=True, sharey=True)
-    for ax, (a, b) in zip(axes.flat, pairs, strict=True):
-        col = f"trust__{a}__{b}"
-        for k, run in enumerate(cmp.runs):
-            ts = run.weekly
-            if ts is None or col not in ts:
-                continue
-            env = envelope(ts, col)
-            ax.plot(window_dates(ts), env["median"].values, color=COLOURS[k % 10], label=run.label)
-        ax.set_title(f"{a} in {b}", fontsize=9)
-        ax.set_ylim(0, 1)
-        ax.grid(alpha=0.3)
-        ax.tick_params(axis="x", labelrotation=30, labelsize=7)
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle("Trust between actors (median over replications)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    """Save :func:`trust_figure`."""
+    save(trust_figure(cmp), path)
 
 
-def attacks_by_country(cmp: Comparison, path: Path) -> None:
+def attacks_by_country_figure(cmp: Comparison) -> Figure:
     """Mean successful attacks per target country and scenario, with 95% intervals."""
     countries = [
         c.removeprefix("attacks_successful__")
@@ -124,7 +200,7 @@ def attacks_by_country(cmp: Comparison, path: Path) -> None:
     n = len(cmp.runs)
     width = 0.8 / n
     x = np.arange(len(countries))
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(10, 4.8), layout="constrained")
     for k, run in enumerate(cmp.runs):
         ests = [estimate(run.summary, f"attacks_successful__{c}")[0] for c in countries]
         v = np.array([e.value for e in ests])
@@ -138,14 +214,24 @@ def attacks_by_country(cmp: Comparison, path: Path) -> None:
             color=COLOURS[k % 10],
             label=run.label,
         )
-    ax.set_xticks(x, [c.replace("_", " ") for c in countries])
-    ax.set_ylabel("successful attacks per run (mean)")
-    ax.set_title("Attacks by target country")
-    ax.legend(fontsize=8)
+    names = [
+        capital(cmp.label(f"attacks_successful__{c}").removeprefix("Attacks in "))
+        if cmp.label(f"attacks_successful__{c}").startswith("Attacks in ")
+        else capital(place_name(c))
+        for c in countries
+    ]
+    ax.set_xticks(x, names, fontsize=9)
+    ax.set_xlabel("Target country (in brackets: the actor whose territory it is)")
+    ax.set_ylabel("Successful attacks per run\n(mean, cumulative over the run)")
+    ax.set_title("Attacks by target country (bars: mean; whiskers: 95% interval)")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _legend_below(fig, ax, ncol=min(5, n))
+    return fig
+
+
+def attacks_by_country(cmp: Comparison, path: Path) -> None:
+    """Save :func:`attacks_by_country_figure`."""
+    save(attacks_by_country_figure(cmp), path)
 
 
 def home_country(run: StoredRun, actor: str) -> str | None:
@@ -194,13 +280,16 @@ def frontier(cmp: Comparison, path: Path) -> None:
 
 
 FIGURES = {
-    "envelopes.png": "Outcomes over time per scenario: median and 5-95% of replications.",
+    "envelopes.png": "Successful attacks per quarter and strength over time: median of each "
+    "scenario, with the 5-95% band of the baseline's replications.",
     "forest.png": "Difference of each outcome against the baseline with its 95% CI "
     "(paired when seeds match); relative change in brackets.",
     "frontier.png": "The trade-off: attack risk on each partner's territory against the "
     "misuse and leaks of its shared material, per scenario.",
-    "attacks_by_country.png": "Mean successful attacks per target country, per scenario.",
-    "trust.png": "Trust trajectories between the US, Russia and the Taliban, per scenario.",
+    "attacks_by_country.png": "Mean successful attacks per target country over the run, per "
+    "scenario, with 95% intervals.",
+    "trust.png": "Trust between the US, Russia and the Taliban, one panel per direction: "
+    "median of each scenario, with the 5-95% band of the baseline's replications.",
 }
 
 
