@@ -20,8 +20,8 @@ pytestmark = pytest.mark.slow
 SHORT = ["--replications", "12", "--steps", "30"]
 
 
-def scenarios(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
+def scenarios(*args: str, cwd: Path, columns: int = 200) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(columns)}
     return subprocess.run(
         [sys.executable, "-m", "scenarios.cli", *args],
         capture_output=True,
@@ -135,6 +135,32 @@ def test_compare_cli_writes_tidy_csv_and_reports(runs: dict[str, Path], tmp_path
     value, interval = row.split("|")[2].strip().rsplit(" ", 1)[0].split(" ", 1)
     total = next(line for line in res.stdout.splitlines() if "Attacks, total" in line)
     assert total.split()[2:4] == [value, interval.split()[0]], (total, row)
+
+
+def test_compare_fits_80_columns_with_intervals_and_whole_words(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    res = scenarios(
+        "compare",
+        str(runs["baseline"]),
+        str(runs["trilateral"]),
+        str(runs["other_seed"]),
+        "--out",
+        str(tmp_path / "cmp"),
+        cwd=tmp_path,
+        columns=80,
+    )
+    assert res.returncode == 0, res.stderr
+    out = res.stdout.splitlines()
+    # The last line names the report's path whole (scripts read it): it may be longer.
+    assert out[-1].startswith("Report: ")
+    lines = out[:-1] + res.stderr.splitlines()
+    assert [line for line in lines if len(line) > 80] == []
+    assert not any("…" in line for line in lines)
+    row = next(line for line in lines if line.strip().startswith("Attacks, total"))
+    assert re.search(r"\[[-+][\d.,]+%?, [-+][\d.,]+%?\]", row), row  # an interval
+    words = set(" ".join(lines).split())
+    assert "Taliban)" in words or "(Taliban)" in words  # labels wrap between words only
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from scenarios.experiment import store
 from scenarios.experiment.compare import CORE_ACTORS, Comparison, StoredRun, estimate
 from scenarios.labels import describe, label, place_name
+from scenarios.report.decision import change_text
 from scenarios.report.plots import (
     BAND,
     BAND_ALPHA,
@@ -110,21 +111,17 @@ def forest_figure(cmp: Comparison) -> Figure:
     t = cmp.table[cmp.table.statistic.isin(["difference", "relative_change"])]
     outcomes = [o for o in cmp.outcomes if o in set(t.outcome)]
     others = [r.label for r in cmp.runs if r is not cmp.baseline]
-    fig, axes = plt.subplots(
-        len(outcomes),
-        1,
-        figsize=(9.5, max(0.32 * len(others), 0.55) * len(outcomes) + 1.2),
-        squeeze=False,
-    )
+    height = max(0.32 * len(others), 0.55) * len(outcomes) + 1.2  # inches
+    fig, axes = plt.subplots(len(outcomes), 1, figsize=(9.5, height), squeeze=False)
     for ax, outcome in zip(axes.flat, outcomes, strict=True):
         for k, scenario in enumerate(others):
             sel = t[(t.outcome == outcome) & (t.scenario == scenario)]
             d = sel[sel.statistic == "difference"].iloc[0]
-            r = sel[sel.statistic == "relative_change"].iloc[0]
             colour = COLOURS[(k + 1) % 10]
             err = [[max(0.0, d.value - d.ci_low)], [max(0.0, d.ci_high - d.value)]]
             ax.errorbar(d.value, -k, xerr=err, fmt="o", color=colour, capsize=3, ms=4)
-            rel = "" if not np.isfinite(r.value) else f" ({100 * r.value:+.0f}%)"
+            effect = cmp.effect(scenario, outcome)
+            rel = f" ({change_text(effect).value})" if effect.relative_supported else ""
             ax.text(
                 1.01,
                 -k,
@@ -151,7 +148,11 @@ def forest_figure(cmp: Comparison) -> Figure:
         "relative change in brackets)",
         fontsize=10,
     )
-    fig.tight_layout(rect=(0.0, 0.0, 0.8, 0.97))
+    # Fixed margins (tight_layout gives up, with a warning, on many short panels): the
+    # outcome labels to the left, the scenario labels to the right, the title on top.
+    fig.subplots_adjust(
+        left=0.36, right=0.8, top=1 - 0.55 / height, bottom=0.45 / height, hspace=0.55
+    )
     return fig
 
 
