@@ -326,6 +326,7 @@ def _print_comparison(cmp: Comparison) -> None:
     """The decision summary on the terminal: per scenario, its sentence and its table."""
     from rich import box
 
+    from scenarios.experiment.compare import CORE_ACTORS
     from scenarios.report.compare_report import PAIRING_CAPTION, methods_line, pairing_rows
     from scenarios.report.decision import (
         MARKS,
@@ -340,7 +341,7 @@ def _print_comparison(cmp: Comparison) -> None:
         f"{prefix}__{p.country}" if p.country else prefix
         for prefix in ("attack_risk", "attacks_successful")
         for p in places
-    ] + [f"ci_exposure__{a}" for a in ("us", "russia", "taliban")]
+    ] + [f"ci_exposure__{a}" for a in CORE_ACTORS]
     for scenario in cmp.others():
         effects = [e for e in cmp.effects if e.scenario == scenario and e.outcome in outcomes]
         effects.sort(key=lambda e: outcomes.index(e.outcome))
