@@ -24,11 +24,11 @@ from scenarios.experiment.compare import CORE_ACTORS, Comparison, StoredRun, est
 from scenarios.labels import describe, label, place_name
 from scenarios.report.decision import change_text
 from scenarios.report.plots import (
-    BAND,
-    BAND_ALPHA,
     QUARTER,
     capital,
     date_axis,
+    legend_below,
+    median_and_band,
     save,
 )
 from scenarios.report.weekly import FIGURE_REPLICATIONS, envelope, sample_note, window_dates
@@ -44,24 +44,10 @@ def _over_time(ax: Axes, cmp: Comparison, column: str, window: int = 1) -> None:
             continue
         env = envelope(ts, column, window)
         dates = window_dates(ts, window)
-        colour = COLOURS[k % 10]
-        if run is cmp.baseline:
-            ax.fill_between(
-                dates,
-                env["low"].values,
-                env["high"].values,
-                color=colour,
-                alpha=BAND_ALPHA,
-                lw=0,
-                label=f"{run.label}{'' if run.label == 'baseline' else ' (baseline)'}: {BAND}",
-            )
-        ax.plot(dates, env["median"].values, color=colour, lw=1.5, label=f"{run.label}: median")
-
-
-def _legend_below(fig: Figure, ax: Axes, ncol: int = 3) -> None:
-    """The legend of ``ax``'s artists, outside every axes, below the panels."""
-    handles, names = ax.get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncol=ncol, fontsize=8, frameon=False)
+        band = f"{run.label}{'' if run.label == 'baseline' else ' (baseline)'}"
+        median_and_band(
+            ax, dates, env, COLOURS[k % 10], run.label, band if run is cmp.baseline else None
+        )
 
 
 def envelopes_figure(cmp: Comparison) -> Figure:
@@ -82,7 +68,7 @@ def envelopes_figure(cmp: Comparison) -> Figure:
         "Median of replications per scenario; shaded: 5-95% of the baseline's replications",
         fontsize=10,
     )
-    _legend_below(fig, axes[0], ncol=min(4, len(cmp.runs) + 1))
+    legend_below(fig, axes[0], ncol=min(4, len(cmp.runs) + 1))
     return fig
 
 
@@ -182,7 +168,7 @@ def trust_figure(cmp: Comparison) -> Figure:
         "shaded: 5-95% of the baseline's replications",
         fontsize=10,
     )
-    _legend_below(fig, axes.flat[0], ncol=min(4, len(cmp.runs) + 1))
+    legend_below(fig, axes.flat[0], ncol=min(4, len(cmp.runs) + 1))
     return fig
 
 
@@ -226,7 +212,7 @@ def attacks_by_country_figure(cmp: Comparison) -> Figure:
     ax.set_ylabel("Successful attacks per run\n(mean, cumulative over the run)")
     ax.set_title("Attacks by target country (bars: mean; whiskers: 95% interval)")
     ax.grid(axis="y", alpha=0.3)
-    _legend_below(fig, ax, ncol=min(5, n))
+    legend_below(fig, ax, ncol=min(5, n))
     return fig
 
 

@@ -94,21 +94,32 @@ def _label_bottom(axes: list[Axes], xlabel: str) -> None:
         ax.xaxis.set_tick_params(labelbottom=lowest)
 
 
-def _band(ax: Axes, dates: np.ndarray, env: pd.DataFrame, colour: object, name: str) -> None:
-    """Median line and the one translucent 5-95% band of a panel."""
-    ax.fill_between(
-        dates,
-        env["low"].values,
-        env["high"].values,
-        color=colour,
-        alpha=BAND_ALPHA,
-        lw=0,
-        label=f"{name}: {BAND}",
-    )
+def median_and_band(
+    ax: Axes,
+    dates: np.ndarray,
+    env: pd.DataFrame,
+    colour: object,
+    name: str,
+    band_name: str | None = "",
+) -> None:
+    """A median line and, unless ``band_name`` is None, its translucent 5-95% band.
+
+    The band is labelled ``band_name`` (``name`` if empty) followed by what it shows.
+    """
+    if band_name is not None:
+        ax.fill_between(
+            dates,
+            env["low"].values,
+            env["high"].values,
+            color=colour,
+            alpha=BAND_ALPHA,
+            lw=0,
+            label=f"{band_name or name}: {BAND}",
+        )
     ax.plot(dates, env["median"].values, color=colour, lw=1.5, label=f"{name}: median")
 
 
-def _legend_below(fig: Figure, ax: Axes, ncol: int = 3) -> None:
+def legend_below(fig: Figure, ax: Axes, ncol: int = 3) -> None:
     """The legend of ``ax``'s artists, outside every axes, below the panels."""
     handles, names = ax.get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncol=ncol, fontsize=8, frameon=False)
@@ -126,7 +137,7 @@ def attacks_by_country_figure(source: Source) -> Figure:
     fig, axes = _panels(len(countries), 10, 2.3, sharex=True)
     for ax, c in zip(axes, countries, strict=True):
         env = envelope(ts, f"attacks_successful__{c}", QUARTER)
-        _band(ax, dates, env, "#08519c", "Successful attacks")
+        median_and_band(ax, dates, env, "#08519c", "Successful attacks")
         ax.set_title(capital(place_name(c)), fontsize=10)
         ax.set_ylabel("Successful attacks\nper quarter", fontsize=8)
         ax.set_ylim(bottom=0)
@@ -135,7 +146,7 @@ def attacks_by_country_figure(source: Source) -> Figure:
     _label_bottom(axes, "Quarter")
     fig.suptitle("Successful attacks per quarter by target country")
     if axes:
-        _legend_below(fig, axes[0], ncol=2)
+        legend_below(fig, axes[0], ncol=2)
     return fig
 
 
@@ -157,13 +168,13 @@ def strength_figure(source: Source, threat: str = "ISIS-K") -> Figure:
     ax.axhspan(
         low, high, color="#999999", alpha=0.15, lw=0, label=f"UN reporting range {low:,}-{high:,}"
     )
-    _band(ax, dates, env, "black", "Fighters")
+    median_and_band(ax, dates, env, "black", "Fighters")
     ax.set_ylabel("Fighters")
     ax.set_ylim(bottom=0)
     ax.set_title(f"{threat} strength")
     ax.grid(alpha=0.3)
     date_axis(ax, "Date")
-    _legend_below(fig, ax)
+    legend_below(fig, ax)
     return fig
 
 
@@ -184,7 +195,7 @@ def trust_figure(source: Source, actors: tuple[str, ...] = ("us", "russia", "tal
     dates = window_dates(ts)
     fig, axes = _panels(len(pairs), 11, 2.4, sharex=True)
     for ax, col in zip(axes, pairs, strict=True):
-        _band(ax, dates, envelope(ts, col), "#6a3d9a", "Trust")
+        median_and_band(ax, dates, envelope(ts, col), "#6a3d9a", "Trust")
         ax.set_title(label(col), fontsize=10)
         ax.set_ylim(0, 1)
         ax.set_ylabel("Trust (0-1)", fontsize=8)
@@ -193,7 +204,7 @@ def trust_figure(source: Source, actors: tuple[str, ...] = ("us", "russia", "tal
     _label_bottom(axes, "Date")
     fig.suptitle("Trust between the US, Russia and the Taliban")
     if axes:
-        _legend_below(fig, axes[0], ncol=2)
+        legend_below(fig, axes[0], ncol=2)
     return fig
 
 
