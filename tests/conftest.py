@@ -116,6 +116,20 @@ def run_cli(
     )
 
 
+def cli_exit_code(monkeypatch: pytest.MonkeyPatch, *args: object) -> int:
+    """Run ``scenarios ARGS`` in this process and return its exit code."""
+    from scenarios import cli
+
+    monkeypatch.setattr(cli, "sigterm_as_interrupt", lambda: None)
+    monkeypatch.delenv("SCENARIOS_DEBUG", raising=False)
+    monkeypatch.setattr(sys, "argv", ["scenarios", *(str(a) for a in args)])
+    try:
+        cli.main()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+    return 0
+
+
 def cli_in_process(
     monkeypatch: pytest.MonkeyPatch,
     capture: pytest.CaptureFixture[str],
@@ -126,15 +140,5 @@ def cli_in_process(
     ``capture`` is pytest's ``capsys`` (Python's stderr) or ``capfd`` (file descriptor 2,
     for what subprocesses and loggers write too).
     """
-    from scenarios import cli
-
-    monkeypatch.setattr(cli, "sigterm_as_interrupt", lambda: None)
-    monkeypatch.delenv("SCENARIOS_DEBUG", raising=False)
-    monkeypatch.setattr(sys, "argv", ["scenarios", *(str(a) for a in args)])
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    else:
-        code = 0
+    code = cli_exit_code(monkeypatch, *args)
     return code, capture.readouterr().err

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
-from tests.conftest import run_cli
+from tests.conftest import cli_exit_code, run_cli
 
 from scenarios.config import load_config
 
@@ -138,21 +138,11 @@ def in_process(
     columns: int | None = None,
 ) -> tuple[int, str, str]:
     """``scenarios ARGS`` in this process: exit code, stdout, stderr (COLUMNS=columns)."""
-    from scenarios import cli
-
     if columns is None:
         monkeypatch.delenv("COLUMNS", raising=False)
     else:
         monkeypatch.setenv("COLUMNS", str(columns))
-    monkeypatch.setattr(cli, "sigterm_as_interrupt", lambda: None)
-    monkeypatch.delenv("SCENARIOS_DEBUG", raising=False)
-    monkeypatch.setattr(sys, "argv", ["scenarios", *(str(a) for a in args)])
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    else:
-        code = 0
+    code = cli_exit_code(monkeypatch, *args)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
