@@ -326,22 +326,16 @@ def _print_comparison(cmp: Comparison) -> None:
     """The decision summary on the terminal: per scenario, its sentence and its table."""
     from rich import box
 
-    from scenarios.experiment.compare import CORE_ACTORS
     from scenarios.report.compare_report import PAIRING_CAPTION, methods_line, pairing_rows
     from scenarios.report.decision import (
         MARKS,
         bottom_line,
         change_text,
-        partner_places,
+        decision_outcomes,
         reading_note,
     )
 
-    places = partner_places(cmp)
-    outcomes = [
-        f"{prefix}__{p.country}" if p.country else prefix
-        for prefix in ("attack_risk", "attacks_successful")
-        for p in places
-    ] + [f"ci_exposure__{a}" for a in CORE_ACTORS]
+    outcomes = decision_outcomes(cmp)
     for scenario in cmp.others():
         effects = [e for e in cmp.effects if e.scenario == scenario and e.outcome in outcomes]
         effects.sort(key=lambda e: outcomes.index(e.outcome))

@@ -81,11 +81,7 @@ def pairing_rows(cmp: Comparison) -> tuple[str, list[str], list[list[str]]]:
     others = _paired_others(cmp)
     chosen, names = [], []
     for place in partner_places(cmp):
-        outcome = (
-            "attacks_successful"
-            if place.country is None
-            else f"attacks_successful__{place.country}"
-        )
+        outcome = place.outcome("attacks_successful")
         if outcome in cmp.outcomes:
             chosen.append(outcome)
             names.append("total" if place.country is None else place.name.split(" (")[0])

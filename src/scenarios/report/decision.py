@@ -72,6 +72,10 @@ class Place:
     country: str | None
     name: str  # "Russia", "the West (US)", "All countries"
 
+    def outcome(self, prefix: str) -> str:
+        """Outcome ``prefix`` for this place: ``attacks_successful__russia``, or the total."""
+        return prefix if self.country is None else f"{prefix}__{self.country}"
+
 
 def partner_places(cmp: Comparison) -> list[Place]:
     """The partners' territories (actor order), then all countries."""
@@ -81,6 +85,21 @@ def partner_places(cmp: Comparison) -> list[Place]:
             if all(p.country != country for p in places):
                 places.append(Place(country, place_with_holders(country, cmp.territory)))
     return [*places, Place(None, "All countries")]
+
+
+DECISION_PREFIXES = ("attack_risk", "attacks_successful")  # per place, in table order
+
+
+def decision_outcomes(cmp: Comparison) -> list[str]:
+    """The decision summary's outcomes, in its order.
+
+    Attack risk and attacks per place (:func:`partner_places`), then the exposure of each
+    core actor.
+    """
+    places = partner_places(cmp)
+    return [p.outcome(prefix) for prefix in DECISION_PREFIXES for p in places] + [
+        f"ci_exposure__{actor}" for actor in CORE_ACTORS
+    ]
 
 
 def _find(cmp: Comparison, scenario: str, outcome: str) -> Effect | None:
@@ -117,8 +136,7 @@ def summary_tables(cmp: Comparison) -> list[SummaryTable]:
     ):
         rows = []
         for place in places:
-            outcome = prefix if place.country is None else f"{prefix}__{place.country}"
-            effects = [_find(cmp, s, outcome) for s in others]
+            effects = [_find(cmp, s, place.outcome(prefix)) for s in others]
             if any(e is not None for e in effects):
                 rows.append((place.name, [cell(e) for e in effects]))
         if rows:
@@ -143,8 +161,7 @@ def bottom_line(cmp: Comparison, scenario: str) -> str:
     unclear = 0
     for noun, prefix in (("attacks", "attacks_successful"), ("attack risk", "attack_risk")):
         for place in partner_places(cmp):
-            outcome = prefix if place.country is None else f"{prefix}__{place.country}"
-            effect = _find(cmp, scenario, outcome)
+            effect = _find(cmp, scenario, place.outcome(prefix))
             if effect is None:
                 continue
             if effect.verdict == "cannot be told apart":
@@ -186,14 +203,7 @@ def needs_note(cmp: Comparison) -> str:
     would be as narrow as the difference worth telling, and that difference. Empty if
     there are none.
     """
-    shown = {
-        outcome
-        for place in partner_places(cmp)
-        for outcome in (
-            f"attack_risk__{place.country}" if place.country else "attack_risk",
-            f"attacks_successful__{place.country}" if place.country else "attacks_successful",
-        )
-    } | {f"ci_exposure__{actor}" for actor in CORE_ACTORS}
+    shown = set(decision_outcomes(cmp))
     found: dict[str, list[Effect]] = {}
     for effect in cmp.effects:
         if effect.outcome in shown and effect.too_imprecise:
