@@ -109,21 +109,28 @@ def _root(
     del version
 
 
-_VERBS = {"scenario": "run", "experiment": "experiment", "sweep": "sweep"}
+_VERBS = {
+    "scenario": "run",
+    "experiment": "experiment",
+    "sweep": "sweep",
+    "calibration": "calibrate",
+}
 _KIND_NAMES = {
     "scenario": "a scenario config",
     "experiment": "an experiment file",
     "sweep": "a sweep file",
+    "calibration": "a calibration file",
 }
 
 
 def _file_kind(path: Path) -> str:
     """What a YAML file is, from its top-level keys.
 
-    "experiment", "sweep", "scenario", or "unknown" (unreadable, or keys of no one kind).
-    An experiment file names ``scenarios``; a sweep file a ``base`` config or a ``method``
-    and its ``parameters``; a scenario config only has sections of ``ScenarioConfig`` (and
-    ``extends``).
+    "experiment", "sweep", "calibration", "scenario", or "unknown" (unreadable, or keys of
+    no one kind). An experiment file names ``scenarios``; a sweep file a ``base`` config or
+    a ``method`` and its ``parameters``; a calibration file its ``targets`` and a
+    ``scenario`` or ``parameters``; a scenario config only has sections of
+    ``ScenarioConfig`` (and ``extends``).
     """
     from scenarios.config import ScenarioConfig
 
@@ -135,6 +142,8 @@ def _file_kind(path: Path) -> str:
         return "experiment"
     if "parameters" in raw and ("base" in raw or "method" in raw):
         return "sweep"
+    if "targets" in raw and ("scenario" in raw or "parameters" in raw):
+        return "calibration"
     if set(raw) <= {*ScenarioConfig.model_fields, "extends"}:
         return "scenario"
     return "unknown"
@@ -652,6 +661,105 @@ def _print_indices(target: Path) -> None:
 
 
 @app.command()
+def calibrate(
+    spec_path: Annotated[
+        Path, typer.Argument(help="Calibration YAML, e.g. configs/calibration/*.yaml.")
+    ],
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Worker processes (1: in this process; more: an embedded Dask cluster)."
+        ),
+    ] = 2,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted calibration in --out (after Ctrl-C or a kill, "
+            "only the generation in progress is lost).",
+        ),
+    ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory (default results/calibrations/<name>)."),
+    ] = None,
+) -> None:
+    """Calibrate a scenario against the public record (ABC-SMC with pyABC).
+
+    Writes posterior.parquet (weighted parameter sets, usable by `run --ensemble` and
+    experiment files), history.csv (epsilon, acceptance rate and effective sample size by
+    generation), the posterior and prior predictive runs, and report.html. The same file
+    and seed give the same posterior whatever --workers.
+    """
+    from scenarios.calibrate.spec import load_calibration
+
+    _expect_kind(spec_path, "calibration")
+    spec, raw_base, _config = load_calibration(spec_path)
+    target = out_dir or Path("results") / "calibrations" / spec.name
+    check_writable(target.parent)
+    with output_lock(target):
+        _calibrate(spec_path, spec, raw_base, target, workers, scheduler, resume)
+
+
+def _calibrate(
+    spec_path: Path,
+    spec: Any,
+    raw_base: dict[str, Any],
+    target: Path,
+    workers: int,
+    scheduler: str | None,
+    resume: bool,
+) -> None:
+    from scenarios.calibrate.abc import run_calibration
+    from scenarios.report.calibration_report import (
+        calibration_summary_lines,
+        write_calibration_report,
+    )
+
+    b = spec.budget
+    err.print(
+        f"{spec.name}: ABC-SMC, {len(spec.parameters)} parameters, {len(spec.targets)} "
+        f"targets, {b.population} particles per generation, at most {b.max_generations} "
+        f"generations and {b.max_simulations:,} runs, on "
+        + (f"scheduler {scheduler}" if scheduler else f"{workers} local workers"),
+        highlight=False,
+    )
+    started = time.monotonic()
+    command = " ".join(["scenarios", *sys.argv[1:]])
+    try:
+        run_calibration(
+            spec,
+            raw_base,
+            target,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            command=command,
+            report=lambda message: err.print(message, highlight=False, markup=False),
+        )
+    except KeyboardInterrupt:
+        err.print(
+            f"interrupted: finished generations are kept in {target}; continue with "
+            f"`scenarios calibrate {spec_path} --resume --out {target}`",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    report = write_calibration_report(target)
+    for line in calibration_summary_lines(target):
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    out.print(
+        f"Finished in {time.monotonic() - started:.1f} s. Report: [bold]{report}[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
 def analyse(
     sweep_dir: Annotated[Path, typer.Argument(help="A finished sweep directory.")],
 ) -> None:
@@ -707,8 +815,9 @@ def validate(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="Scenario configs, experiment files (experiments/*.yaml) or sweep files "
-            "(configs/sweeps/*.yaml) to check; the kind is told from the top-level keys."
+            help="Scenario configs, experiment files (experiments/*.yaml), sweep files "
+            "(configs/sweeps/*.yaml) or calibration files (configs/calibration/*.yaml) to "
+            "check; the kind is told from the top-level keys."
         ),
     ],
     set_: Annotated[
@@ -720,7 +829,8 @@ def validate(
 
     A scenario config is resolved and validated; an experiment file with every config it
     names; a sweep file with its base config, every parameter range and every sample
-    point's config (its size is reported, not refused).
+    point's config (its size is reported, not refused); a calibration file with its
+    scenario, both ends of every prior, and every target's columns and window.
     """
     bad = 0
     for path in files:
@@ -753,6 +863,17 @@ def _check_file(path: Path, kind: str, overrides: list[str]) -> str:
         return (
             f"experiment file {spec.name}, {len(configs)} scenarios against "
             f"{spec.baseline}, {spec.replications} replications{steps} each"
+        )
+    if kind == "calibration":
+        from scenarios.calibrate.spec import load_calibration
+
+        if overrides:
+            raise ConfigError("--set applies to scenario configs only", source=str(path))
+        cal, _, cfg = load_calibration(path)
+        return (
+            f"calibration file {cal.name}: {len(cal.parameters)} parameters of {cfg.name} "
+            f"against {len(cal.targets)} targets, {cal.budget.population} particles per "
+            "generation"
         )
     if kind == "sweep":
         from scenarios.experiment.sweep import load_sweep

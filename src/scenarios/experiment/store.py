@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 SUMMARY = "summary.parquet"
 TIMESERIES = "timeseries.parquet"
-KINDS = ("run", "sweep", "experiment", "comparison")
+KINDS = ("run", "sweep", "experiment", "comparison", "calibration")
 
 
 def package_versions() -> dict[str, str]:
