@@ -91,6 +91,7 @@ class Simulator:
         return cached
 
     def __call__(self, values: np.ndarray, seed: int) -> dict[str, float]:
+        """The statistics of one replication with seed ``seed`` at parameter ``values``."""
         from scenarios.experiment.seeds import replication_sequence
         from scenarios.model.model import run_replication
         from scenarios.model.params import compile_parameters
@@ -109,6 +110,7 @@ class AbcModel:
     simulator: Simulator
 
     def __call__(self, parameters: dict[str, float]) -> dict[str, float]:
+        """The statistics of one replication at ``parameters`` (dotted path -> value)."""
         values = np.array([parameters[n] for n in self.simulator.names], dtype=float)
         return self.simulator(values, model_seed())
 
@@ -346,6 +348,7 @@ def targets_frame(spec: CalibrationSpec) -> pd.DataFrame:
 
 
 def manifest_of(spec: CalibrationSpec, command: str) -> dict[str, Any]:
+    """The manifest of a new calibration (status ``running`` until it completes)."""
     return {
         "kind": "calibration",
         "name": spec.name,

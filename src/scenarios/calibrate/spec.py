@@ -56,10 +56,12 @@ class Prior(_Spec):
 
     @property
     def low(self) -> float:
+        """Lower bound."""
         return self.bounds[0]
 
     @property
     def high(self) -> float:
+        """Upper bound."""
         return self.bounds[1]
 
     def quantile(self, q: np.ndarray | float) -> np.ndarray:
@@ -152,6 +154,7 @@ class Target(_Spec):
 
     @property
     def limits(self) -> tuple[float, float]:
+        """The band [low, high] (the point twice if the record gives no band)."""
         return self.band if self.band is not None else (self.observed, self.observed)
 
 
@@ -226,7 +229,7 @@ def load_calibration(path: Path) -> tuple[CalibrationSpec, dict[str, Any], Scena
         raise ConfigError(f"scenario: {exc}", source=source) from None
     names = list(spec.parameters)
     points = PointConfigs(raw_base, names)
-    for name, prior in spec.parameters.items():
+    for name in spec.parameters:
         if not path_exists(ScenarioConfig, name.split(".")):
             raise ConfigError(
                 f"parameters.{name}: not a config path (run `scenarios schema`)", source=source

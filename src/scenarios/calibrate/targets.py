@@ -63,7 +63,9 @@ class Statistics:
         out = {}
         for name, c in zip(self.names, self._compiled, strict=True):
             if c.kind == "summary":
-                value = sum(w * float(summary[col]) for col, w in zip(c.columns, c.weights))
+                value = sum(
+                    w * float(summary[col]) for col, w in zip(c.columns, c.weights, strict=True)
+                )
             else:
                 series = sum(weekly[col][c.weeks] for col in c.columns)
                 n = c.weeks.stop - c.weeks.start
@@ -95,6 +97,7 @@ class BandDistance:
         return np.maximum(0.0, np.maximum(self.low - v, v - self.high)) / self.scale
 
     def __call__(self, x: dict[str, float], x_0: dict[str, float] | None = None) -> float:
+        """The distance of statistics ``x`` to the bands (inf if one is NaN)."""
         gaps = self.gaps(x)
         if not np.all(np.isfinite(gaps)):
             return float("inf")
