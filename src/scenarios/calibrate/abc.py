@@ -333,7 +333,7 @@ def targets_frame(spec: CalibrationSpec) -> pd.DataFrame:
                 "name": name,
                 "label": t.label,
                 "unit": t.unit,
-                "observed": t.observed,
+                "observed": t.value,
                 "low": t.limits[0],
                 "high": t.limits[1],
                 "scale": t.scale,
@@ -427,7 +427,7 @@ def run_calibration(
         generations, history = read_history(out, manifest)
         if history is None:
             abc = _abcsmc(spec, simulator, map_)
-            observed = {name: t.observed for name, t in spec.targets.items()}
+            observed = {name: t.value for name, t in spec.targets.items()}
             abc.new(_db_url(out), observed)
         if generations:
             say(f"resuming after generation {generations[-1].generation}")

@@ -131,10 +131,15 @@ class Target(_Spec):
 
     label: str = Field(description="The fact, in words (for the report).")
     unit: str = Field("", description="Unit of the statistic (e.g. attacks, percent).")
-    observed: float = Field(description="The record's value (a point, or the band's centre).")
+    observed: float | None = Field(
+        None,
+        description="The record's value; default: the band's centre (a record that gives "
+        "only a range or a direction).",
+    )
     band: tuple[float, float] | None = Field(
         None,
-        description="[low, high] the record allows (sources disagree, ranges); default: the point.",
+        description="[low, high] the record allows (sources disagree, ranges, a "
+        "direction); default: the observed point.",
     )
     scale: float = Field(gt=0, description="Distance scale, in the statistic's unit (> 0).")
     weight: float = Field(1.0, gt=0, description="Weight of this target in the distance.")
@@ -145,17 +150,30 @@ class Target(_Spec):
 
     @model_validator(mode="after")
     def _band(self) -> Self:
-        low, high = self.limits
+        if self.band is None:
+            if self.observed is None:
+                raise ValueError("give the record's value (observed), its band, or both")
+            self.band = (self.observed, self.observed)
+        low, high = self.band
         if not low <= high:
-            raise ValueError(f"band {list(self.limits)}: low must not exceed high")
+            raise ValueError(f"band {list(self.band)}: low must not exceed high")
+        if self.observed is None:
+            self.observed = (low + high) / 2
         if not low <= self.observed <= high:
             raise ValueError(f"observed {self.observed} lies outside its band {[low, high]}")
         return self
 
     @property
     def limits(self) -> tuple[float, float]:
-        """The band [low, high] (the point twice if the record gives no band)."""
-        return self.band if self.band is not None else (self.observed, self.observed)
+        """The band [low, high] (the observed point twice if the record gives no band)."""
+        assert self.band is not None  # set by the validator
+        return self.band
+
+    @property
+    def value(self) -> float:
+        """The record's value (the band's centre if the record gives none)."""
+        assert self.observed is not None  # set by the validator
+        return self.observed
 
 
 class Budget(_Spec):
