@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 from tests.calibrate.conftest import PRIOR, ROOT, TRUE_PLOT_RATE, calibration_file, scenario_file
-from tests.conftest import cli_in_process
+from tests.conftest import cli_in_process, external_dask_cluster
 
 from scenarios.calibrate.abc import run_calibration
 from scenarios.calibrate.spec import Target, load_calibration
@@ -254,15 +254,18 @@ def test_resume_after_sigkill_gives_the_uninterrupted_posterior(
 
 
 @pytest.mark.slow
-def test_same_posterior_whatever_the_workers(synthetic: Path, tmp_path: Path) -> None:
+def test_same_posterior_whatever_the_workers_and_scheduler(synthetic: Path, tmp_path: Path) -> None:
+    """In this process, on the embedded cluster, and on an external Dask scheduler."""
     spec, raw, _ = load_calibration(synthetic)
     spec.budget.max_generations = 2
     run_calibration(spec, raw, tmp_path / "one", workers=1)
     run_calibration(spec, raw, tmp_path / "two", workers=2)
+    with external_dask_cluster(2) as address:
+        run_calibration(spec, raw, tmp_path / "remote", scheduler=address)
     for name in ("posterior.parquet", "predictive.parquet"):
-        pd.testing.assert_frame_equal(
-            pd.read_parquet(tmp_path / "one" / name), pd.read_parquet(tmp_path / "two" / name)
-        )
+        one = pd.read_parquet(tmp_path / "one" / name)
+        pd.testing.assert_frame_equal(one, pd.read_parquet(tmp_path / "two" / name))
+        pd.testing.assert_frame_equal(one, pd.read_parquet(tmp_path / "remote" / name))
 
 
 def test_an_existing_calibration_is_not_overwritten_without_resume(
