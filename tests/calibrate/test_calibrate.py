@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 from tests.calibrate.conftest import PRIOR, ROOT, TRUE_PLOT_RATE, calibration_file, scenario_file
-from tests.conftest import cli_in_process, external_dask_cluster
+from tests.conftest import cli_exit_code, cli_in_process, external_dask_cluster
 
 from scenarios.calibrate.abc import run_calibration
 from scenarios.calibrate.spec import Target, load_calibration
@@ -280,3 +280,28 @@ def test_an_existing_calibration_is_not_overwritten_without_resume(
     changed = spec.model_copy(update={"seed": spec.seed + 1})
     with pytest.raises(ConfigError, match="different calibration file"):
         run_calibration(changed, raw, out, resume=True)
+
+
+def test_validate_and_the_wrong_verb_know_calibration_files(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shipped = ROOT / "configs" / "calibration" / "historical_2022_2024.yaml"
+    code = cli_exit_code(monkeypatch, "validate", shipped)
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 0
+    assert "calibration file historical_2022_2024: 10 parameters" in out
+    code, err = cli_in_process(monkeypatch, capsys, "run", shipped)
+    assert code == 2
+    assert "scenarios calibrate" in " ".join(err.split())
+
+
+def test_shipped_targets_cite_facts_of_the_record() -> None:
+    """Every target of the shipped file names rows of facts.csv (a copy beside it)."""
+    path = ROOT / "configs" / "calibration" / "historical_2022_2024.yaml"
+    spec, _, _ = load_calibration(path)
+    facts = set(pd.read_csv(path.parent / "facts.csv").fact)
+    for name, t in spec.targets.items():
+        assert t.source, name
+        cited = [f.split("(")[0].strip() for f in t.fact.split(";")]
+        assert cited, name
+        assert set(cited) <= facts, (name, cited)
