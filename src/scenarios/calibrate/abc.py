@@ -1,8 +1,8 @@
 """ABC-SMC calibration with pyABC: seeded, resumable, on the sweeps' executors.
 
 The sequential Monte Carlo is pyABC's (``ABCSMC``: proposals from a multivariate normal
-kernel fitted to the last population, epsilon from a weighted quantile of its
-distances). What we add:
+kernel fitted to the last population and widened by ``budget.kernel_scaling``, epsilon
+from a weighted quantile of its distances). What we add:
 
 - **Keyed random numbers.** pyABC's samplers draw fresh entropy in every task; ours
   (:class:`KeyedMappingSampler`) seeds task ``i`` of generation ``t`` from
@@ -196,6 +196,7 @@ def _abcsmc(spec: CalibrationSpec, simulator: Simulator, map_: Mapper) -> Any:
         population_size=spec.budget.population,
         sampler=keyed_sampler(map_, spec.seed),
         eps=pyabc.QuantileEpsilon(alpha=spec.budget.quantile, weighted=True),
+        transitions=pyabc.MultivariateNormalTransition(scaling=spec.budget.kernel_scaling),
     )
 
 

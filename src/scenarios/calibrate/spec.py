@@ -193,6 +193,15 @@ class Budget(_Spec):
     quantile: float = Field(
         0.5, gt=0, lt=1, description="Next epsilon: this weighted quantile of the distances."
     )
+    kernel_scaling: float = Field(
+        2.0,
+        gt=0,
+        le=10,
+        description="Width of the proposal kernel relative to pyABC's default (Silverman's "
+        "rule on the last population). Wider keeps the weights even (a higher effective "
+        "sample size) when the posterior stays broad in many dimensions, at some cost in "
+        "acceptance.",
+    )
     predictive_draws: int = Field(
         200, ge=10, le=100_000, description="Posterior (and prior) predictive simulations."
     )
