@@ -16,10 +16,11 @@ import yaml
 from tests.calibrate.conftest import PRIOR, ROOT, TRUE_PLOT_RATE, calibration_file, scenario_file
 from tests.conftest import cli_exit_code, cli_in_process, external_dask_cluster
 
-from scenarios.calibrate.abc import run_calibration
+from scenarios.calibrate.abc import CalibrationError, run_calibration
 from scenarios.calibrate.spec import Target, load_calibration
 from scenarios.calibrate.targets import BandDistance, Statistics
 from scenarios.config import ConfigError, load_config
+from scenarios.experiment.store import read_manifest
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -257,11 +258,20 @@ def test_resume_after_sigkill_gives_the_uninterrupted_posterior(
 def test_same_posterior_whatever_the_workers_and_scheduler(synthetic: Path, tmp_path: Path) -> None:
     """In this process, on the embedded cluster, and on an external Dask scheduler."""
     spec, raw, _ = load_calibration(synthetic)
-    spec.budget.max_generations = 2
-    run_calibration(spec, raw, tmp_path / "one", workers=1)
-    run_calibration(spec, raw, tmp_path / "two", workers=2)
+    spec.budget.max_generations = 3
+    # at most 1 / 0.2 = 5 tries per task: the limit binds (generation 1 falls short)
+    spec.budget.min_acceptance_rate = 0.2
+    reasons = [run_calibration(spec, raw, tmp_path / "one", workers=1)["stopped_because"]]
+    reasons.append(run_calibration(spec, raw, tmp_path / "two", workers=2)["stopped_because"])
     with external_dask_cluster(2) as address:
-        run_calibration(spec, raw, tmp_path / "remote", scheduler=address)
+        manifest = run_calibration(spec, raw, tmp_path / "remote", scheduler=address)
+        reasons.append(manifest["stopped_because"])
+    assert len(set(reasons)) == 1, reasons
+    assert reasons[0].startswith("generation 1 could not accept")
+    steps = ["generation", "epsilon", "simulations", "ess"]
+    one = pd.read_csv(tmp_path / "one" / "history.csv")[steps]
+    for other in ("two", "remote"):
+        pd.testing.assert_frame_equal(one, pd.read_csv(tmp_path / other / "history.csv")[steps])
     for name in ("posterior.parquet", "predictive.parquet"):
         one = pd.read_parquet(tmp_path / "one" / name)
         pd.testing.assert_frame_equal(one, pd.read_parquet(tmp_path / "two" / name))
@@ -305,3 +315,13 @@ def test_shipped_targets_cite_facts_of_the_record() -> None:
         cited = [f.split("(")[0].strip() for f in t.fact.split(";")]
         assert cited, name
         assert set(cited) <= facts, (name, cited)
+
+
+def test_a_calibration_that_completes_no_generation_says_so(
+    synthetic: Path, tmp_path: Path
+) -> None:
+    spec, raw, _ = load_calibration(synthetic)
+    spec.budget.min_acceptance_rate = 0.25  # 4 tries per task: generation 0 falls short
+    with pytest.raises(CalibrationError, match="no generation completed"):
+        run_calibration(spec, raw, tmp_path / "out")
+    assert read_manifest(tmp_path / "out")["status"] == "failed"

@@ -38,6 +38,11 @@ from scenarios.calibrate.targets import BandDistance, Statistics
 from scenarios.config import ConfigError
 from scenarios.experiment import store
 
+
+class CalibrationError(ConfigError):
+    """A calibration that cannot give a posterior with its settings (exit code 2)."""
+
+
 Mapper = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
 Report = Callable[[str], None]
 
@@ -136,18 +141,17 @@ def keyed_sampler(map_: Mapper, seed: int) -> Any:
 
         A task gives up after ``max_tries`` simulations (pyABC's evaluation budget of the
         generation, shared out): a generation short of particles is not ok, and the
-        calibration stops there.
+        calibration stops there. The limit travels with each task (a worker's copy of
+        the sampler keeps only what pyABC pickles).
         """
 
-        max_tries: float = math.inf
-
-        def map_function(self, simulate_one: Any, key: int) -> Any:
+        def map_function(self, simulate_one: Any, max_tries: float, key: int) -> Any:
             simulate_one = self.unpickle(simulate_one)
             np.random.seed(key)
             random.seed(key)
             sample = self._create_empty_sample()
             tries = 0
-            while tries < self.max_tries:
+            while tries < max_tries:
                 new = simulate_one()
                 tries += 1
                 sample.append(new)
@@ -158,11 +162,10 @@ def keyed_sampler(map_: Mapper, seed: int) -> Any:
         def sample_until_n_accepted(
             self, n: int, simulate_one: Any, t: int, *, max_eval: float = math.inf, **_: Any
         ) -> Any:
-            self.max_tries = math.ceil(max_eval / n) if math.isfinite(max_eval) else math.inf
-            task = functools.partial(self.map_function, self.pickle(simulate_one))
-            results = list(
-                self.map_(task, [keyed_seed(seed, ABC_TASKS, t + 1, i) for i in range(n)])
-            )
+            max_tries = math.ceil(max_eval / n) if math.isfinite(max_eval) else math.inf
+            task = functools.partial(self.map_function, self.pickle(simulate_one), max_tries)
+            keys = [keyed_seed(seed, ABC_TASKS, t + 1, i) for i in range(n)]
+            results = list(self.map_(task, keys))
             sample = self._create_empty_sample()
             for part, _tries in results:
                 sample += part
@@ -460,6 +463,13 @@ def run_calibration(
             store.write_parquet(posterior_frame(spec, history), out / "posterior.parquet")
         manifest["stopped_because"] = reason
         say(f"stopped: {reason}")
+        if not generations:
+            manifest["status"] = "failed"
+            _write_manifest(out, manifest)
+            raise CalibrationError(
+                f"no generation completed: {reason}. Lower budget.min_acceptance_rate, or "
+                "widen the targets' bands or scales; then start again with a new --out"
+            )
         _write_csv(pd.DataFrame([g.__dict__ for g in generations]), out / "history.csv")
         posterior = posterior_frame(spec, history)
         store.write_parquet(posterior, out / "posterior.parquet")
