@@ -139,10 +139,13 @@ def keyed_sampler(map_: Mapper, seed: int) -> Any:
     class KeyedMappingSampler(MappingSampler):  # type: ignore[misc]
         """Task i of generation t samples until it accepts one particle, seeded (seed, t, i).
 
-        A task gives up after ``max_tries`` simulations (pyABC's evaluation budget of the
-        generation, shared out): a generation short of particles is not ok, and the
-        calibration stops there. The limit travels with each task (a worker's copy of
-        the sampler keeps only what pyABC pickles).
+        A task gives up after ``max_tries`` simulations, ten times its share of pyABC's
+        evaluation budget of the generation (``population / min_acceptance_rate``): at
+        an acceptance rate of ``min_acceptance_rate`` a task exceeds it with probability
+        about e^-10. A generation short of particles is not ok, and the calibration
+        stops there; one that completes below the rate stops it after (``stop_reason``).
+        The limit travels with each task (a worker's copy of the sampler keeps only what
+        pyABC pickles).
         """
 
         def map_function(self, simulate_one: Any, max_tries: float, key: int) -> Any:
@@ -162,7 +165,7 @@ def keyed_sampler(map_: Mapper, seed: int) -> Any:
         def sample_until_n_accepted(
             self, n: int, simulate_one: Any, t: int, *, max_eval: float = math.inf, **_: Any
         ) -> Any:
-            max_tries = math.ceil(max_eval / n) if math.isfinite(max_eval) else math.inf
+            max_tries = math.ceil(10 * max_eval / n) if math.isfinite(max_eval) else math.inf
             task = functools.partial(self.map_function, self.pickle(simulate_one), max_tries)
             keys = [keyed_seed(seed, ABC_TASKS, t + 1, i) for i in range(n)]
             results = list(self.map_(task, keys))
@@ -450,7 +453,7 @@ def run_calibration(
             if len(generations) <= t:
                 reason = (
                     f"generation {t} could not accept {spec.budget.population} particles within "
-                    f"1/{spec.budget.min_acceptance_rate:g} tries each (min_acceptance_rate)"
+                    f"10/{spec.budget.min_acceptance_rate:g} tries each (min_acceptance_rate)"
                 )
                 break
             g = generations[-1]
