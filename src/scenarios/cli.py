@@ -730,17 +730,41 @@ def _calibrate(
     )
     started = time.monotonic()
     command = " ".join(["scenarios", *sys.argv[1:]])
+    bar = Progress(
+        TextColumn("  {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+    def report(message: str) -> None:
+        """A stage's line, and a fresh bar for its particles (or predictive runs)."""
+        for task in list(bar.tasks):
+            bar.remove_task(task.id)
+        err.print(message, highlight=False, markup=False)
+        if message.endswith("..."):
+            what = "particles accepted" if message.startswith("generation") else "batches"
+            bar.add_task(what, total=None)
+
+    def progress(done: int, total: int) -> None:
+        if bar.tasks:
+            bar.update(bar.tasks[-1].id, completed=done, total=total)
+
     try:
-        run_calibration(
-            spec,
-            raw_base,
-            target,
-            workers=workers,
-            scheduler=scheduler,
-            resume=resume,
-            command=command,
-            report=lambda message: err.print(message, highlight=False, markup=False),
-        )
+        with bar:
+            run_calibration(
+                spec,
+                raw_base,
+                target,
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                command=command,
+                report=report,
+                progress=progress,
+            )
     except KeyboardInterrupt:
         err.print(
             f"interrupted: finished generations are kept in {target}; continue with "

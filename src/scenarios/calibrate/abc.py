@@ -45,6 +45,7 @@ class CalibrationError(ConfigError):
 
 Mapper = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
 Report = Callable[[str], None]
+Progress = Callable[[int, int], None]  # (items done, items) of the current batch
 
 # Streams of keyed seeds: (root seed, stream, generation or draw, index).
 ABC_TASKS, MAIN, POSTERIOR_PREDICTIVE, PRIOR_PREDICTIVE = 0, 1, 2, 3
@@ -216,10 +217,22 @@ def _db_url(out: Path) -> str:
 
 
 @contextmanager
-def mapper(workers: int, scheduler: str | None, progress: Report | None) -> Iterator[Mapper]:
-    """``map_(f, items)`` in item order: in this process, or on a Dask cluster."""
+def mapper(workers: int, scheduler: str | None, progress: Progress | None) -> Iterator[Mapper]:
+    """``map_(f, items)`` in item order: in this process, or on a Dask cluster.
+
+    ``progress(done, total)`` hears of every item finished (in any order).
+    """
+    tell = progress or (lambda _done, _total: None)
     if workers <= 1 and not scheduler:
-        yield lambda f, items: list(map(f, items))
+
+        def map_here(f: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+            out = []
+            for item in items:
+                out.append(f(item))
+                tell(len(out), len(items))
+            return out
+
+        yield map_here
         return
     from dask.distributed import as_completed
 
@@ -230,8 +243,7 @@ def mapper(workers: int, scheduler: str | None, progress: Report | None) -> Iter
         def map_(f: Callable[[Any], Any], items: list[Any]) -> list[Any]:
             futures = client.map(f, items, pure=False)
             for done, _ in enumerate(as_completed(futures), start=1):
-                if progress and done % max(1, len(items) // 10) == 0:
-                    progress(f"  {done}/{len(items)}")
+                tell(done, len(items))
             return client.gather(futures)
 
         yield map_
@@ -420,8 +432,13 @@ def run_calibration(
     resume: bool = False,
     command: str = "",
     report: Report | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Calibrate; write ``out`` (see the module and ``docs/ODD.md``); return the manifest."""
+    """Calibrate; write ``out`` (see the module and ``docs/ODD.md``); return the manifest.
+
+    ``report`` hears one line per stage and generation; ``progress(done, total)`` of each
+    particle accepted (or predictive chunk run) within a stage.
+    """
     say = report or (lambda _text: None)
     import pyabc  # noqa: F401  (its import sets its logger to INFO: quieten it after)
 
@@ -430,7 +447,7 @@ def run_calibration(
     started = time.perf_counter() - float(manifest.get("seconds", 0.0))
     simulator = Simulator(raw_base, list(spec.parameters), spec, spec.digest())
     _write_csv(targets_frame(spec), out / "targets.csv")
-    with mapper(workers, scheduler, None) as map_:
+    with mapper(workers, scheduler, progress) as map_:
         generations, history = read_history(out, manifest)
         if history is None:
             abc = _abcsmc(spec, simulator, map_)
