@@ -292,6 +292,14 @@ def test_an_existing_calibration_is_not_overwritten_without_resume(
     changed = spec.model_copy(update={"seed": spec.seed + 1})
     with pytest.raises(ConfigError, match="different calibration file"):
         run_calibration(changed, raw, out, resume=True)
+    # a larger budget continues the calibration as if it had had it from the start
+    spec.budget.max_generations = 2
+    run_calibration(spec, raw, out, resume=True)
+    run_calibration(spec, raw, tmp_path / "whole")
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "posterior.parquet"),
+        pd.read_parquet(tmp_path / "whole" / "posterior.parquet"),
+    )
 
 
 def test_validate_and_the_wrong_verb_know_calibration_files(

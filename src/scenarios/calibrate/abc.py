@@ -406,9 +406,11 @@ def prepare_directory(
         if manifest.get("spec_hash") != spec.digest():
             raise ConfigError(
                 f"--resume: {out} was calibrated from a different calibration file (its "
-                "parameters, targets, seed or budget differ); use another --out"
+                "scenario, parameters, targets, seed, population, quantile or kernel "
+                "differ; only the stopping rules may change); use another --out"
             )
         manifest["status"] = "running"
+        manifest["budget"] = spec.budget.model_dump()
         return manifest
     store.check_kind(out, "calibration")
     if (out / MANIFEST).exists():

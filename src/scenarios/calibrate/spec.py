@@ -207,6 +207,10 @@ class Budget(_Spec):
     )
 
 
+# Budget settings that shape each generation (the rest only say when to stop).
+GENERATION_SETTINGS = ("population", "quantile", "kernel_scaling")
+
+
 class CalibrationSpec(_Spec):
     """A calibration (YAML, unknown keys rejected)."""
 
@@ -227,8 +231,14 @@ class CalibrationSpec(_Spec):
         return self
 
     def digest(self) -> str:
-        """Hash of everything that decides the calibration's result."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """Hash of everything that decides each generation's particles.
+
+        Not the stopping rules nor the predictive draws: a finished calibration can be
+        resumed with a larger budget, and continues as if it had had it from the start.
+        """
+        data = self.model_dump(mode="json")
+        data["budget"] = {k: data["budget"][k] for k in GENERATION_SETTINGS}
+        text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
