@@ -784,6 +784,150 @@ def _calibrate(
 
 
 @app.command()
+def links(
+    config_path: Annotated[
+        Path, typer.Argument(help="Scenario config, e.g. configs/baseline.yaml.")
+    ],
+    links_text: Annotated[
+        str | None,
+        typer.Option(
+            "--links",
+            help="Links to value, comma-separated: GIVER>RECEIVER (e.g. us>russia,taliban>us), "
+            "or A-B with --pairs. Default: the six among us, russia and taliban.",
+        ),
+    ] = None,
+    pairs: Annotated[
+        bool, typer.Option("--pairs", help="A link is both directions between two actors.")
+    ] = False,
+    level: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Sharing level of a link that is on (0-1]."),
+    ] = 0.7,
+    replications: Annotated[
+        int, typer.Option("-n", "--replications", min=2, help="Replications per coalition.")
+    ] = 50,
+    steps: Annotated[
+        int | None, typer.Option(min=1, help="Recorded weeks per run (default: the config's).")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (embedded Dask).")] = 2,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish an interrupted run of the links in --out.")
+    ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory (default results/links/<scenario>)."),
+    ] = None,
+    yes: Yes = False,
+) -> None:
+    """Value each sharing link: Shapley values over every coalition of links.
+
+    All 2^k coalitions run the same replication seeds (streamed and resumable, like a
+    sweep). Writes links.csv (link, outcome, shapley, ci_low, ci_high, n, full_effect)
+    and report.html: what each link buys in attacks and what it exposes.
+    """
+    from scenarios.config import apply_overrides, load_raw, validate
+    from scenarios.decision.links import default_outcomes, links_spec, parse_links
+    from scenarios.experiment.experiment import outcome_columns
+    from scenarios.experiment.workload import sweep_workload
+
+    if level <= 0:
+        raise ConfigError("--level: a link that is on shares at a level above 0")
+    _expect_kind(config_path, "scenario")
+    raw = load_raw(config_path)
+    overrides: list[tuple[str, Any]] = [] if steps is None else [("run.steps", steps)]
+    raw = apply_overrides(raw, overrides)
+    config = validate(raw, str(config_path))
+    chosen = parse_links(links_text, list(config.actors), pairs)
+    outcomes = default_outcomes(list(config.actors), outcome_columns(config))
+    spec = links_spec(
+        config.name,
+        str(config_path),
+        chosen,
+        level=level,
+        replications=replications,
+        seed=config.run.seed,
+        outcomes=outcomes,
+    )
+    sweep_workload(spec, raw).check(yes)
+    target = out_dir or Path("results") / "links" / config.name
+    check_writable(target.parent)
+    with output_lock(target):
+        _links(spec, raw, config, target, workers, scheduler, resume)
+
+
+def _links(
+    spec: Any,
+    raw: dict[str, Any],
+    config: Any,
+    target: Path,
+    workers: int,
+    scheduler: str | None,
+    resume: bool,
+) -> None:
+    from scenarios.decision.links import link_values
+    from scenarios.experiment.executor import execute_sweep, read_results
+    from scenarios.report.links_report import link_sentence, write_links_report
+
+    n_runs = spec.n_points() * spec.replications
+    err.print(
+        f"{config.name}: {len(spec.links)} links, {spec.n_points()} coalitions x "
+        f"{spec.replications} replications = {n_runs} runs on "
+        + (f"scheduler {scheduler}" if scheduler else f"{workers} local workers"),
+        highlight=False,
+    )
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        if not bar.tasks:
+            bar.add_task("coalitions", total=total)
+        bar.update(bar.tasks[0].id, completed=done)
+
+    try:
+        with bar:
+            execute_sweep(
+                spec,
+                raw,
+                target,
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                progress=progress,
+                report=lambda message: err.print(message, highlight=False, markup=False),
+            )
+    except KeyboardInterrupt:
+        err.print(
+            f"interrupted: finished chunks are kept in {target}; continue with the same "
+            f"command and --resume --out {target}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    values = link_values(read_results(target), spec)
+    report = write_links_report(target, values, spec, config.name, config.run.steps)
+    for link in spec.links:
+        out.print(link_sentence(values, link).replace("`", ""), highlight=False, soft_wrap=True)
+    out.print(
+        f"Finished in {time.monotonic() - started:.1f} s. Table: {target / 'links.csv'}; "
+        f"report: [bold]{report}[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
 def analyse(
     sweep_dir: Annotated[Path, typer.Argument(help="A finished sweep directory.")],
 ) -> None:
