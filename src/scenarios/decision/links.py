@@ -11,8 +11,6 @@ Shapley value for each outcome (:mod:`scenarios.decision.shapley`).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +19,9 @@ import pandas as pd
 from pydantic import Field
 
 from scenarios.config import ConfigError
+from scenarios.decision.points import PointsSpec
 from scenarios.decision.shapley import bootstrap_intervals
-from scenarios.experiment.sweep import SweepParameter, SweepSpec
+from scenarios.experiment.sweep import SweepParameter
 
 ACTORS = ("us", "russia", "taliban")  # the trilateral question's partners
 PARTNER_COUNTRIES = {"us": "west", "russia": "russia", "taliban": "afghanistan"}
@@ -86,37 +85,23 @@ def parse_links(text: str | None, actors: list[str], pairs: bool = False) -> lis
     return links
 
 
-class LinksSpec(SweepSpec):
-    """A sweep whose sample points are the 2^k coalitions of k links (a full 0/level grid).
-
-    Point ``mask`` switches on link i when bit i of ``mask`` is set; its parameters are
-    the links' policy paths.
-    """
+class LinksSpec(PointsSpec):
+    """The 2^k coalitions of k links: point ``mask`` switches on link i when bit i is set."""
 
     links: list[str] = Field(description="Link names, in coalition bit order.")
     link_paths: list[list[str]] = Field(description="Each link's policy paths.")
     level: float = Field(gt=0, le=1, description="Sharing level of a link that is on.")
 
-    def design(self) -> np.ndarray:
-        """One row per coalition (mask 0 .. 2^k - 1), one column per policy path."""
-        names = list(self.parameters)
-        rows = np.zeros((2 ** len(self.links), len(names)))
-        for mask in range(rows.shape[0]):
-            for i, paths in enumerate(self.link_paths):
-                if mask >> i & 1:
-                    for path in paths:
-                        rows[mask, names.index(path)] = self.level
-        return rows
 
-    def n_points(self) -> int:
-        """2^k coalitions."""
-        return 2 ** len(self.links)
-
-    def digest(self) -> str:
-        """Identity of the game (a resumed run must match it)."""
-        return hashlib.sha256(
-            json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
-        ).hexdigest()
+def coalition_design(links: list[Link], paths: list[str], level: float) -> np.ndarray:
+    """One row per coalition (mask 0 .. 2^k - 1), one column per policy path."""
+    rows = np.zeros((2 ** len(links), len(paths)))
+    for mask in range(rows.shape[0]):
+        for i, link in enumerate(links):
+            if mask >> i & 1:
+                for path in link.paths:
+                    rows[mask, paths.index(path)] = level
+    return rows
 
 
 def links_spec(
@@ -132,6 +117,7 @@ def links_spec(
     """The sweep of every coalition of ``links`` at ``level``."""
     paths = [path for link in links for path in link.paths]
     return LinksSpec(
+        points=coalition_design(links, paths, level).tolist(),
         name=name,
         description=f"Shapley values of {len(links)} sharing links at level {level:g}",
         base=base,
