@@ -114,12 +114,14 @@ _VERBS = {
     "experiment": "experiment",
     "sweep": "sweep",
     "calibration": "calibrate",
+    "optimisation": "optimise",
 }
 _KIND_NAMES = {
     "scenario": "a scenario config",
     "experiment": "an experiment file",
     "sweep": "a sweep file",
     "calibration": "a calibration file",
+    "optimisation": "an optimisation file",
 }
 
 
@@ -144,6 +146,8 @@ def _file_kind(path: Path) -> str:
         return "sweep"
     if "targets" in raw and ("scenario" in raw or "parameters" in raw):
         return "calibration"
+    if "levers" in raw and "objectives" in raw:
+        return "optimisation"
     if set(raw) <= {*ScenarioConfig.model_fields, "extends"}:
         return "scenario"
     return "unknown"
@@ -922,6 +926,75 @@ def _links(
     out.print(
         f"Finished in {time.monotonic() - started:.1f} s. Table: {target / 'links.csv'}; "
         f"report: [bold]{report}[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def optimise(
+    spec_path: Annotated[
+        Path, typer.Argument(help="Optimisation YAML, e.g. configs/optimise/*.yaml.")
+    ],
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (embedded Dask).")] = 2,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue an interrupted search in --out (same result)."),
+    ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory (default results/optimise/<name>)."),
+    ] = None,
+) -> None:
+    """Search sharing policies: a Pareto front of objectives under constraints (NSGA-II).
+
+    Every candidate runs the same replication seeds; the front then runs again on fresh
+    seeds. Writes evaluations.csv (every candidate), pareto.csv and report.html.
+    """
+    from scenarios.decision.optimise import load_optimise, run_optimisation
+    from scenarios.report.optimise_report import write_optimise_report
+
+    _expect_kind(spec_path, "optimisation")
+    spec, raw_base, _config = load_optimise(spec_path)
+    target = out_dir or Path("results") / "optimise" / spec.name
+    check_writable(target.parent)
+    started = time.monotonic()
+    err.print(
+        f"{spec.name}: NSGA-II, {len(spec.levers)} levers, {spec.population} candidates x "
+        f"{spec.generations} generations x {spec.replications} replications, on "
+        + (f"scheduler {scheduler}" if scheduler else f"{workers} local workers"),
+        highlight=False,
+    )
+    with output_lock(target):
+        try:
+            front = run_optimisation(
+                spec,
+                raw_base,
+                target,
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                report=lambda message: err.print(message, highlight=False, markup=False),
+            )
+        except KeyboardInterrupt:
+            err.print(
+                f"interrupted: finished generations are kept in {target}; continue with "
+                f"`scenarios optimise {spec_path} --resume --out {target}`",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(130) from None
+        import pandas as pd
+
+        evaluations = pd.read_csv(target / "evaluations.csv")
+        report = write_optimise_report(target, spec, front, evaluations)
+    out.print(
+        f"{len(front)} policies on the front. Finished in {time.monotonic() - started:.1f} s. "
+        f"Front: {target / 'pareto.csv'}; report: [bold]{report}[/]",
         highlight=False,
         soft_wrap=True,
     )
