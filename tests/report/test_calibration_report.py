@@ -21,6 +21,7 @@ from scenarios.report.calibration_report import (
     CONSTRAINED,
     CONSTRAINED_RATIO,
     MAX_PAIR_PARAMETERS,
+    NO_DRAWS,
     TOO_HIGH,
     TOO_LOW,
     ParameterCheck,
@@ -285,7 +286,12 @@ def test_report_names_every_target_and_parameter_with_its_verdict(report: Path) 
     assert "x0.10" in rows["Interdiction hazard (`interdiction.hazard`)"]
     # the answer comes before the first figure
     assert md.index("In short") < md.index("Deaths in 2022") < md.index("![")
-    assert "2 of 3 parameters" not in md or "Capability and Interdiction hazard" in md
+    assert (
+        "reaches the record for 1 of 3 targets; it is too high for Deaths in 2022 and too low "
+        "for Fighters, 2024." in md
+    )
+    assert "The record constrains 2 of 3 parameters (Capability and Interdiction hazard)" in md
+    assert "The others stay about as wide as their priors: trust.default." in md
     assert "banner" not in page
 
 
@@ -326,3 +332,56 @@ def test_not_a_calibration_directory(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(json.dumps({"kind": "sweep"}))
     with pytest.raises(CompareError, match="'sweep'"):
         write_calibration_report(tmp_path)
+
+
+def test_a_calibration_without_predictive_draws_yet(tmp_path: Path) -> None:
+    out = make_calibration(tmp_path / "early", status="running")
+    (out / "prior_predictive.parquet").unlink()
+    predictive = pd.read_parquet(out / "predictive.parquet")
+    predictive.drop(columns="deaths_2022").to_parquet(out / "predictive.parquet")
+    checks = {t.name: t for t in target_checks(read_calibration(out))}
+    assert checks["deaths_2022"].verdict == NO_DRAWS
+    assert checks["strength_2024"].verdict == TOO_LOW
+    write_calibration_report(out)
+    assert "1 of 3 targets have no predictive draws." in (out / "report.md").read_text()
+    (out / "predictive.parquet").unlink()
+    write_calibration_report(out)
+    md = (out / "report.md").read_text()
+    assert md.count(f"| {NO_DRAWS} |") == len(TARGETS)
+    header = next(line for line in md.splitlines() if line.startswith("| target"))
+    assert "before calibration" not in header
+    assert "No target has posterior predictive draws yet." in md
+    assert all(line.endswith(NO_DRAWS) for line in calibration_summary_lines(out)[:3])
+
+
+def add_parameters(out: Path, ratios: list[float]) -> None:
+    """Extra parameters whose posterior spans ``ratio`` of their prior (equal weights)."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    posterior = pd.read_parquet(out / "posterior.parquet")
+    posterior["weight"] = 1.0 / N
+    for i, ratio in enumerate(ratios):
+        name = f"extra.p{i}"
+        manifest["parameters"][name] = {"distribution": "uniform", "low": 0, "high": 1}
+        posterior[name] = np.random.default_rng(i).permutation(np.linspace(0, ratio, N))
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    posterior.to_parquet(out / "posterior.parquet")
+
+
+def test_many_parameters_keep_the_pairwise_figure_small(tmp_path: Path) -> None:
+    out = make_calibration(tmp_path / "many")
+    add_parameters(out, [0.9, 0.95, 0.5, 0.99, 0.85])
+    write_calibration_report(out)
+    md = (out / "report.md").read_text()
+    assert f"the {MAX_PAIR_PARAMETERS} most constrained of 8 parameters" in md
+    assert "extra.p3" in md  # in the table, though not in the pairwise figure
+
+
+def test_one_parameter_has_no_pairwise_figure(tmp_path: Path) -> None:
+    out = make_calibration(tmp_path / "one")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["parameters"] = {"trust.default": manifest["parameters"]["trust.default"]}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    write_calibration_report(out)
+    md = (out / "report.md").read_text()
+    assert "pairs.png" not in md
+    assert "All stay about as wide as their priors: trust.default." in md

@@ -36,7 +36,7 @@ from matplotlib.figure import Figure
 from scenarios.experiment import store
 from scenarios.experiment.errors import CompareError
 from scenarios.report.compare_report import to_html
-from scenarios.report.plots import _panels, capital, legend_below, save
+from scenarios.report.plots import _panels, legend_below, save
 
 # A parameter whose posterior 90% interval is narrower than this share of its prior's 90%
 # interval is "constrained by the record"; at or above it, "as wide as its prior".
@@ -61,6 +61,7 @@ BAND_COLOUR = "#fdae6b"
 
 TOO_HIGH = "model too high"
 TOO_LOW = "model too low"
+NO_DRAWS = "no predictive draws"
 CONSTRAINED = "constrained by the record"
 AS_WIDE = "as wide as its prior"
 
@@ -197,7 +198,10 @@ def read_calibration(out: Path) -> Calibration:
     missing = [c for c in ("weight", *manifest["parameters"]) if c not in posterior.columns]
     if missing:
         raise CompareError(f"{out / POSTERIOR}: no column {', '.join(missing)}")
-    if posterior.empty or not posterior["weight"].sum() > 0:
+    weight = posterior["weight"].to_numpy(dtype=float)
+    if not (np.isfinite(weight).all() and (weight >= 0).all()):
+        raise CompareError(f"{out / POSTERIOR}: weights must be finite and non-negative")
+    if posterior.empty or not weight.sum() > 0:
         raise CompareError(f"{out / POSTERIOR}: no particle with a positive weight")
     for column in ("name", "observed", "low", "high"):
         if column not in targets.columns:
@@ -228,7 +232,7 @@ class TargetCheck(NamedTuple):
 def target_verdict(low: float, high: float, q_low: float, q_high: float) -> str:
     """Where the observed band sits against the model's predictive 90% interval, in words."""
     if not np.isfinite(q_low):
-        return "no predictive draws yet"
+        return NO_DRAWS
     if q_high < low:
         return TOO_LOW
     if q_low > high:
@@ -348,6 +352,8 @@ def bottom_line(targets: list[TargetCheck], parameters: list[ParameterCheck]) ->
     first = (
         f"The model's posterior predictive 90% interval reaches the record for {fits} of "
         f"{len(checked)} targets"
+        if checked
+        else "No target has posterior predictive draws yet"
     )
     misses = []
     if high:
@@ -355,8 +361,13 @@ def bottom_line(targets: list[TargetCheck], parameters: list[ParameterCheck]) ->
     if low:
         misses.append(f"too low for {_names(low)}" if high else f"it is too low for {_names(low)}")
     first += ("; " + " and ".join(misses) if misses else "") + "."
-    if len(checked) < len(targets):
-        first += f" {len(targets) - len(checked)} targets have no predictive draws yet."
+    partly = [t.label for t in checked if t.verdict.startswith("band overlaps")]
+    if partly:
+        first += f" The band only partly overlaps it for {_names(partly)}."
+    if 0 < len(checked) < len(targets):
+        first += (
+            f" {len(targets) - len(checked)} of {len(targets)} targets have no predictive draws."
+        )
     narrowed = [p.label for p in parameters if p.verdict == CONSTRAINED]
     wide = [p.label for p in parameters if p.verdict == AS_WIDE]
     second = (
@@ -365,9 +376,8 @@ def bottom_line(targets: list[TargetCheck], parameters: list[ParameterCheck]) ->
         + f": a posterior 90% interval under {CONSTRAINED_RATIO:.0%} of its prior's width."
     )
     if wide:
-        verb = "stays" if len(wide) == 1 else "stay"
-        priors = "its prior" if len(wide) == 1 else "their priors"
-        second += f" {capital(_names(wide))} {verb} about as wide as {priors}."
+        others = "The others stay" if narrowed else "All stay"
+        second += f" {others} about as wide as their priors: {_names(wide)}."
     return [first, second]
 
 
@@ -539,7 +549,7 @@ def pairs_figure(cal: Calibration, checks: list[ParameterCheck]) -> Figure:
     triangle each pair; axes span the priors, so a narrow cloud is a constrained pair.
     """
     k = len(checks)
-    size = min(2.1, 10 / k)
+    size = min(2.1, 8 / k)
     fig, axes = plt.subplots(
         k, k, figsize=(size * k + 1, size * k + 0.8), squeeze=False, layout="constrained"
     )
@@ -731,7 +741,7 @@ def to_markdown(
         row += [f"{number(t.median)} {interval(t.q_low, t.q_high)}" if t.draws else "n/a"]
         row += [interval(t.prior_low, t.prior_high)] if prior_col else []
         row += [
-            f"{_share(t.inside)} ({_share(t.below)} / {_share(t.above)})",
+            f"{_share(t.inside)} ({_share(t.below)} / {_share(t.above)})" if t.draws else "n/a",
             _emphasis(t.verdict),
         ]
         lines.append("| " + " | ".join(row) + " |")
