@@ -385,3 +385,15 @@ def test_one_parameter_has_no_pairwise_figure(tmp_path: Path) -> None:
     md = (out / "report.md").read_text()
     assert "pairs.png" not in md
     assert "All stay about as wide as their priors: trust.default." in md
+
+
+def test_empty_label_unit_and_band_fall_back(tmp_path: Path) -> None:
+    out = make_calibration(tmp_path / "plain")
+    targets = pd.read_csv(out / "targets.csv")
+    targets.loc[2, ["label", "unit", "low", "high"]] = np.nan  # a point fact, bare
+    targets.to_csv(out / "targets.csv", index=False)
+    check = target_checks(read_calibration(out))[2]
+    assert (check.label, check.unit, check.low, check.high) == ("strength_2024", "", 3000, 3000)
+    assert check.verdict == TOO_LOW
+    write_calibration_report(out)
+    assert not re.search(r"\bnan\b", (out / "report.md").read_text(), re.IGNORECASE)

@@ -259,7 +259,9 @@ def target_checks(cal: Calibration) -> list[TargetCheck]:
     rows = []
     for t in cal.targets.to_dict("records"):
         name = str(t["name"])
-        low, high = float(t["low"]), float(t["high"])
+        low, high = (
+            float(t[k]) if pd.notna(t[k]) else float(t["observed"]) for k in ("low", "high")
+        )
         post = _draws(cal.predictive, name)
         prior = _draws(cal.prior_predictive, name)
         nan = float("nan")
@@ -273,8 +275,8 @@ def target_checks(cal: Calibration) -> list[TargetCheck]:
         rows.append(
             TargetCheck(
                 name=name,
-                label=str(t.get("label") or name),
-                unit=str(t.get("unit") or ""),
+                label=_text(t.get("label")) or name,
+                unit=_text(t.get("unit")),
                 low=low,
                 high=high,
                 draws=len(post),
@@ -811,10 +813,10 @@ def _targets_section(cal: Calibration) -> list[str]:
         "| target | observed | distance scale | fact | source | note |",
         "|---|---|---:|---|---|---|",
     ]
-    for t in cal.targets.to_dict("records"):
+    for t, check in zip(cal.targets.to_dict("records"), target_checks(cal), strict=True):
         cells = [
-            f"{t.get('label') or t['name']} (`{t['name']}`)",
-            band_text(float(t["low"]), float(t["high"])),
+            f"{_text(t.get('label')) or t['name']} (`{t['name']}`)",
+            band_text(check.low, check.high),
             number(float(t["scale"])) if "scale" in t else "n/a",
             *(_text(t.get(k)) for k in ("fact", "source", "note")),
         ]
