@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tests.report.test_plots import problems
 
 from scenarios.experiment.errors import CompareError
+from scenarios.report import calibration_report
 from scenarios.report.calibration_report import (
     AS_WIDE,
     CONSTRAINED,
@@ -342,8 +344,9 @@ def test_a_calibration_without_predictive_draws_yet(tmp_path: Path) -> None:
     checks = {t.name: t for t in target_checks(read_calibration(out))}
     assert checks["deaths_2022"].verdict == NO_DRAWS
     assert checks["strength_2024"].verdict == TOO_LOW
-    write_calibration_report(out)
-    assert "1 of 3 targets have no predictive draws." in (out / "report.md").read_text()
+    assert "1 of 3 targets have no predictive draws." in calibration_report.to_markdown(
+        read_calibration(out), list(checks.values()), [], {}
+    )
     (out / "predictive.parquet").unlink()
     write_calibration_report(out)
     md = (out / "report.md").read_text()
@@ -367,11 +370,17 @@ def add_parameters(out: Path, ratios: list[float]) -> None:
     posterior.to_parquet(out / "posterior.parquet")
 
 
-def test_many_parameters_keep_the_pairwise_figure_small(tmp_path: Path) -> None:
-    out = make_calibration(tmp_path / "many")
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A calibration of eight parameters, its report written."""
+    out = make_calibration(tmp_path_factory.mktemp("cal") / "many")
     add_parameters(out, [0.9, 0.95, 0.5, 0.99, 0.85])
     write_calibration_report(out)
-    md = (out / "report.md").read_text()
+    return out
+
+
+def test_many_parameters_keep_the_pairwise_figure_small(many: Path) -> None:
+    md = (many / "report.md").read_text()
     assert f"the {MAX_PAIR_PARAMETERS} most constrained of 8 parameters" in md
     assert "extra.p3" in md  # in the table, though not in the pairwise figure
 
@@ -395,5 +404,29 @@ def test_empty_label_unit_and_band_fall_back(tmp_path: Path) -> None:
     check = target_checks(read_calibration(out))[2]
     assert (check.label, check.unit, check.low, check.high) == ("strength_2024", "", 3000, 3000)
     assert check.verdict == TOO_LOW
-    write_calibration_report(out)
-    assert not re.search(r"\bnan\b", (out / "report.md").read_text(), re.IGNORECASE)
+    cal = read_calibration(out)
+    md = calibration_report.to_markdown(cal, target_checks(cal), parameter_checks(cal), {})
+    assert not re.search(r"\bnan\b", md, re.IGNORECASE)
+
+
+def test_figures_read_at_a_glance(many: Path) -> None:
+    """No clipped text, overlapping ticks or legend over data, even with eight parameters.
+
+    Rows of the predictive check are named by their tick labels, and the corner plot names
+    each row once, on its first panel: those axes need no y label of their own.
+    """
+    cal = read_calibration(many)
+    targets, parameters = target_checks(cal), parameter_checks(cal)
+    figures = {
+        "predictive": calibration_report.predictive_check_figure(cal, targets),
+        "marginals": calibration_report.marginals_figure(cal, parameters),
+        "pairs": calibration_report.pairs_figure(cal, pair_parameters(parameters)),
+        "history": calibration_report.history_figure(cal.history),
+    }
+    for name, fig in figures.items():
+        found = problems(fig)
+        if name in ("predictive", "pairs"):
+            found = [p for p in found if not p.endswith("y axis unlabelled")]
+        assert found == [], name
+    assert len(figures["marginals"].axes) == 8
+    assert len(figures["pairs"].axes) == MAX_PAIR_PARAMETERS * (MAX_PAIR_PARAMETERS + 1) // 2
