@@ -393,7 +393,11 @@ def test_one_parameter_has_no_pairwise_figure(tmp_path: Path) -> None:
     write_calibration_report(out)
     md = (out / "report.md").read_text()
     assert "pairs.png" not in md
-    assert "All stay about as wide as their priors: trust.default." in md
+    assert (
+        "The record constrains no parameter: none has a posterior 90% interval "
+        "under 70% of its prior's width. All stay about as wide as their priors: "
+        "trust.default." in md
+    )
 
 
 def test_empty_label_unit_and_band_fall_back(tmp_path: Path) -> None:

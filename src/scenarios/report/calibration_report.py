@@ -372,10 +372,12 @@ def bottom_line(targets: list[TargetCheck], parameters: list[ParameterCheck]) ->
         )
     narrowed = [p.label for p in parameters if p.verdict == CONSTRAINED]
     wide = [p.label for p in parameters if p.verdict == AS_WIDE]
+    rule = f"a posterior 90% interval under {CONSTRAINED_RATIO:.0%} of its prior's width"
     second = (
-        f"The record constrains {len(narrowed)} of {len(parameters)} parameters"
-        + (f" ({_names(narrowed)})" if narrowed else "")
-        + f": a posterior 90% interval under {CONSTRAINED_RATIO:.0%} of its prior's width."
+        f"The record constrains {len(narrowed)} of {len(parameters)} parameters "
+        f"({_names(narrowed)}): {rule}."
+        if narrowed
+        else f"The record constrains no parameter: none has {rule}."
     )
     if wide:
         others = "The others stay" if narrowed else "All stay"
@@ -415,7 +417,8 @@ def calibration_summary_lines(out: Path) -> list[str]:
 
     Target: observed band, posterior predictive median [90%], verdict, share of draws in the
     band. Parameter: weighted posterior median [90%] against the prior's bounds, the 90%
-    width ratio and its verdict. The same numbers as report.md.
+    width ratio and its verdict. The same numbers as report.md. A line can be longer than
+    80 columns (labels are whole); a terminal wraps it between words with a hanging indent.
     """
     cal = read_calibration(out)
     return [target_line(t) for t in target_checks(cal)] + [
