@@ -779,7 +779,9 @@ def _calibrate(
         raise typer.Exit(130) from None
     report = write_calibration_report(target)
     for line in calibration_summary_lines(target):
-        out.print(line, highlight=False, markup=False, soft_wrap=True)
+        out.print(
+            _hanging(line, out.width, "- ", "  "), highlight=False, markup=False, soft_wrap=True
+        )
     out.print(
         f"Finished in {time.monotonic() - started:.1f} s. Report: [bold]{report}[/]",
         highlight=False,

@@ -183,14 +183,9 @@ def keyed_sampler(map_: Mapper, seed: int) -> Any:
 def _priors(spec: CalibrationSpec) -> Any:
     import pyabc
 
-    rvs = {}
-    for name, prior in spec.parameters.items():
-        low, high = prior.bounds
-        if prior.distribution == "loguniform":
-            rvs[name] = pyabc.RV("loguniform", low, high)
-        else:
-            rvs[name] = pyabc.RV("uniform", low, high - low)
-    return pyabc.Distribution(**rvs)
+    return pyabc.Distribution(
+        **{name: pyabc.RV("uniform", p.low, p.high - p.low) for name, p in spec.parameters.items()}
+    )
 
 
 def _abcsmc(spec: CalibrationSpec, simulator: Simulator, map_: Mapper) -> Any:

@@ -37,10 +37,10 @@ class _Spec(BaseModel):
 
 
 class Prior(_Spec):
-    """The prior of one calibrated parameter: uniform or log-uniform on [low, high]."""
+    """The prior of one calibrated parameter: uniform on [low, high]."""
 
-    distribution: Literal["uniform", "loguniform"] = Field(
-        "uniform", description="uniform, or loguniform (uniform in log; low > 0)."
+    distribution: Literal["uniform"] = Field(
+        "uniform", description="uniform (the one prior shape the report draws so far)."
     )
     bounds: tuple[float, float] = Field(description="[low, high], in the parameter's unit.")
     label: str = Field("", description="What the parameter is, in words (for the report).")
@@ -50,8 +50,6 @@ class Prior(_Spec):
         low, high = self.bounds
         if not low < high:
             raise ValueError(f"bounds {list(self.bounds)}: low must be below high")
-        if self.distribution == "loguniform" and low <= 0:
-            raise ValueError(f"bounds {list(self.bounds)}: loguniform needs low > 0")
         return self
 
     @property
@@ -66,10 +64,7 @@ class Prior(_Spec):
 
     def quantile(self, q: np.ndarray | float) -> np.ndarray:
         """Inverse CDF at ``q`` in [0, 1]."""
-        q = np.asarray(q, dtype=float)
-        if self.distribution == "loguniform":
-            return np.exp(np.log(self.low) + q * (np.log(self.high) - np.log(self.low)))
-        return self.low + q * (self.high - self.low)
+        return self.low + np.asarray(q, dtype=float) * (self.high - self.low)
 
 
 class Window(_Spec):
