@@ -8,6 +8,19 @@
 
 Indices are never clipped: a negative index, or an interval that straddles zero, is
 flagged in the ``flag`` column (estimation noise or too few samples), not hidden.
+
+Replication noise. An outcome is averaged over the replications of each point; what is
+left of the replications' own randomness in a point's mean is noise that the indices
+read as parameter influence. :func:`noise_table` estimates it from the spread within
+points: with within-point variance s2 and r replications, the noise in a point mean has
+variance s2 / r, and its *share* of the variance V of the point means is s2 / (r V).
+Noise alone gives a Jansen total index ST of about that share (for every parameter:
+ST_obs = (1 - share) ST + share), and a Morris mu* of about 2 sqrt(s2 / r) / (sqrt(pi)
+delta) (the mean absolute difference of two noisy outputs over the step delta of the
+normalised grid); S1 and Spearman are only attenuated. :func:`flag_noise` flags an ST or
+mu* whose interval reaches down to that noise level ("noise": noise alone could explain
+it). ``replications_needed`` is the number that would bring the share to
+:data:`NOISE_TARGET`, from the estimated variance of the true point means (V - s2 / r).
 """
 
 from __future__ import annotations
@@ -30,6 +43,75 @@ COLUMNS = ["outcome", "parameter", "index", "value", "ci_low", "ci_high", "flag"
 # (how far a receiver exploits a sender's material). The sweep report says where each of
 # them ranks among all the sweep's parameters, outcome by outcome.
 SHARING_LEVER_PREFIXES: tuple[str, ...] = ("sharing.", "trust.", "exploitation.")
+
+# The share of the variance of point means that replication noise may make up before the
+# sweep report asks for more replications (module docstring).
+NOISE_TARGET = 0.05
+NOISE_COLUMNS = [
+    "outcome",
+    "replications",
+    "within_variance",
+    "means_variance",
+    "noise_share",
+    "replications_needed",
+]
+
+
+def noise_table(results: pd.DataFrame, outcomes: list[str], replications: int) -> pd.DataFrame:
+    """Per outcome: within-point variance, variance of point means, noise share, need.
+
+    ``results`` has one row per run with its ``point``; each point has ``replications``
+    runs. ``replications_needed`` is NaN when the point means vary no more than noise
+    would make them (no parameter effect is visible at this size).
+    """
+    grouped = results.groupby("point")[outcomes]
+    within = grouped.var(ddof=1).mean() if replications > 1 else pd.Series(np.nan, outcomes)
+    means = grouped.mean().var(ddof=1)
+    rows = []
+    for outcome in outcomes:
+        s2, v = float(within[outcome]), float(means[outcome])
+        noise = s2 / replications
+        share = noise / v if v > 0 else (math.nan if s2 != s2 else 1.0)
+        signal = v - noise
+        needed = math.ceil(s2 / (NOISE_TARGET * signal)) if signal > 0 and s2 == s2 else math.nan
+        rows.append(
+            {
+                "outcome": outcome,
+                "replications": replications,
+                "within_variance": s2,
+                "means_variance": v,
+                "noise_share": min(share, 1.0) if share == share else math.nan,
+                "replications_needed": max(needed, replications) if needed == needed else needed,
+            }
+        )
+    return pd.DataFrame(rows, columns=NOISE_COLUMNS)
+
+
+def noise_levels(noise: pd.DataFrame, levels: int) -> dict[str, dict[str, float]]:
+    """Per outcome, what noise alone gives: ST (its share) and mu* (see the docstring)."""
+    delta = levels / (2 * (levels - 1))
+    out = {}
+    for row in noise.itertuples():
+        sd = (
+            math.sqrt(row.within_variance / row.replications)
+            if row.within_variance == row.within_variance
+            else math.nan
+        )
+        out[row.outcome] = {"ST": row.noise_share, "mu_star": 2 * sd / (math.sqrt(math.pi) * delta)}
+    return out
+
+
+def flag_noise(indices: pd.DataFrame, noise: pd.DataFrame, levels: int = 4) -> pd.DataFrame:
+    """``indices`` with ST and mu* flagged "noise" where noise alone could explain them."""
+    floors = noise_levels(noise, levels)
+    out = indices.copy()
+    for i, row in out.iterrows():
+        floor = floors.get(row["outcome"], {}).get(row["index"])
+        if floor is None or floor != floor or row["flag"]:
+            continue
+        if row["ci_low"] <= floor:
+            out.at[i, "flag"] = "noise"
+    return out
 
 
 def point_means(results: pd.DataFrame, outcomes: list[str], n_points: int) -> pd.DataFrame:

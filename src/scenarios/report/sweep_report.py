@@ -20,10 +20,13 @@ from scenarios.experiment import store
 from scenarios.experiment.errors import CompareError
 from scenarios.experiment.executor import DESIGN, read_results
 from scenarios.experiment.sensitivity import (
+    NOISE_TARGET,
     SHARING_LEVER_PREFIXES,
     analyse,
+    flag_noise,
     importance,
     lever_ranks,
+    noise_table,
     partial_dependence,
 )
 from scenarios.experiment.sweep import SweepManifest, SweepSpec
@@ -272,7 +275,10 @@ def _analyse(
         levels=spec.levels,
         seed=spec.seed,
     )
+    noise = noise_table(results, spec.outcomes, spec.replications)
+    indices = flag_noise(indices, noise, spec.levels)
     store.write_atomic(out / "indices.csv", indices.to_csv(index=False).encode())
+    store.write_atomic(out / "noise.csv", noise.to_csv(index=False).encode())
     plots = out / "plots"
     plots.mkdir(exist_ok=True)
     ranked = importance(indices)
@@ -298,10 +304,59 @@ def _analyse(
     else:
         for future in [pool.submit(draw, *args) for draw, args in drawings]:
             future.result()
-    text = _markdown(spec, manifest, indices, ranked, figures)
+    text = _markdown(spec, manifest, indices, ranked, figures, noise)
     store.write_atomic(out / "report.md", text.encode())
     store.write_atomic(out / "report.html", to_html(text, out).encode())
     return indices, figures
+
+
+def noise_lines(noise: pd.DataFrame) -> list[str]:
+    """The report's section on replication noise: a sentence and a table."""
+    noisy = noise[noise.noise_share > NOISE_TARGET]
+    reps = int(noise.replications.iloc[0])
+    if noisy.empty:
+        verdict = (
+            f"At {reps} replications per point, replication noise is at most "
+            f"{NOISE_TARGET:.0%} of the variation across points for every outcome."
+        )
+    else:
+        need = noisy.replications_needed
+        most = int(need.max()) if need.notna().any() else None
+        verdict = (
+            f"**At {reps} replications per point, replication noise is more than "
+            f"{NOISE_TARGET:.0%} of the variation across points for {len(noisy)} of "
+            f"{len(noise)} outcomes**: their indices are inflated by it (flag `noise`: noise "
+            "alone could explain the index)."
+            + (
+                f" About {most} replications per point would bring it under {NOISE_TARGET:.0%}."
+                if most
+                else ""
+            )
+        )
+    lines = [
+        "## Replication noise",
+        "",
+        verdict,
+        "",
+        "| outcome | noise share of the variation across points | replications for "
+        f"{NOISE_TARGET:.0%} |",
+        "|---|---:|---:|",
+    ]
+    for row in noise.itertuples():
+        need = (
+            "no effect visible"
+            if row.replications_needed != row.replications_needed
+            else (f"{int(row.replications_needed)}")
+        )
+        lines.append(f"| {row.outcome} | {row.noise_share:.0%} | {need} |")
+    lines += [
+        "",
+        "*Noise share: the within-point variance of the replications divided by the number "
+        "of replications, over the variance of the point means (`noise.csv`; README "
+        '"Sensitivity sweeps").*',
+        "",
+    ]
+    return lines
 
 
 def _markdown(
@@ -310,6 +365,7 @@ def _markdown(
     indices: pd.DataFrame,
     ranked: pd.DataFrame,
     figures: dict[str, str],
+    noise: pd.DataFrame,
 ) -> str:
     key = {"sobol": "ST", "morris": "mu_star"}.get(spec.method, "spearman")
     name = base_name(manifest)
@@ -324,10 +380,12 @@ def _markdown(
         f"- Base scenario: {base}; outcomes averaged over replications per point",
         "",
         *lever_lines(indices, spec.outcomes),
+        *noise_lines(noise),
         "## Most influential parameters",
         "",
-        f"Ranked by {key}. Flags: `negative` (an index below 0: estimation noise) and "
-        "`ci includes 0` (not distinguishable from no effect at this sample size).",
+        f"Ranked by {key}. Flags: `negative` (an index below 0: estimation noise), "
+        "`ci includes 0` (not distinguishable from no effect at this sample size) and "
+        "`noise` (replication noise alone could give an index this large).",
         "",
         "| outcome | parameter | " + key + " | 95% CI | flag |",
         "|---|---|---:|---|---|",
