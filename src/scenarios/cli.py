@@ -1003,6 +1003,40 @@ def optimise(
 
 
 @app.command()
+def discover(
+    sweep_dir: Annotated[Path, typer.Argument(help="A finished sweep directory.")],
+    where: Annotated[
+        str,
+        typer.Option(
+            help="Condition on each point's outcome means, e.g. "
+            '"attack_risk__russia < 0.2 and ci_exposure__us < 20".',
+        ),
+    ],
+    density: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Density the chosen box must reach (0-1)."),
+    ] = 0.8,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory (default SWEEP_DIR/discover)."),
+    ] = None,
+) -> None:
+    """Find where in parameter space a condition holds (PRIM, EMA Workbench).
+
+    Writes trajectory.csv (the peeling trajectory: coverage, density), box.csv (the chosen
+    box's limits) and report.html, and says the box in words.
+    """
+    from scenarios.decision.discover import discover as find
+    from scenarios.report.discover_report import write_discover_report
+
+    target = out_dir or sweep_dir / "discover"
+    box, sentence = find(sweep_dir, where, target, density)
+    report = write_discover_report(target, box, sentence, sweep_dir, where)
+    out.print(sentence.replace("`", ""), highlight=False, soft_wrap=True)
+    out.print(f"Report: [bold]{report}[/]", highlight=False, soft_wrap=True)
+
+
+@app.command()
 def analyse(
     sweep_dir: Annotated[Path, typer.Argument(help="A finished sweep directory.")],
 ) -> None:
