@@ -102,6 +102,24 @@ def plot_gap(cell: np.uint64, nth: int) -> float:
 
 
 @njit(cache=True)
+def initial_cell_keys(root: np.uint64, n: int) -> np.ndarray:
+    """Keys of a replication's ``n`` initial cells (``cell_key`` of 0, 1, ...)."""
+    keys = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        keys[i] = cell_key(root, i)
+    return keys
+
+
+@njit(cache=True)
+def first_plot_gaps(keys: np.ndarray) -> np.ndarray:
+    """``plot_gap(key, 0)`` of each cell key: the intensity before its first plot."""
+    gaps = np.empty(len(keys))
+    for i in range(len(keys)):
+        gaps[i] = plot_gap(keys[i], 0)
+    return gaps
+
+
+@njit(cache=True)
 def plot_key(cell: np.uint64, nth: int) -> np.uint64:
     """Key of the ``nth`` plot (from 0) a cell starts; independent of the week."""
     return bits(cell, PLOT_KEY, nth)

@@ -12,6 +12,7 @@ Epstein (2002) for the family of Mesa models this belongs to.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -207,12 +208,6 @@ class ScenarioModel(mesa.Model):
         )
         self.week = -config.run.burn_in  # current week index; recording starts at 0
 
-        # Space: regions are nodes of a Mesa network.
-        self.space = Network(
-            self.geometry.graph, random=self.random, layout=dict(self.geometry.positions)
-        )
-        self.region_cells = [self.space[rid] for rid in self.geometry.ids]
-
         # State actors, and ISIS-K cells.
         self.actors_list = [StateActor(self, a, i) for i, a in enumerate(self.actor_ids)]
         self.cells = CellTable(max(64, 2 * config.threat.cells), self.world.counters)
@@ -243,6 +238,21 @@ class ScenarioModel(mesa.Model):
     # ----------------------------------------------------------------------------------
     # State, as Python sees it (views on the engine's arrays)
     # ----------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def space(self) -> Network:
+        """The regions as nodes of a Mesa network (built when first used).
+
+        A headless replication (``cell_agents=False``) never needs it.
+        """
+        return Network(
+            self.geometry.graph, random=self.random, layout=dict(self.geometry.positions)
+        )
+
+    @functools.cached_property
+    def region_cells(self) -> list[mesa.discrete_space.Cell]:
+        """The network's cell of each region, in region order."""
+        return [self.space[rid] for rid in self.geometry.ids]
 
     @property
     def week(self) -> int:
@@ -295,11 +305,9 @@ class ScenarioModel(mesa.Model):
         sizes = 1 + rng.multinomial(t.fighters - t.cells, shares)
         capability = np.clip(rng.normal(t.capability, 0.1, t.cells), 0.0, 1.0)
         opsec = np.clip(rng.normal(t.opsec, 0.1, t.cells), 0.0, 0.95)
-        for i, (r, size, cap, ops) in enumerate(
-            zip(regions, sizes, capability, opsec, strict=True)
-        ):
-            key = kernels.cell_key(self.root_key, i)
-            self.cells.add(key, int(r), int(size), float(cap), float(ops))
+        self.cells.add_many(
+            kernels.initial_cell_keys(self.root_key, t.cells), regions, sizes, capability, opsec
+        )
         self._sync_agents()
 
     def _plan_epochs(self) -> list[Epoch]:
@@ -580,13 +588,6 @@ def run_replication(
     """Run one replication; return (weekly columns, summary row)."""
     model = ScenarioModel(config, seed, geometry=geometry, parameters=parameters, cell_agents=False)
     columns = model.run()
-    summary = summarise(
-        columns,
-        model.geometry.countries,
-        model.actor_ids,
-        config.threat.home_country,
-        model.recorder.severity_ccdf,
-        model.recorder.plot_ages,
-    )
+    summary = summarise(model.recorder, config.threat.home_country)
     model.remove_all_agents()
     return columns, summary
