@@ -91,14 +91,7 @@ def design(samples: int) -> tuple[np.ndarray, list[str]]:
 
 def _summary(model: BatchModel) -> dict[str, float]:
     if model.summary is None:
-        model.summary = summarise(
-            model.recorder.columns(),
-            model.geometry.countries,
-            model.actor_ids,
-            model.config.threat.home_country,
-            model.recorder.severity_ccdf,
-            model.recorder.plot_ages,
-        )
+        model.summary = summarise(model.recorder, model.config.threat.home_country)
     return model.summary
 
 

@@ -106,7 +106,7 @@ def _plot_counts(rate: float, weeks: int, n_cells: int, seed: int) -> np.ndarray
     slots = np.arange(n_cells, dtype=np.int64)
     tw = kernels.ThreatWeek(
         np.zeros(1), np.zeros(1), np.ones(1), np.zeros((1, 1), dtype=np.bool_),
-        0.0, 0.0, 0.0, rate / 100.0, 0.0,
+        0.0, 0.0, 0.0, rate / 100.0, 0.0, np.zeros(1),
     )  # fmt: skip
     out = np.zeros((weeks, n_cells), dtype=np.int64)
     for w in range(weeks):

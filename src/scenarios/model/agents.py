@@ -16,7 +16,7 @@ from mesa import Agent
 from mesa.discrete_space import CellAgent
 
 from scenarios.model.engine import N_CELLS
-from scenarios.model.kernels import CellState, plot_gap
+from scenarios.model.kernels import CellState, first_plot_gaps, plot_gap
 
 if TYPE_CHECKING:
     from scenarios.model.model import ScenarioModel
@@ -100,6 +100,31 @@ class CellTable:
         s.plot_gap[slot] = plot_gap(s.key[slot], 0)
         self._counters[N_CELLS] = slot + 1
         return slot
+
+    def add_many(
+        self,
+        keys: np.ndarray,
+        region: np.ndarray,
+        strength: np.ndarray,
+        capability: np.ndarray,
+        opsec: np.ndarray,
+    ) -> None:
+        """Append one row per cell (what :meth:`add` does, for many cells at once)."""
+        start = self.size
+        stop = start + len(keys)
+        self.grow(stop)
+        s = self.state
+        rows = slice(start, stop)
+        s.alive[rows] = True
+        s.key[rows] = keys
+        s.region[rows] = region
+        s.strength[rows] = strength
+        s.capability[rows] = capability
+        s.opsec[rows] = opsec
+        s.disruption[rows] = 0.0
+        s.plots_started[rows] = 0
+        s.plot_gap[rows] = first_plot_gaps(keys)
+        self._counters[N_CELLS] = stop
 
     def arrays(self) -> CellState:
         """The columns the compiled kernels read and write (views, not copies)."""

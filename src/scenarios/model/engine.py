@@ -30,10 +30,12 @@ to those of the step-by-step Python model (``tests/reference``).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from scenarios.model import intel, kernels
 from scenarios.model.outcomes import ACTOR_OUTCOMES, PAIR_OUTCOMES, SCALAR_OUTCOMES
@@ -109,7 +111,6 @@ class Params(NamedTuple):
     exploit_ab: np.ndarray  # [A, A]
     leak: np.ndarray  # [A]
     trust_prior: np.ndarray  # [A, A]
-    no_sharing: np.ndarray  # [A, A] zeros: sharing during spin-up
     no_warning: np.ndarray  # [A] False: duty to warn during spin-up
     shared_value: float
     attrition_rate: float  # weekly probability a fighter is lost
@@ -157,11 +158,16 @@ class World(NamedTuple):
     trust: np.ndarray  # [A, A] expected trust (truster, trustee)
     new_good: np.ndarray  # [A, A] this week's evidence
     new_bad: np.ndarray  # [A, A]
+    pressure: np.ndarray  # [R] this week's pressure on cells [0, 1]
     attrition: np.ndarray  # [R] this week's attrition
     appeal: np.ndarray  # [R] this week's weight of a region as a base
     target_cdf: np.ndarray  # [R, R] this week's cumulative targeting distribution
     coverage: np.ndarray  # [A, R] this week's coverage (crackdown included)
     reach: np.ndarray  # [A, R] this week's reach (crackdown included)
+    weight: np.ndarray  # [R] scratch: one origin's targeting weights
+    share_prob: np.ndarray  # [A, A] this week's probability a new detection flows a -> b
+    reach_p: np.ndarray  # [A] scratch of the intelligence week
+    new: np.ndarray  # [A] bool scratch of the intelligence week
     flows: np.ndarray  # [2] float: PROPAGANDA, PLOTS_STARTED
     counters: np.ndarray  # [N_COUNTERS] int64: WEEK, PHASE, N_PLOTS, N_CELLS, ...
 
@@ -174,6 +180,33 @@ class Records(NamedTuple):
     country_level: np.ndarray  # [len(COUNTRY_LEVELS), S, C]
     actor: np.ndarray  # [len(ACTOR_OUTCOMES), S, A]
     pair: np.ndarray  # [len(PAIR_OUTCOMES), S, A, A] shared, interdicted with shared, trust
+
+
+@intrinsic
+def borrow(typingctx: Any, record: types.BaseTuple) -> Any:
+    """The same record, its arrays without reference counts (views the caller keeps alive).
+
+    Every array numba passes around carries a reference count, updated atomically each
+    time a record is handed to an inlined phase or a kernel: some hundreds of atomic
+    operations a week, a tenth of a replication. :func:`advance` holds the real records
+    for the whole call, so inside it the phases can work on borrowed views instead, whose
+    counts numba skips (a null ``meminfo``). Never return or store a borrowed array.
+    """
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        (value,) = args
+        out = value
+        for i, member in enumerate(record.types):
+            if isinstance(member, types.Array):
+                array = context.make_array(member)(
+                    context, builder, value=builder.extract_value(value, i)
+                )
+                array.meminfo = cgutils.get_null_value(array.meminfo.type)
+                array.parent = cgutils.get_null_value(array.parent.type)
+                out = builder.insert_value(out, array._getvalue(), i)
+        return out
+
+    return record(record), codegen
 
 
 # ----------------------------------------------------------------------------------------
@@ -190,13 +223,20 @@ def pairwise_sum(a: np.ndarray) -> float:
         for i in range(n):
             res += a[i]
         return res
-    r = a[:8].copy()
+    # Eight running sums in registers (numpy's unrolled loop), not a scratch array.
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
     i = 8
     while i < n - (n % 8):
-        for j in range(8):
-            r[j] += a[i + j]
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
         i += 8
-    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     while i < n:
         res += a[i]
         i += 1
@@ -213,7 +253,7 @@ def derive_pressure(world: World, prm: Params, geo: Geo) -> None:
     coverage and reach at home.
     """
     n_r = len(geo.jurisdiction)
-    pressure = np.empty(n_r)
+    pressure = world.pressure
     for r in range(n_r):
         level = world.crackdown_level[geo.jurisdiction_or_0[r]] * geo.has_jurisdiction[r]
         pressure[r] = 1.0 - (1.0 - level) * (1.0 - prm.host_pressure[r])
@@ -228,7 +268,7 @@ def derive_pressure(world: World, prm: Params, geo: Geo) -> None:
             * prm.home_weight[r]
             * (1.0 - prm.pressure_aversion * pressure[r])
         )
-    weight = np.empty(n_r)
+    weight = world.weight
     for o in range(n_r):
         for t in range(n_r):
             factor = 1.0 - prm.displacement * pressure[o] if geo.same_country[o, t] else 1.0
@@ -288,6 +328,7 @@ def threat_phase(week: int, world: World, cells: kernels.CellState, prm: Params,
         prm.relocation_cost,
         prm.plots_per_fighter,
         prm.disruption_retention,
+        world.weight,
     )
     _, n_plots = kernels.threat_week(week, slots, cells, tw, cells.new_plots)
     world.counters[NEW_PLOTS] = n_plots
@@ -352,11 +393,17 @@ def intel_phase(
     tallies.by_actor[:] = 0.0
     tallies.by_country[:] = 0.0
     levers = week >= 0
-    share_prob = (
-        intel.share_probability(prm.share_policy, world.trust, prm.trust_sensitivity)
-        if levers
-        else prm.no_sharing
-    )
+    share_prob = world.share_prob
+    n_a = len(share_prob)
+    for a in range(n_a):
+        for b in range(n_a):
+            share_prob[a, b] = (
+                intel.share_probability(
+                    prm.share_policy[a, b], world.trust[a, b], prm.trust_sensitivity
+                )
+                if levers
+                else 0.0
+            )
     iw = kernels.IntelWeek(
         world.coverage,
         world.reach,
@@ -384,6 +431,8 @@ def intel_phase(
         prm.severity_cap,
         prm.mass_threshold,
         geo.severity_edges,
+        world.reach_p,
+        world.new,
     )
     cells.plotting[:] = False
     world.counters[N_PLOTS] = kernels.intel_week(
@@ -444,14 +493,24 @@ def split_and_remove(world: World, cells: kernels.CellState, prm: Params) -> Non
 @njit(cache=True, inline="always")
 def trust_phase(world: World, prm: Params) -> None:
     """Beta reputation with forgetting; burned coverage recovers; propaganda fades."""
-    good, bad = intel.update_evidence(
-        world.good, world.bad, world.new_good, world.new_bad, prm.forgetting, prm.bad_weight
-    )
-    world.good[:] = good
-    world.bad[:] = bad
-    world.trust[:] = intel.trust_expectation(good, bad, prm.trust_prior, prm.prior_weight)
-    world.new_good[:] = 0.0
-    world.new_bad[:] = 0.0
+    n_a = len(world.good)
+    for a in range(n_a):
+        for b in range(n_a):
+            good, bad = intel.update_evidence(
+                world.good[a, b],
+                world.bad[a, b],
+                world.new_good[a, b],
+                world.new_bad[a, b],
+                prm.forgetting,
+                prm.bad_weight,
+            )
+            world.good[a, b] = good
+            world.bad[a, b] = bad
+            world.trust[a, b] = intel.trust_expectation(
+                good, bad, prm.trust_prior[a, b], prm.prior_weight
+            )
+            world.new_good[a, b] = 0.0
+            world.new_bad[a, b] = 0.0
     health = world.coverage_health
     for a in range(len(health)):
         health[a] += prm.coverage_recovery * (1.0 - health[a])
@@ -533,6 +592,15 @@ def advance(
     or ``max_cells``. Spin-up weeks (negative) tally into ``spin_up``, recorded weeks
     into ``recorded`` and ``out``.
     """
+    # The records stay alive for the whole call: the phases use borrowed views.
+    world = borrow(world)
+    cells = borrow(cells)
+    plots = borrow(plots)
+    prm = borrow(prm)
+    geo = borrow(geo)
+    spin_up = borrow(spin_up)
+    recorded = borrow(recorded)
+    out = borrow(out)
     c = world.counters
     while c[WEEK] < stop:
         week = c[WEEK]

@@ -102,6 +102,24 @@ def plot_gap(cell: np.uint64, nth: int) -> float:
 
 
 @njit(cache=True)
+def initial_cell_keys(root: np.uint64, n: int) -> np.ndarray:
+    """Keys of a replication's ``n`` initial cells (``cell_key`` of 0, 1, ...)."""
+    keys = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        keys[i] = cell_key(root, i)
+    return keys
+
+
+@njit(cache=True)
+def first_plot_gaps(keys: np.ndarray) -> np.ndarray:
+    """``plot_gap(key, 0)`` of each cell key: the intensity before its first plot."""
+    gaps = np.empty(len(keys))
+    for i in range(len(keys)):
+        gaps[i] = plot_gap(keys[i], 0)
+    return gaps
+
+
+@njit(cache=True)
 def plot_key(cell: np.uint64, nth: int) -> np.uint64:
     """Key of the ``nth`` plot (from 0) a cell starts; independent of the week."""
     return bits(cell, PLOT_KEY, nth)
@@ -212,6 +230,7 @@ class ThreatWeek(NamedTuple):
     relocation_cost: float  # fraction of fighters lost by a move; also deters moving
     plots_per_fighter: float  # plots per fighter per week at capability 1
     disruption_retention: float  # weekly retention of a cell's disruption [0, 1)
+    weights: np.ndarray  # [R] scratch: weights of the bases a relocating cell considers
 
 
 class PlotState(NamedTuple):
@@ -270,6 +289,8 @@ class IntelWeek(NamedTuple):
     severity_cap: int
     mass_threshold: int
     severity_edges: np.ndarray  # int64
+    reach_p: np.ndarray  # [A] scratch: each actor's reach over the plot at hand
+    new: np.ndarray  # [A] bool scratch: the actor detected the plot at hand this week
 
 
 # Indices into ``Tallies.counts``.
@@ -329,7 +350,7 @@ def threat_week(
     started).
     """
     n_regions = len(tw.recruitment_pool)
-    weights = np.empty(n_regions)
+    weights = tw.weights
     n_moved = 0
     n_plots = 0
     for i in range(len(slots)):
@@ -456,8 +477,8 @@ def intel_week(
     work of the call itself.
     """
     n_actors = iw.coverage.shape[0]
-    reach_p = np.empty(n_actors)
-    new = np.zeros(n_actors, dtype=np.bool_)
+    reach_p = iw.reach_p
+    new = iw.new
     counts, by_pair, by_actor, by_country = (
         tallies.counts,
         tallies.by_pair,

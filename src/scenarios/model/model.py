@@ -12,6 +12,7 @@ Epstein (2002) for the family of Mesa models this belongs to.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -192,21 +193,20 @@ class ScenarioModel(mesa.Model):
             trust=self.p.trust_prior.copy(),
             new_good=np.zeros((n_a, n_a)),
             new_bad=np.zeros((n_a, n_a)),
+            pressure=np.zeros(n_r),
             attrition=np.zeros(n_r),
             appeal=np.zeros(n_r),
             target_cdf=np.zeros((n_r, n_r)),
             coverage=np.zeros((n_a, n_r)),
             reach=np.zeros((n_a, n_r)),
+            weight=np.zeros(n_r),
+            share_prob=np.zeros((n_a, n_a)),
+            reach_p=np.zeros(n_a),
+            new=np.zeros(n_a, dtype=np.bool_),
             flows=np.zeros(2),
             counters=np.zeros(engine.N_COUNTERS, dtype=np.int64),
         )
         self.week = -config.run.burn_in  # current week index; recording starts at 0
-
-        # Space: regions are nodes of a Mesa network.
-        self.space = Network(
-            self.geometry.graph, random=self.random, layout=dict(self.geometry.positions)
-        )
-        self.region_cells = [self.space[rid] for rid in self.geometry.ids]
 
         # State actors, and ISIS-K cells.
         self.actors_list = [StateActor(self, a, i) for i, a in enumerate(self.actor_ids)]
@@ -238,6 +238,21 @@ class ScenarioModel(mesa.Model):
     # ----------------------------------------------------------------------------------
     # State, as Python sees it (views on the engine's arrays)
     # ----------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def space(self) -> Network:
+        """The regions as nodes of a Mesa network (built when first used).
+
+        A headless replication (``cell_agents=False``) never needs it.
+        """
+        return Network(
+            self.geometry.graph, random=self.random, layout=dict(self.geometry.positions)
+        )
+
+    @functools.cached_property
+    def region_cells(self) -> list[mesa.discrete_space.Cell]:
+        """The network's cell of each region, in region order."""
+        return [self.space[rid] for rid in self.geometry.ids]
 
     @property
     def week(self) -> int:
@@ -290,11 +305,9 @@ class ScenarioModel(mesa.Model):
         sizes = 1 + rng.multinomial(t.fighters - t.cells, shares)
         capability = np.clip(rng.normal(t.capability, 0.1, t.cells), 0.0, 1.0)
         opsec = np.clip(rng.normal(t.opsec, 0.1, t.cells), 0.0, 0.95)
-        for i, (r, size, cap, ops) in enumerate(
-            zip(regions, sizes, capability, opsec, strict=True)
-        ):
-            key = kernels.cell_key(self.root_key, i)
-            self.cells.add(key, int(r), int(size), float(cap), float(ops))
+        self.cells.add_many(
+            kernels.initial_cell_keys(self.root_key, t.cells), regions, sizes, capability, opsec
+        )
         self._sync_agents()
 
     def _plan_epochs(self) -> list[Epoch]:
@@ -528,7 +541,6 @@ def engine_params(p: Parameters) -> engine.Params:
         exploit_ab=p.exploit_ab,
         leak=p.leak,
         trust_prior=p.trust_prior,
-        no_sharing=np.zeros_like(p.share_policy),
         no_warning=np.zeros_like(p.duty_to_warn),
         shared_value=float(p.shared_value),
         attrition_rate=float(t.attrition_rate),
@@ -576,13 +588,6 @@ def run_replication(
     """Run one replication; return (weekly columns, summary row)."""
     model = ScenarioModel(config, seed, geometry=geometry, parameters=parameters, cell_agents=False)
     columns = model.run()
-    summary = summarise(
-        columns,
-        model.geometry.countries,
-        model.actor_ids,
-        config.threat.home_country,
-        model.recorder.severity_ccdf,
-        model.recorder.plot_ages,
-    )
+    summary = summarise(model.recorder, config.threat.home_country)
     model.remove_all_agents()
     return columns, summary

@@ -8,6 +8,7 @@ in a DataCollector, so a replication costs no per-step allocation. Column names 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -87,81 +88,96 @@ class Recorder:
         self.plot_ages = np.zeros((2, 2, 2))
 
     def columns(self) -> dict[str, NDArray[np.float64]]:
-        """Flat ``{column: weekly array}`` in a stable order."""
-        cols: dict[str, NDArray[np.float64]] = {}
-        for name in COUNTRY_OUTCOMES:
-            cols[name] = self.country[name].sum(axis=1)
-        cols.update(self.scalar)
-        for name in COUNTRY_OUTCOMES:
-            for j, c in enumerate(self.countries):
-                cols[f"{name}__{c}"] = self.country[name][:, j]
-        for name in COUNTRY_LEVELS:
-            for j, c in enumerate(self.countries):
-                cols[f"{name}__{c}"] = self.country_level[name][:, j]
-        for name in ACTOR_OUTCOMES:
-            for j, a in enumerate(self.actors):
-                cols[f"{name}__{a}"] = self.actor[name][:, j]
-        for name in PAIR_OUTCOMES:
-            for i, a in enumerate(self.actors):
-                for j, b in enumerate(self.actors):
-                    if i != j:
-                        cols[f"{name}__{a}__{b}"] = self.pair[name][:, i, j]
-        return cols
+        """Flat ``{column: weekly array}`` in a stable order (``_column_names``).
+
+        Per-country, per-actor and per-pair columns are rows of contiguous copies of their
+        blocks (weeks last), not strided views: one copy per block, and contiguous
+        columns are cheaper for every consumer.
+        """
+        b = self.blocks
+        n_a = len(self.actors)
+
+        def weeks_last(block: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.ascontiguousarray(np.moveaxis(block, 1, -1)).reshape(-1, self.steps)
+
+        pairs = np.moveaxis(b.pair, 1, -1)[:, ~np.eye(n_a, dtype=np.bool_)]
+        arrays = [
+            *b.country.sum(axis=2),
+            *b.scalar,
+            *weeks_last(b.country),
+            *weeks_last(b.country_level),
+            *weeks_last(b.actor),
+            *pairs.reshape(-1, self.steps),
+        ]
+        return dict(zip(_column_names(self.countries, self.actors), arrays, strict=True))
 
 
-def summarise(
-    columns: dict[str, NDArray[np.float64]],
-    countries: Sequence[str],
-    actors: Sequence[str],
-    home_country: str,
-    severity_ccdf: NDArray[np.float64],
-    plot_ages: NDArray[np.float64],
-) -> dict[str, float]:
-    """Per-replication outcomes analysts compare, from the weekly columns.
+def summarise(recorder: Recorder, home_country: str) -> dict[str, float]:
+    """Per-replication outcomes analysts compare, from a finished replication's records.
 
+    One entry per weekly column (:meth:`Recorder.columns`, same order): its sum over the
+    run, or for levels such as ``strength__<country>`` its value in the last week, named
+    ``final_...``. Then the run's severity tail and plot ages, and derived outcomes.
     ``attack_risk__<country>`` is the share of whole simulated years (52-week blocks; the
     whole run if shorter) with at least one mass-casualty attack there: averaged over
     replications it estimates the annual probability of such an attack.
     ``plot_age_at_attack_mean`` and ``plot_age_at_interdiction_mean`` (weeks, also
     ``__domestic`` and ``__abroad``: target in the origin's country or not) come from the
-    run's ``plot_ages`` sums and counts; levels such as ``strength__<country>`` become
-    ``final_...`` (their value in the last week).
+    run's ``plot_ages`` sums and counts.
+
+    Sums are taken over whole blocks of the records at once (a few numpy calls, not one
+    per column); every summed outcome is a count, so the order of summation cannot change
+    a bit of it.
     """
-    steps = len(columns["plots_started"])
-    out: dict[str, float] = {}
-    for name, series in columns.items():
-        base = name.split("__", 1)[0]
-        out[name if base not in LEVELS else f"final_{name}"] = float(
-            series[-1] if base in LEVELS else series.sum()
-        )
-    for edge, count in zip(SEVERITY_EDGES, severity_ccdf, strict=True):
+    b = recorder.blocks
+    countries, actors = recorder.countries, recorder.actors
+    steps = recorder.steps
+    by_country = b.country.sum(axis=1)  # [outcome, country]
+    values: list[float] = by_country.sum(axis=1).tolist()
+    levels = np.array([name in LEVELS for name in SCALAR_OUTCOMES])
+    values += np.where(levels, b.scalar[:, -1], b.scalar.sum(axis=1)).tolist()
+    values += by_country.ravel().tolist()
+    values += b.country_level[:, -1].ravel().tolist()
+    actor_levels = np.array([name in LEVELS for name in ACTOR_OUTCOMES])[:, None]
+    values += np.where(actor_levels, b.actor[:, -1], b.actor.sum(axis=1)).ravel().tolist()
+    pair_levels = np.array([name in LEVELS for name in PAIR_OUTCOMES])[:, None, None]
+    pairs = np.where(pair_levels, b.pair[:, -1], b.pair.sum(axis=1))
+    values += pairs[:, ~np.eye(len(actors), dtype=np.bool_)].ravel().tolist()
+    out = dict(zip(_summary_names(countries, actors), values, strict=True))
+
+    for edge, count in zip(SEVERITY_EDGES, recorder.severity_ccdf, strict=True):
         out[f"attacks_with_fatalities_ge__{edge}"] = float(count)
+    plot_ages = recorder.plot_ages
     for label, row in (("attack", 0), ("interdiction", 1)):
         sums, n = plot_ages[row, :, 0], plot_ages[row, :, 1]
         out[f"plot_age_at_{label}_mean"] = _ratio(sums.sum(), n.sum())
         out[f"plot_age_at_{label}_mean__domestic"] = _ratio(sums[0], n[0])
         out[f"plot_age_at_{label}_mean__abroad"] = _ratio(sums[1], n[1])
-    out["min_strength"] = float(columns["strength"].min())
-    out["max_strength"] = float(columns["strength"].max())
+    strength = recorder.scalar["strength"]
+    out["min_strength"] = float(strength.min())
+    out["max_strength"] = float(strength.max())
     resolved = out["plots_interdicted"] + out["attacks_attempted"]
     out["share_interdicted"] = out["plots_interdicted"] / resolved if resolved else float("nan")
     n_years = max(1, steps // WEEKS_PER_YEAR)
     block = WEEKS_PER_YEAR if steps >= WEEKS_PER_YEAR else steps
+    mass = recorder.country["mass_casualty_attacks"][: n_years * block]
+    years_hit = (mass.reshape(n_years, block, len(countries)).sum(axis=1) > 0).sum(axis=0)
+    successes = recorder.country["attacks_successful"]
+    first = successes[:HALF_YEAR].sum(axis=0)
+    last = successes[-HALF_YEAR:].sum(axis=0)
     out["years"] = float(n_years)
-    for c in countries:
-        mc = columns[f"mass_casualty_attacks__{c}"][: n_years * block].reshape(n_years, block)
-        years_hit = float((mc.sum(axis=1) > 0).sum())
-        out[f"mass_casualty_years__{c}"] = years_hit
-        out[f"attack_risk__{c}"] = years_hit / n_years
-        attacks = columns[f"attacks_successful__{c}"]
+    for j, c in enumerate(countries):
+        out[f"mass_casualty_years__{c}"] = float(years_hit[j])
+        out[f"attack_risk__{c}"] = float(years_hit[j]) / n_years
         if steps >= 2 * HALF_YEAR:
-            first, last = attacks[:HALF_YEAR].sum(), attacks[-HALF_YEAR:].sum()
-            out[f"attack_change__{c}"] = (last - first) / first if first else float("nan")
+            out[f"attack_change__{c}"] = (
+                float((last[j] - first[j]) / first[j]) if first[j] else float("nan")
+            )
     for a in actors:
         out[f"ci_exposure__{a}"] = out[f"exploitation_against__{a}"] + out[f"leaks_of__{a}"]
     if steps >= 2 * WEEKS_PER_YEAR:
-        total = columns["attacks_successful"]
-        home = columns[f"attacks_successful__{home_country}"]
+        total = successes.sum(axis=1)
+        home = successes[:, countries.index(home_country)]
         for label, window in (
             ("first", slice(0, WEEKS_PER_YEAR)),
             ("last", slice(-WEEKS_PER_YEAR, None)),
@@ -173,6 +189,32 @@ def summarise(
     return out
 
 
+@functools.cache
+def _summary_names(countries: tuple[str, ...], actors: tuple[str, ...]) -> tuple[str, ...]:
+    """Names of the per-column entries of :func:`summarise`, in :meth:`Recorder.columns` order."""
+    return tuple(
+        f"final_{name}" if name.split("__", 1)[0] in LEVELS else name
+        for name in _column_names(countries, actors)
+    )
+
+
+@functools.cache
+def _column_names(countries: tuple[str, ...], actors: tuple[str, ...]) -> tuple[str, ...]:
+    """Names of the weekly columns (:meth:`Recorder.columns`), in order."""
+    names = [*COUNTRY_OUTCOMES, *SCALAR_OUTCOMES]
+    names += [f"{name}__{c}" for name in COUNTRY_OUTCOMES for c in countries]
+    names += [f"{name}__{c}" for name in COUNTRY_LEVELS for c in countries]
+    names += [f"{name}__{a}" for name in ACTOR_OUTCOMES for a in actors]
+    names += [
+        f"{name}__{a}__{b}"
+        for name in PAIR_OUTCOMES
+        for i, a in enumerate(actors)
+        for j, b in enumerate(actors)
+        if i != j
+    ]
+    return tuple(names)
+
+
 def summary_columns(
     steps: int, countries: Sequence[str], actors: Sequence[str], home_country: str
 ) -> list[str]:
@@ -181,17 +223,7 @@ def summary_columns(
     Summarises an all-zero :class:`Recorder` of the same steps, countries and actors: the
     names come from the same code as a real run's, so they cannot drift from it.
     """
-    recorder = Recorder(steps, countries, actors)
-    return list(
-        summarise(
-            recorder.columns(),
-            countries,
-            actors,
-            home_country,
-            recorder.severity_ccdf,
-            recorder.plot_ages,
-        )
-    )
+    return list(summarise(Recorder(steps, countries, actors), home_country))
 
 
 def _ratio(numerator: float, denominator: float) -> float:
