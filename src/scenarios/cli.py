@@ -512,6 +512,11 @@ def experiment(
     Finished runs with the same resolved config, seeds, package version and model code are
     reused if their files still match the hashes in their manifests; others are re-run.
     Work beyond the limits (see --yes) is refused before it starts.
+
+    An experiment file with `ensemble: DIR` (a posterior of `scenarios calibrate`,
+    relative to the file) and optionally `replications_per_draw: K` (default 2) runs every
+    scenario over that posterior: replication i of each uses parameter draw i // K, and
+    the report splits each difference's spread into parameters and chance.
     """
     from scenarios.experiment.experiment import load_experiment, load_experiment_ensemble
 

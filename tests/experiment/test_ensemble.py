@@ -297,3 +297,12 @@ def test_per_draw_needs_an_ensemble(
     assert code == 2, err
     assert "--per-draw" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_replications_per_draw_needs_an_ensemble() -> None:
+    from scenarios.experiment.experiment import ExperimentSpec
+
+    spec = {"name": "x", "baseline": "a", "scenarios": {"a": "a.yaml", "b": "b.yaml"}}
+    assert ExperimentSpec.model_validate(spec).ensemble is None
+    with pytest.raises(ValueError, match="replications_per_draw"):
+        ExperimentSpec.model_validate({**spec, "replications_per_draw": 3})
