@@ -249,13 +249,32 @@ def run(
             "are unchanged.",
         ),
     ] = False,
+    ensemble_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--ensemble",
+            help="Posterior directory written by `scenarios calibrate`: replication i runs "
+            "with parameter draw i // K (particles resampled by weight, seeded by the root "
+            "seed), so the intervals carry parameter uncertainty; the report splits each "
+            "outcome's variance into parameters and chance.",
+        ),
+    ] = None,
+    per_draw: Annotated[
+        int | None,
+        typer.Option(
+            "--per-draw",
+            min=1,
+            help="With --ensemble: replications per parameter draw, K (default 2; at least 2 "
+            "to separate parameter from chance variance).",
+        ),
+    ] = None,
     yes: Yes = False,
 ) -> None:
     """Run one scenario: replications -> run directory, and print the key outcomes.
 
     The weekly series are written to timeseries.parquet as replications finish, so memory
     does not grow with the number of replications. Work beyond the limits (see --yes) is
-    refused before it starts.
+    refused before it starts. With --ensemble the run is over a calibrated posterior.
     """
     overrides = list(set_ or [])
     for key, value in (
@@ -270,6 +289,21 @@ def run(
     _expect_kind(config, "scenario")
     cfg = load_config(config, overrides)
     run_workload(cfg).check(yes)
+    if per_draw is not None and ensemble_dir is None:
+        raise typer.BadParameter("--per-draw needs --ensemble", param_hint="--per-draw")
+    ensemble = None
+    if ensemble_dir is not None:
+        from scenarios.experiment.ensemble import (
+            DEFAULT_PER_DRAW,
+            check_ensemble,
+            load_posterior,
+            plan_ensemble,
+        )
+
+        posterior = load_posterior(ensemble_dir)
+        k = per_draw or DEFAULT_PER_DRAW
+        ensemble = plan_ensemble(posterior, cfg.run.seed, cfg.run.replications, k)
+        check_ensemble(ensemble, cfg, str(config))
     run_dir = out_dir if out_dir is not None else default_run_dir(Path("results"), cfg.name)
     if run_dir.exists():
         raise OutputError(f"--out {run_dir}: already exists; choose a new directory")
@@ -281,8 +315,13 @@ def run(
         progress = _DelayedProgress(cfg.run.replications, f"{cfg.name}")
         started = time.monotonic()
         try:
-            _, rows = execute_run(
-                cfg, run_dir, workers=workers, progress=progress, source=str(config)
+            result, rows = execute_run(
+                cfg,
+                run_dir,
+                workers=workers,
+                progress=progress,
+                source=str(config),
+                ensemble=ensemble,
             )
         except KeyboardInterrupt:
             progress.close()
@@ -291,7 +330,10 @@ def run(
         finally:
             progress.close()
     elapsed = time.monotonic() - started
-    _print_run_table(cfg, rows)
+    if ensemble is None:
+        _print_run_table(cfg, rows)
+    else:
+        _print_ensemble_table(cfg, rows, result.summary, ensemble)
     out.print(
         f"Finished in {elapsed:.1f} s. Run directory: [bold]{run_dir}[/]",
         highlight=False,
@@ -306,6 +348,27 @@ def _print_run_table(cfg: Any, rows: list[Any]) -> None:
     title = f"{cfg.name}: {cfg.run.replications} replications x {cfg.run.steps} weeks"
     out.print(to_rich(rows, title))
     out.print(_hanging(INTERVALS_NOTE, out.width, "", ""), highlight=False, soft_wrap=True)
+    _print_bullets("precision", wide_intervals(rows, cfg.run.replications))
+
+
+def _print_ensemble_table(cfg: Any, rows: list[Any], summary: Any, ensemble: Any) -> None:
+    """The key outcomes of a run over a posterior ensemble, with the variance shares."""
+    from scenarios.report.tables import (
+        INTERVALS_NOTE,
+        SHARES_NOTE,
+        to_rich,
+        variance_shares,
+        wide_intervals,
+    )
+
+    shares = variance_shares(summary, rows)
+    title = (
+        f"{cfg.name}: {cfg.run.replications} replications x {cfg.run.steps} weeks, over "
+        f"{ensemble.draws} parameter draws of calibration {ensemble.posterior.name}"
+    )
+    out.print(to_rich(rows, title, shares))
+    note = f"{INTERVALS_NOTE} {SHARES_NOTE.replace('*', '')}"
+    out.print(_hanging(note, out.width, "", ""), highlight=False, soft_wrap=True)
     _print_bullets("precision", wide_intervals(rows, cfg.run.replications))
 
 
@@ -339,7 +402,12 @@ def _print_comparison(cmp: Comparison) -> None:
     """The decision summary on the terminal: per scenario, its sentence and its table."""
     from rich import box
 
-    from scenarios.report.compare_report import PAIRING_CAPTION, methods_line, pairing_rows
+    from scenarios.report.compare_report import (
+        PAIRING_CAPTION,
+        ensemble_summary,
+        methods_line,
+        pairing_rows,
+    )
     from scenarios.report.decision import (
         MARKS,
         bottom_line,
@@ -364,6 +432,8 @@ def _print_comparison(cmp: Comparison) -> None:
         out.print(bottom_line(cmp, scenario), highlight=False)
         out.print()
     out.print(f"{reading_note(cmp)} Differences: {methods_line(cmp)}.", highlight=False)
+    for line in ensemble_summary(cmp):
+        out.print(line, highlight=False)
     out.print("Every outcome compared: report.html and comparison.csv.", highlight=False)
     title, header, rows = pairing_rows(cmp)
     if rows:
@@ -455,20 +525,28 @@ def experiment(
     Finished runs with the same resolved config, seeds, package version and model code are
     reused if their files still match the hashes in their manifests; others are re-run.
     Work beyond the limits (see --yes) is refused before it starts.
+
+    An experiment file with `ensemble: DIR` (a posterior of `scenarios calibrate`,
+    relative to the file) and optionally `replications_per_draw: K` (default 2) runs every
+    scenario over that posterior: replication i of each uses parameter draw i // K, and
+    the report splits each difference's spread into parameters and chance.
     """
-    from scenarios.experiment.experiment import load_experiment
+    from scenarios.experiment.experiment import load_experiment, load_experiment_ensemble
 
     _expect_kind(spec_path, "experiment")
     spec, configs = load_experiment(spec_path)
     experiment_workload(spec.name, configs).check(yes)
+    ensemble = load_experiment_ensemble(spec, spec_path, configs)
     target = out_dir or Path("results") / "experiments" / spec.name
     check_kind(target, "experiment")
     check_writable(target.parent)
     with output_lock(target):
-        _experiment(spec, configs, target, workers)
+        _experiment(spec, configs, target, workers, ensemble)
 
 
-def _experiment(spec: Any, configs: dict[str, Any], target: Path, workers: int) -> None:
+def _experiment(
+    spec: Any, configs: dict[str, Any], target: Path, workers: int, ensemble: Any = None
+) -> None:
     from scenarios.experiment.compare import compare, load_run
     from scenarios.experiment.experiment import run_experiment
     from scenarios.report.compare_report import write_comparison
@@ -490,7 +568,9 @@ def _experiment(spec: Any, configs: dict[str, Any], target: Path, workers: int) 
         return bars[-1]
 
     try:
-        paths = run_experiment(spec, configs, target, workers=workers, on_scenario=announce)
+        paths = run_experiment(
+            spec, configs, target, workers=workers, on_scenario=announce, ensemble=ensemble
+        )
     except KeyboardInterrupt:
         for bar in bars:
             bar.close()
@@ -1131,15 +1211,17 @@ def validate(
 def _check_file(path: Path, kind: str, overrides: list[str]) -> str:
     """Load and validate ``path`` as ``kind``; what it holds, in one line."""
     if kind == "experiment":
-        from scenarios.experiment.experiment import load_experiment
+        from scenarios.experiment.experiment import load_experiment, load_experiment_ensemble
 
         if overrides:
             raise ConfigError("--set applies to scenario configs only", source=str(path))
         spec, configs = load_experiment(path)
+        ensemble = load_experiment_ensemble(spec, path, configs)
         steps = f" x {spec.steps} weeks" if spec.steps is not None else ""
+        over = f", over {ensemble.draws} posterior draws" if ensemble is not None else ""
         return (
             f"experiment file {spec.name}, {len(configs)} scenarios against "
-            f"{spec.baseline}, {spec.replications} replications{steps} each"
+            f"{spec.baseline}, {spec.replications} replications{steps} each{over}"
         )
     if kind == "calibration":
         from scenarios.calibrate.spec import load_calibration

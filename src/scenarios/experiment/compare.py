@@ -18,6 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
 
 from scenarios.experiment import store
+from scenarios.experiment.ensemble import recorded_ensemble
 from scenarios.experiment.errors import CompareError
 from scenarios.experiment.stats import (
     Estimate,
@@ -26,6 +27,7 @@ from scenarios.experiment.stats import (
     pairing_variance_reduction,
     q_values,
     replications_needed,
+    variance_components,
     welch_difference,
     wilson,
 )
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
     from scenarios.report.weekly import Weekly
 
 RISK_PREFIX = "attack_risk__"
+# summary.parquet columns that say which replication it is, not what happened in it
+# (draw and particle: runs over a posterior ensemble).
+NOT_OUTCOMES = frozenset({"replication", "seed", "draw", "particle"})
 CORE_ACTORS = ("us", "russia", "taliban")
 # Outcomes kept per target country (``<prefix><country>``), which can be labelled by territory.
 COUNTRY_PREFIXES = (
@@ -206,7 +211,7 @@ def check_comparable(runs: list[StoredRun]) -> None:
     if len(runs) < 2:
         raise CompareError("compare needs at least two run directories")
     first = runs[0]
-    columns = set(first.summary.columns) - {"replication", "seed"}
+    columns = set(first.summary.columns) - NOT_OUTCOMES
     for run in runs[1:]:
         if run.manifest.get("steps") != first.manifest.get("steps"):
             raise CompareError(
@@ -219,7 +224,7 @@ def check_comparable(runs: list[StoredRun]) -> None:
             raise CompareError(
                 f"different start dates: {first.path} starts {start_a}, {run.path} {start_b}"
             )
-        other = set(run.summary.columns) - {"replication", "seed"}
+        other = set(run.summary.columns) - NOT_OUTCOMES
         if other != columns:
             only_a = sorted(columns - other)[:5]
             only_b = sorted(other - columns)[:5]
@@ -301,6 +306,10 @@ class Effect:
     size: float
     needed: int
     variance_reduction: float
+    # Over a shared posterior ensemble: shares of the difference's variance over
+    # replications from the parameters (between draws) and from chance (within draws).
+    parameter_share: float = math.nan
+    chance_share: float = math.nan
 
     @property
     def verdict(self) -> Verdict:
@@ -358,6 +367,8 @@ TABLE_COLUMNS = [
     "replications_needed",
     "note",
 ]
+# Added to comparison.csv when scenarios ran over one posterior ensemble (difference rows).
+ENSEMBLE_COLUMNS = ["parameter_share", "chance_share"]
 RELATIVE_NOTE = "baseline level too small or imprecise for a relative change: read difference"
 
 
@@ -373,6 +384,10 @@ class Comparison:
     paired: dict[str, bool]  # scenario label -> paired with the baseline?
     territory: dict[str, list[str]] = field(default_factory=dict)  # actor -> countries
     effects: list[Effect] = field(default_factory=list)  # every scenario x outcome difference
+    # The posterior ensemble the baseline ran over (its manifest's record), None if none.
+    ensemble: dict[str, Any] | None = None
+    # Scenario labels paired with the baseline over that same ensemble (shares computed).
+    ensemble_paired: list[str] = field(default_factory=list)
 
     def label(self, outcome: str) -> str:
         """The outcome's human label, with the actor whose territory it is kept for."""
@@ -459,9 +474,13 @@ def compare(
     rows: list[dict[str, Any]] = []
     paired: dict[str, bool] = {}
     pending: list[tuple[dict[str, Any], dict[str, Any], Effect]] = []
+    ensemble_paired: list[str] = []
     for run in runs:
         is_paired = run.seeds == base.seeds and len(run.seeds) == len(run.summary)
         paired[run.label] = is_paired
+        draws = shared_draws(base, run) if is_paired and run is not base else None
+        if draws is not None:
+            ensemble_paired.append(run.label)
         for outcome in chosen:
             est, method = estimate(run.summary, outcome)
             rows.append(
@@ -498,6 +517,13 @@ def compare(
                     pairing_variance_reduction(base_series, series) if is_paired else math.nan
                 ),
             )
+            if draws is not None:
+                split = variance_components(series - base_series, draws)
+                effect = replace(
+                    effect,
+                    parameter_share=split.parameter_share,
+                    chance_share=split.chance_share,
+                )
             difference = _row(run.label, outcome, "difference", diff.diff, diff.method)
             relative = _row(
                 run.label, outcome, "relative_change", diff.relative, f"{diff.method}, bootstrap"
@@ -510,6 +536,10 @@ def compare(
     ):
         effect = replace(effect, q_value=q)
         effects.append(effect)
+        if ensemble_paired:
+            difference.update(
+                parameter_share=effect.parameter_share, chance_share=effect.chance_share
+            )
         difference.update(
             variance_reduction=effect.variance_reduction,
             p_value=effect.p_value,
@@ -532,11 +562,44 @@ def compare(
         for e in effects
         if e.too_imprecise
     ]
-    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    columns = TABLE_COLUMNS + (ENSEMBLE_COLUMNS if ensemble_paired else [])
+    table = pd.DataFrame(rows, columns=columns)
     for text in ("verdict", "note"):
         table[text] = table[text].astype(object).where(table[text].notna(), "")
     table["replications_needed"] = table["replications_needed"].astype("Int64")
-    return Comparison(runs, base, chosen, table, warnings, paired, territory, effects)
+    return Comparison(
+        runs,
+        base,
+        chosen,
+        table,
+        warnings,
+        paired,
+        territory,
+        effects,
+        recorded_ensemble(base.manifest),
+        ensemble_paired,
+    )
+
+
+def shared_draws(base: StoredRun, run: StoredRun) -> Any:
+    """The draw of each replication when both runs are over the same posterior ensemble.
+
+    Same posterior (hash), parameters, replications per draw and draws, and the same
+    draw in every row: then replication i of both used the same parameters and a
+    difference's variance can be split by draw. None otherwise.
+    """
+    a, b = recorded_ensemble(base.manifest), recorded_ensemble(run.manifest)
+    if a is None or b is None:
+        return None
+    keys = ("posterior_sha256", "parameters", "replications_per_draw", "draws")
+    if any(a.get(k) != b.get(k) for k in keys):
+        return None
+    if "draw" not in base.summary or "draw" not in run.summary:
+        return None
+    draws = base.summary["draw"].to_numpy()
+    if len(draws) != len(run.summary) or not (draws == run.summary["draw"].to_numpy()).all():
+        return None
+    return draws
 
 
 def _spread_row(scenario: str, outcome: str, x: pd.Series) -> dict[str, Any]:

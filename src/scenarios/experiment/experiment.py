@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -23,6 +23,9 @@ from scenarios.experiment import store
 from scenarios.experiment.seeds import replication_seeds
 from scenarios.model.outcomes import summary_columns
 from scenarios.names import NAME_RULE, PlainName, is_plain_name
+
+if TYPE_CHECKING:
+    from scenarios.experiment.ensemble import Ensemble
 
 
 class ExperimentSpec(BaseModel):
@@ -49,6 +52,19 @@ class ExperimentSpec(BaseModel):
     probability_precision: float = Field(
         0.05, gt=0, le=1, description="Wanted 95% CI half-width of a probability (absolute)."
     )
+    ensemble: str | None = Field(
+        None,
+        description="Posterior directory written by `scenarios calibrate` (relative to the "
+        "experiment file): replication i of every scenario runs with parameter draw "
+        "i // replications_per_draw, the same draw in every scenario.",
+    )
+    replications_per_draw: int = Field(
+        2,
+        ge=1,
+        le=10_000,
+        description="With ensemble: replications per parameter draw (at least 2 to separate "
+        "parameter from chance variance).",
+    )
 
     @field_validator("scenarios")
     @classmethod
@@ -62,6 +78,8 @@ class ExperimentSpec(BaseModel):
     def _baseline_named(self) -> Self:
         if len(self.scenarios) < 2:
             raise ValueError("scenarios: an experiment compares at least two scenarios")
+        if self.ensemble is None and "replications_per_draw" in self.model_fields_set:
+            raise ValueError("replications_per_draw: applies only with ensemble: (a posterior)")
         if self.baseline not in self.scenarios:
             raise ValueError(
                 f"baseline: {self.baseline!r} is not one of the scenarios "
@@ -88,6 +106,32 @@ def load_experiment(path: Path) -> tuple[ExperimentSpec, dict[str, ScenarioConfi
     if spec.outcomes is not None:
         check_outcomes(spec.outcomes, outcome_columns(configs[spec.baseline]), str(path))
     return spec, configs
+
+
+def load_experiment_ensemble(
+    spec: ExperimentSpec, path: Path, configs: dict[str, ScenarioConfig]
+) -> Ensemble | None:
+    """The experiment's posterior ensemble, checked against every scenario (None if none).
+
+    The draws depend on the shared root seed and replications only, so every scenario
+    gets the same parameter set at the same replication index. ConfigError (exit 2) for a
+    posterior that cannot be used or values a scenario does not allow.
+    """
+    if spec.ensemble is None:
+        return None
+    from scenarios.experiment.ensemble import check_ensemble, load_posterior, plan_ensemble
+
+    try:
+        posterior = load_posterior(path.parent / spec.ensemble)
+    except ConfigError as exc:
+        raise ConfigError(f"ensemble: {exc}", source=str(path)) from None
+    ensemble = plan_ensemble(posterior, spec.seed, spec.replications, spec.replications_per_draw)
+    for label, config in configs.items():
+        try:
+            check_ensemble(ensemble, config)
+        except ConfigError as exc:
+            raise ConfigError(f"scenarios.{label}: {exc}", source=str(path)) from None
+    return ensemble
 
 
 def outcome_columns(config: ScenarioConfig) -> list[str]:
@@ -147,13 +191,19 @@ def check_comparable_configs(
             )
 
 
-def reuse_problem(run_dir: Path, config: ScenarioConfig) -> str | None:
+def reuse_problem(
+    run_dir: Path, config: ScenarioConfig, ensemble: Ensemble | None = None
+) -> str | None:
     """Why the run in ``run_dir`` cannot be reused for ``config``; None if it can.
 
     Reusable: a finished run of the same resolved config, seeds, package version and model
-    code whose files still have the SHA-256 hashes its manifest recorded when it was
-    written (a run without recorded hashes cannot be verified and is not reused).
+    code, over the same posterior ensemble (posterior.parquet's hash, draws and
+    replications per draw) or none, whose files still have the SHA-256 hashes its
+    manifest recorded when it was written (a run without recorded hashes cannot be
+    verified and is not reused).
     """
+    from scenarios.experiment.ensemble import recorded_ensemble, same_ensemble
+
     if not (run_dir / store.MANIFEST).exists():
         return "no finished run"
     try:
@@ -173,6 +223,10 @@ def reuse_problem(run_dir: Path, config: ScenarioConfig) -> str | None:
             "the scenarios version changed",
         ),
         (manifest.get("model_fingerprint") == store.model_fingerprint(), "the model changed"),
+        (
+            same_ensemble(recorded_ensemble(manifest), ensemble),
+            "the posterior ensemble changed (posterior, draws or replications per draw)",
+        ),
     )
     for ok, problem in checks:
         if not ok:
@@ -190,15 +244,21 @@ def run_experiment(
     *,
     workers: int = 1,
     on_scenario: Callable[[str, bool, str | None], Callable[[int], None] | None] | None = None,
+    ensemble: Ensemble | None = None,
 ) -> dict[str, Path]:
     """Run (or reuse) every scenario; return label -> run directory.
 
     ``out`` is locked meanwhile and must be new, empty or an earlier experiment's folder.
     ``on_scenario(label, reused, why)`` is told before each scenario and may return a
     progress callback for its replications; ``why`` says why an earlier run of the scenario
-    is not reused (None if it is reused or there is none).
+    is not reused (None if it is reused or there is none). ``ensemble``: the posterior
+    ensemble every scenario runs over (:func:`load_experiment_ensemble`), required when the
+    spec names one.
     """
     from scenarios.experiment.run import execute_run
+
+    if (spec.ensemble is None) != (ensemble is None):
+        raise ValueError("run_experiment: pass the ensemble the spec names (and only then)")
 
     runs_dir = out / "runs"
     paths = {}
@@ -210,14 +270,20 @@ def run_experiment(
             "kind": "experiment",
             "status": "running",
             "experiment": spec.name,
-            "spec": spec.model_dump(mode="json"),
+            # without an ensemble, the spec as recorded before ensembles existed
+            "spec": spec.model_dump(
+                mode="json",
+                exclude={"ensemble", "replications_per_draw"} if ensemble is None else None,
+            ),
             "runs": {label: f"runs/{label}" for label in configs},
             "started": store.now(),
         }
+        if ensemble is not None:
+            manifest["ensemble"] = ensemble.record()
         store.write_json(manifest, out / store.MANIFEST)
         for label, config in configs.items():
             run_dir = runs_dir / label
-            problem = reuse_problem(run_dir, config)
+            problem = reuse_problem(run_dir, config, ensemble)
             reused = problem is None
             earlier = run_dir.exists() or run_dir.is_symlink()
             why = problem if earlier and not reused else None
@@ -232,6 +298,7 @@ def run_experiment(
                     progress=progress,
                     source=spec.scenarios[label],
                     label=label,
+                    ensemble=ensemble,
                 )
             paths[label] = run_dir
         manifest.update(status="complete", finished=store.now())

@@ -11,7 +11,7 @@ API's ``RunResult.save``); both share :func:`run_manifest` and :func:`finish_run
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,14 +27,26 @@ from scenarios.experiment.runner import (
 )
 from scenarios.report import plots
 from scenarios.report.run_report import run_report
-from scenarios.report.tables import Row, core_trust_pairs, key_outcomes
+from scenarios.report.tables import Row, core_trust_pairs, key_outcomes, variance_shares
+
+if TYPE_CHECKING:
+    from scenarios.experiment.ensemble import Ensemble
 
 
 def run_manifest(
-    config: ScenarioConfig, *, started: str, source: str | None, label: str | None
+    config: ScenarioConfig,
+    *,
+    started: str,
+    source: str | None,
+    label: str | None,
+    ensemble: Ensemble | None = None,
 ) -> dict[str, Any]:
-    """The manifest of a run being written (status "running")."""
-    return {
+    """The manifest of a run being written (status "running").
+
+    A run over a posterior ensemble records it under ``ensemble`` (see
+    :meth:`scenarios.experiment.ensemble.Ensemble.record`); other runs have no such key.
+    """
+    manifest = {
         "kind": "run",
         "status": "running",
         "scenario": config.name,
@@ -50,6 +62,9 @@ def run_manifest(
         "git_commit": store.git_commit(),
         "started": started,
     }
+    if ensemble is not None:
+        manifest["ensemble"] = ensemble.record()
+    return manifest
 
 
 def finish_run(
@@ -70,7 +85,8 @@ def finish_run(
     threat = config.threat.name
     figures = plots.draw_all(summary, timeseries, staging / "plots", threat)
     rows = core_trust_pairs(key_outcomes(summary, threat, territories(config)))
-    report = run_report(config, rows, figures, manifest)
+    shares = variance_shares(summary, rows) if "ensemble" in manifest else None
+    report = run_report(config, rows, figures, manifest, shares)
     store.write_atomic(staging / "report.md", report.encode())
     data = [store.SUMMARY, store.TIMESERIES] if timeseries is not None else [store.SUMMARY]
     files = [*data, "report.md", *(f"plots/{n}" for n in figures)]
@@ -95,19 +111,29 @@ def execute_run(
     progress: Progress | None = None,
     source: str | None = None,
     label: str | None = None,
+    ensemble: Ensemble | None = None,
 ) -> tuple[StreamedRun, list[Row]]:
     """Run every replication and write the run directory atomically.
 
     Returns the run (its summary; its timeseries as the path of ``timeseries.parquet`` in
-    ``run_dir``, None if ``run.timeseries`` is false) and the key-outcome table.
+    ``run_dir``, None if ``run.timeseries`` is false) and the key-outcome table. With an
+    ``ensemble`` (checked against ``config`` beforehand: ``check_ensemble``), replication
+    i runs with its draw's parameters and summary.parquet says which draw and particle.
     """
     started = store.now()
     keep_timeseries = config.run.timeseries
     with store.staged_directory(run_dir) as staging:
-        manifest = run_manifest(config, started=started, source=source, label=label)
+        manifest = run_manifest(
+            config, started=started, source=source, label=label, ensemble=ensemble
+        )
         store.write_json(manifest, staging / store.MANIFEST)
         timeseries = staging / store.TIMESERIES if keep_timeseries else None
-        result = stream_scenario(config, timeseries, workers=workers, progress=progress)
+        varying = ensemble.parameters() if ensemble is not None else None
+        result = stream_scenario(
+            config, timeseries, workers=workers, progress=progress, varying=varying
+        )
+        if ensemble is not None:
+            result.summary = ensemble.annotate(result.summary)
         rows = finish_run(staging, config, manifest, result.summary, result.seeds, timeseries)
     result.timeseries_path = run_dir / store.TIMESERIES if keep_timeseries else None
     return result, rows

@@ -14,6 +14,12 @@ Two ways to collect them:
 
 Both produce the same data: the streamed ``timeseries.parquet`` read back equals
 ``run_scenario(...).timeseries`` (same columns, dtypes and values).
+
+Both take optional :class:`ReplicationParameters`: config values that differ by
+replication (a posterior ensemble's parameter draws). Replication ``i``'s config is then
+the scenario's with those values set, built where it runs (as ``--set`` would set them,
+through :class:`scenarios.experiment.sweep.PointConfigs`), so it too is the same whatever
+the workers.
 """
 
 from __future__ import annotations
@@ -80,12 +86,61 @@ class StreamedRun:
     timeseries_path: Path | None
 
 
-def _run_chunk(config: ScenarioConfig, indices: list[int], seeds: list[int]) -> list[Replication]:
-    geometry = build_geometry(config)
-    parameters = compile_parameters(config, geometry)
+@dataclass(frozen=True)
+class ReplicationParameters:
+    """Config values that differ by replication.
+
+    Replication ``i`` sets the dotted config paths ``names`` to ``points[keys[i]]`` (one
+    row of values per key, e.g. per posterior particle). Replications with the same key
+    share one config.
+    """
+
+    names: tuple[str, ...]
+    points: np.ndarray  # (keys, names)
+    keys: np.ndarray  # (replications,) row of ``points`` of each replication
+
+
+class _ReplicationConfigs:
+    """Config, geometry and compiled parameters of each replication (the last one kept)."""
+
+    def __init__(self, config: ScenarioConfig, varying: ReplicationParameters | None) -> None:
+        self.config = config
+        self.varying = varying
+        self.key: int | None = None
+        self.points: Any = None
+        if varying is not None:
+            from scenarios.experiment.sweep import PointConfigs
+
+            self.points = PointConfigs(config.model_dump(mode="json"), list(varying.names))
+        self.current = self._compile(config)
+
+    @staticmethod
+    def _compile(config: ScenarioConfig) -> tuple[ScenarioConfig, Any, Any]:
+        geometry = build_geometry(config)
+        return config, geometry, compile_parameters(config, geometry)
+
+    def of(self, i: int) -> tuple[ScenarioConfig, Any, Any]:
+        """(config, geometry, compiled parameters) of replication ``i``."""
+        if self.varying is None:
+            return self.current
+        key = int(self.varying.keys[i])
+        if key != self.key:
+            self.current = self._compile(self.points.config(self.varying.points[key]))
+            self.key = key
+        return self.current
+
+
+def _run_chunk(
+    config: ScenarioConfig,
+    indices: list[int],
+    seeds: list[int],
+    varying: ReplicationParameters | None = None,
+) -> list[Replication]:
+    configs = _ReplicationConfigs(config, varying)
     out = []
     for i, seed in zip(indices, seeds, strict=True):
-        columns, summary = run_replication(config, replication_sequence(seed), geometry, parameters)
+        cfg, geometry, parameters = configs.of(i)
+        columns, summary = run_replication(cfg, replication_sequence(seed), geometry, parameters)
         out.append((i, columns, summary))
     return out
 
@@ -96,7 +151,10 @@ def _chunks(n: int, size: int) -> Iterator[list[int]]:
 
 
 def iter_replications(
-    config: ScenarioConfig, workers: int = 1, progress: Progress | None = None
+    config: ScenarioConfig,
+    workers: int = 1,
+    progress: Progress | None = None,
+    varying: ReplicationParameters | None = None,
 ) -> Iterator[Replication]:
     """Yield every replication of ``config``, in replication order, as it is available.
 
@@ -104,16 +162,19 @@ def iter_replications(
     number of chunks is in flight, and a chunk that finishes before those ahead of it
     waits only for them. ``progress(k)`` is told of k more replications delivered.
     Closing the iterator early (an error while consuming, Ctrl-C) stops the workers.
+    ``varying``: config values set per replication (see :class:`ReplicationParameters`).
     """
     n = config.run.replications
     seeds = replication_seeds(config.run.seed, n)
+    if varying is not None and len(varying.keys) != n:
+        raise ValueError(f"{len(varying.keys)} per-replication keys for {n} replications")
     workers = max(1, min(workers, os.cpu_count() or 1, n))
     if workers == 1:
-        geometry = build_geometry(config)
-        parameters = compile_parameters(config, geometry)
+        configs = _ReplicationConfigs(config, varying)
         for i, seed in enumerate(seeds):
+            cfg, geometry, parameters = configs.of(i)
             columns, summary = run_replication(
-                config, replication_sequence(seed), geometry, parameters
+                cfg, replication_sequence(seed), geometry, parameters
             )
             yield i, columns, summary
             if progress:
@@ -136,7 +197,7 @@ def iter_replications(
         def submit(count: int) -> None:
             for indices in pending:
                 in_flight.append(
-                    pool.submit(_run_chunk, config, indices, [seeds[i] for i in indices])
+                    pool.submit(_run_chunk, config, indices, [seeds[i] for i in indices], varying)
                 )
                 count -= 1
                 if count == 0:
@@ -158,14 +219,17 @@ def iter_replications(
 
 
 def run_scenario(
-    config: ScenarioConfig, workers: int = 1, progress: Progress | None = None
+    config: ScenarioConfig,
+    workers: int = 1,
+    progress: Progress | None = None,
+    varying: ReplicationParameters | None = None,
 ) -> RunResult:
     """Run ``config.run.replications`` replications; ``progress(k)`` is told of k more done.
 
     Everything is kept in memory: for large runs use :func:`stream_scenario`.
     """
     seeds = replication_seeds(config.run.seed, config.run.replications)
-    results = list(iter_replications(config, workers, progress))
+    results = list(iter_replications(config, workers, progress, varying))
     return RunResult(config, seeds, *_frames(config, results, seeds))
 
 
@@ -174,20 +238,21 @@ def stream_scenario(
     timeseries_path: Path | None,
     workers: int = 1,
     progress: Progress | None = None,
+    varying: ReplicationParameters | None = None,
 ) -> StreamedRun:
     """Run every replication, writing the weekly series to ``timeseries_path`` as they come.
 
     The summary rows are kept (one small row per replication) and returned as a data
     frame; the weekly columns of a replication are dropped once written. With
     ``timeseries_path`` None no timeseries is written. The file appears (atomically) only
-    once complete.
+    once complete. ``varying``: config values set per replication.
     """
     seeds = replication_seeds(config.run.seed, config.run.replications)
     rows = SummaryRows()
     writer = TimeseriesWriter(timeseries_path, config) if timeseries_path is not None else None
     try:
         # closing(): an error or Ctrl-C while writing stops the pool's workers at once
-        with closing(iter_replications(config, workers, progress)) as replications:
+        with closing(iter_replications(config, workers, progress, varying)) as replications:
             for i, columns, summary in replications:
                 rows.add(i, seeds[i], summary)
                 if writer is not None:

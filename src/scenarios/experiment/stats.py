@@ -6,6 +6,8 @@
 - Pairing: how much common random numbers shrank the variance of a difference.
 - Many differences at once: Benjamini-Hochberg adjusted p-values (``q_values``), which
   control the expected share of false discoveries among the differences called clear.
+- Posterior ensembles: how much of the spread over replications comes from not knowing
+  the parameters and how much from chance (``variance_components``).
 """
 
 from __future__ import annotations
@@ -180,6 +182,79 @@ def _relative(
     tail = (1.0 - level) / 2.0 * 100.0
     low, high = np.percentile(boots, [tail, 100.0 - tail])
     return Estimate(point, float(low), float(high), min(len(a), len(b)))
+
+
+@dataclass(frozen=True)
+class VarianceComponents:
+    """The spread of a per-replication value split into parameters and chance.
+
+    ``between`` is the variance of the draw means that is not explained by chance (the
+    parameter part), ``within`` the variance among replications of one parameter draw
+    (the chance part); both in the squared unit of the value. The shares are of their
+    sum, the variance of one replication's value; NaN when it cannot be estimated.
+    """
+
+    between: float
+    within: float
+    draws: int
+    n: int
+
+    @property
+    def total(self) -> float:
+        """Between plus within: the across-replication variance modelled."""
+        return self.between + self.within
+
+    @property
+    def parameter_share(self) -> float:
+        """Share of the variance from the parameters (between draws), in [0, 1]."""
+        total = self.total
+        return self.between / total if total > 0 else math.nan
+
+    @property
+    def chance_share(self) -> float:
+        """Share of the variance from randomness (within draws), in [0, 1]."""
+        total = self.total
+        return self.within / total if total > 0 else math.nan
+
+
+def variance_components(values: np.ndarray, draws: np.ndarray) -> VarianceComponents:
+    """One-way random-effects decomposition of ``values`` grouped by ``draws``.
+
+    Replication ``i`` ran with parameter draw ``draws[i]``; the model is
+    ``value = mu + a_draw + e_i`` with independent draw effects ``a`` (variance
+    ``between``) and replication noise ``e`` (variance ``within``). Method of moments
+    (one-way ANOVA, Searle, Casella & McCulloch 1992, ch. 3): ``within`` is the pooled
+    variance of the replications of each draw around their draw's mean (the mean square
+    within); ``between`` is ``(MSB - MSW) / n0``, which for ``K`` replications of every
+    draw is the variance of the draw means minus ``within / K``, floored at 0 (a negative
+    estimate means the draws explain no more than chance would). ``n0`` is the usual
+    average group size for unequal groups.
+
+    NaN values are dropped. Both components are NaN unless at least two draws and at
+    least one draw with two or more replications remain.
+
+    References
+    ----------
+    Searle, S. R., Casella, G. and McCulloch, C. E. (1992). Variance Components. Wiley.
+    """
+    x = np.asarray(values, dtype=float)
+    g = np.asarray(draws)
+    keep = ~np.isnan(x)
+    x, g = x[keep], g[keep]
+    n = len(x)
+    labels, group, sizes = np.unique(g, return_inverse=True, return_counts=True)
+    a = len(labels)
+    if a < 2 or n - a < 1:
+        return VarianceComponents(math.nan, math.nan, a, n)
+    means = np.bincount(group, weights=x, minlength=a) / sizes
+    grand = x.mean()
+    ss_within = float(((x - means[group]) ** 2).sum())
+    ss_between = float((sizes * (means - grand) ** 2).sum())
+    ms_within = ss_within / (n - a)
+    ms_between = ss_between / (a - 1)
+    n0 = (n - float((sizes**2).sum()) / n) / (a - 1)
+    between = max(0.0, (ms_between - ms_within) / n0)
+    return VarianceComponents(between, ms_within, a, n)
 
 
 def replications_needed(estimate: Estimate, precision: float) -> int:

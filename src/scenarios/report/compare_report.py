@@ -119,6 +119,71 @@ def methods_section(cmp: Comparison) -> list[str]:
     return [*lines, ""]
 
 
+def ensemble_summary(cmp: Comparison) -> list[str]:
+    """Plain sentences on a comparison over a posterior ensemble (none without one).
+
+    What the runs are over, then per scenario paired over it, how much of the spread of
+    its difference in the first outcome compared comes from parameters and from chance.
+    """
+    from scenarios.report.tables import shares_sentence
+
+    e = cmp.ensemble
+    if e is None:
+        return []
+    lines = [
+        f"These runs are over a posterior ensemble: {e.get('draws')} parameter draws from "
+        f"calibration `{e.get('calibration')}` ({e.get('particles')} weighted particles), "
+        f"{e.get('replications_per_draw')} replications per draw. Replication i of every "
+        "scenario used the same seed and the same parameter draw, so differences stay "
+        "paired and their spread carries parameter uncertainty as well as chance."
+    ]
+    if not cmp.ensemble_paired:
+        lines.append(
+            "No scenario ran over the same ensemble and seeds as the baseline, so the "
+            "spread of the differences is not split into parameters and chance."
+        )
+        return lines
+    outcome = cmp.outcomes[0]
+    for scenario in cmp.ensemble_paired:
+        effect = cmp.effect(scenario, outcome)
+        label = f"this difference ({scenario}, {cmp.label(outcome).lower()})"
+        lines.append(shares_sentence(label, effect.parameter_share, effect.chance_share))
+    return lines
+
+
+def ensemble_section(cmp: Comparison) -> list[str]:
+    """Markdown: the ensemble, its sentences, and each difference's parameter/chance split."""
+    if cmp.ensemble is None:
+        return []
+    summary = ensemble_summary(cmp)
+    lines = ["## Posterior ensemble", "", summary[0], ""]
+    lines += [f"- {sentence}" for sentence in summary[1:]]
+    others = cmp.ensemble_paired
+    if not others:
+        return [*lines, ""]
+    lines += [
+        "",
+        "Share of the variance over replications of each difference from the baseline that "
+        "comes from the parameters (between draws) and from chance (within draws), by a "
+        "one-way random-effects decomposition (method of moments):",
+        "",
+        "| outcome | " + " | ".join(f"{s}: parameters | {s}: chance" for s in others) + " |",
+        "|---|" + "---:|---:|" * len(others),
+    ]
+    for outcome in cmp.outcomes:
+        cells = []
+        for scenario in others:
+            effect = cmp.effect(scenario, outcome)
+            cells += [share_text(effect.parameter_share), share_text(effect.chance_share)]
+        lines.append(f"| {cmp.label(outcome)} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def share_text(share: float) -> str:
+    """A share as a whole percentage; n/a when it cannot be estimated."""
+    return "n/a" if math.isnan(share) else f"{share:.0%}"
+
+
 def decision_markdown(cmp: Comparison, figures: dict[str, str]) -> list[str]:
     """The decision summary: a sentence per scenario, the per-partner tables, the frontier.
 
@@ -154,6 +219,7 @@ def to_markdown(cmp: Comparison, figures: dict[str, str], title: str, descriptio
     others = cmp.others()
     header = ["outcome", f"{cmp.baseline.label} (baseline)", *others]
     lines = [f"# {title}", "", description.strip(), "", *decision_markdown(cmp, figures)]
+    lines += ensemble_section(cmp)
     lines += ["<details open>", "<summary>Full table</summary>", ""]
     lines += [
         f"Baseline level with its 95% interval; for each scenario, its change against "

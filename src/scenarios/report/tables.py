@@ -12,10 +12,17 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from rich.table import Table
 
-from scenarios.experiment.stats import Estimate, mean_ci, wilson
+from scenarios.experiment.stats import (
+    Estimate,
+    VarianceComponents,
+    mean_ci,
+    variance_components,
+    wilson,
+)
 from scenarios.labels import territory_label
 
 INTERVALS_NOTE = (
@@ -151,30 +158,101 @@ def core_trust_pairs(
     return keep
 
 
-def to_markdown(rows: list[Row]) -> str:
-    """The table as GitHub Markdown (how the intervals are computed: ``INTERVALS_NOTE``)."""
-    lines = ["| outcome | value | 95% interval |", "|---|---:|---|"]
+Shares = dict[str, VarianceComponents]  # row column -> its variance split
+
+SHARES_NOTE = (
+    "Over a posterior ensemble, *parameters* and *chance* split the variance of an outcome "
+    "over replications: the share from not knowing the parameters (between parameter "
+    "draws) and the share from the model's randomness (within a draw), by a one-way "
+    "random-effects decomposition (method of moments)."
+)
+
+
+def per_replication(summary: pd.DataFrame, row: Row) -> np.ndarray:
+    """The per-replication values a row summarises (attack risk: share of years hit)."""
+    if row.method == "wilson":
+        country = row.column.removeprefix("attack_risk__")
+        years = summary["years"].to_numpy(dtype=float)
+        hits = summary[f"mass_casualty_years__{country}"].to_numpy(dtype=float)
+        return np.divide(hits, years, out=np.full(len(years), np.nan), where=years > 0)
+    return summary[row.column].to_numpy(dtype=float)
+
+
+def variance_shares(summary: pd.DataFrame, rows: list[Row]) -> Shares:
+    """Each row's variance split by parameter draw (``summary``'s ``draw`` column)."""
+    draws = summary["draw"].to_numpy()
+    return {row.column: variance_components(per_replication(summary, row), draws) for row in rows}
+
+
+def share_text(share: float) -> str:
+    """A share as a whole percentage; a dash when it cannot be estimated."""
+    return "–" if math.isnan(share) else f"{share:.0%}"
+
+
+def shares_sentence(label: str, parameter_share: float, chance_share: float) -> str:
+    """One sentence: how much of the spread of ``label`` comes from each source."""
+    if math.isnan(parameter_share) or math.isnan(chance_share):
+        return (
+            f"The spread of {label} cannot be split into parameters and chance (that needs "
+            "two or more replications per draw, two or more draws, and some spread)."
+        )
+    return (
+        f"Of the spread of {label}, about {parameter_share:.0%} comes from not knowing the "
+        f"parameters, {chance_share:.0%} from chance."
+    )
+
+
+def to_markdown(rows: list[Row], shares: Shares | None = None) -> str:
+    """The table as GitHub Markdown (how the intervals are computed: ``INTERVALS_NOTE``).
+
+    With ``shares`` (a run over a posterior ensemble) two more columns say how much of
+    each outcome's variance comes from the parameters and how much from chance.
+    """
+    if shares is None:
+        lines = ["| outcome | value | 95% interval |", "|---|---:|---|"]
+    else:
+        lines = [
+            "| outcome | value | 95% interval | parameters | chance |",
+            "|---|---:|---|---:|---:|",
+        ]
     for row in rows:
         value, interval, _ = row.formatted()
-        lines.append(f"| {row.label} | {value} | {interval} |")
+        if shares is None:
+            lines.append(f"| {row.label} | {value} | {interval} |")
+            continue
+        split = shares.get(row.column)
+        parameter = share_text(split.parameter_share) if split else "–"
+        chance = share_text(split.chance_share) if split else "–"
+        lines.append(f"| {row.label} | {value} | {interval} | {parameter} | {chance} |")
     return "\n".join(lines)
 
 
-def to_rich(rows: list[Row], title: str) -> Table:
+def to_rich(rows: list[Row], title: str, shares: Shares | None = None) -> Table:
     """The table for the terminal: labels wrap at spaces, numbers never wrap.
 
     The label column takes the width left by the value and interval columns, which are
     never wrapped; no word of a label is longer than the room left at 80 columns, so no
-    label is cut or split inside a word. Groups of rows are separated by a rule.
+    label is cut or split inside a word. Groups of rows are separated by a rule. With
+    ``shares`` (a posterior ensemble), columns of the parameter and chance shares.
     """
     table = Table(title=title)
     table.add_column("outcome", overflow="fold", ratio=1)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("95% interval", no_wrap=True)
+    if shares is not None:
+        table.add_column("param.", justify="right", no_wrap=True)
+        table.add_column("chance", justify="right", no_wrap=True)
     for i, row in enumerate(rows):
         value, interval, _ = row.formatted()
+        cells = [row.label, value, interval]
+        if shares is not None:
+            split = shares.get(row.column)
+            cells += [
+                share_text(split.parameter_share) if split else "–",
+                share_text(split.chance_share) if split else "–",
+            ]
         last = i + 1 == len(rows) or rows[i + 1].group != row.group
-        table.add_row(row.label, value, interval, end_section=last and i + 1 < len(rows))
+        table.add_row(*cells, end_section=last and i + 1 < len(rows))
     return table
 
 
