@@ -205,6 +205,11 @@ def test_experiment_pairs_draws_across_scenarios(
     diff = table[(table.statistic == "difference") & (table.outcome == "attacks_attempted")]
     shares = float(diff.parameter_share.iloc[0]) + float(diff.chance_share.iloc[0])
     assert shares == pytest.approx(1.0)
+    # replications of one draw are not independent: the interval is that of the 3 draws'
+    # means, not of 6 independent replications
+    assert int(diff.n.iloc[0]) == 3
+    means = (other.attacks_attempted - base.attacks_attempted).groupby(base.draw).mean()
+    assert float(diff.value.iloc[0]) == pytest.approx(means.mean())
     report = (out / "report.md").read_text()
     assert "## Posterior ensemble" in report
     assert "Of the spread of this difference" in report

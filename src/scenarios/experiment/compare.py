@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
 
@@ -310,6 +311,14 @@ class Effect:
     # replications from the parameters (between draws) and from chance (within draws).
     parameter_share: float = math.nan
     chance_share: float = math.nan
+    # Replications per unit of ``diff.n``: over an ensemble the difference is estimated from
+    # per-draw means (``diff.n`` draws of this many replications each), otherwise 1.
+    per_unit: int = 1
+
+    @property
+    def replications(self) -> int:
+        """The replications behind the difference."""
+        return self.diff.n * self.per_unit
 
     @property
     def verdict(self) -> Verdict:
@@ -327,7 +336,7 @@ class Effect:
     @property
     def too_imprecise(self) -> bool:
         """The interval of the difference is wider than ``+/- size`` and not clear."""
-        return self.verdict == "cannot be told apart" and self.needed > self.diff.n
+        return self.verdict == "cannot be told apart" and self.needed > self.replications
 
 
 @dataclass(frozen=True)
@@ -494,7 +503,14 @@ def compare(
                 continue
             series = _per_replication(run.summary, outcome)
             base_series = _per_replication(base.summary, outcome)
-            diff = (paired_difference if is_paired else welch_difference)(base_series, series)
+            per_unit = 1
+            if draws is not None:
+                # replications of one parameter draw are not independent: the interval
+                # and test are those of the per-draw means (one value per draw)
+                diff = paired_difference(draw_means(base_series, draws), draw_means(series, draws))
+                per_unit = max(1, round(len(series) / max(diff.diff.n, 1)))
+            else:
+                diff = (paired_difference if is_paired else welch_difference)(base_series, series)
             base_est = estimate(base.summary, outcome)[0]
             size = (
                 probability_precision
@@ -512,10 +528,12 @@ def compare(
                 p_value=diff.p_value,
                 q_value=math.nan,
                 size=size,
-                needed=replications_needed(diff.diff, size) if size > 0 else diff.diff.n,
+                needed=(replications_needed(diff.diff, size) if size > 0 else diff.diff.n)
+                * per_unit,
                 variance_reduction=(
                     pairing_variance_reduction(base_series, series) if is_paired else math.nan
                 ),
+                per_unit=per_unit,
             )
             if draws is not None:
                 split = variance_components(series - base_series, draws)
@@ -556,7 +574,7 @@ def compare(
             outcome_label(e.outcome, territory),
             e.diff.half_width,
             e.size,
-            e.diff.n,
+            e.replications,
             e.needed,
         )
         for e in effects
@@ -615,6 +633,11 @@ def _spread_row(scenario: str, outcome: str, x: pd.Series) -> dict[str, Any]:
         "n": len(x),
         "variance_reduction": math.nan,
     }
+
+
+def draw_means(values: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """The mean of ``values`` over the replications of each parameter draw, by draw."""
+    return pd.Series(values).groupby(draws).mean().to_numpy()
 
 
 def _per_replication(summary: pd.DataFrame, outcome: str) -> Any:

@@ -217,7 +217,7 @@ def needs_note(cmp: Comparison) -> str:
         count = f"{low:,}" if low == high else f"{low:,}-{high:,}"
         size = effects[0].size
         parts.append(f"{cmp.label(outcome)} {count} (a change of {size:.2g})")
-    have = max(e.diff.n for effects in found.values() for e in effects)
+    have = max(e.replications for effects in found.values() for e in effects)
     return (
         f"Replications that would tell the unclear changes of this size apart (have {have:,}): "
         + "; ".join(parts)
