@@ -506,7 +506,7 @@ def _experiment(spec: Any, configs: dict[str, Any], target: Path, workers: int) 
 def sweep(
     spec_path: Annotated[Path, typer.Argument(help="Sweep YAML, e.g. configs/sweeps/*.yaml.")],
     workers: Annotated[
-        int, typer.Option(min=1, help="Worker processes of the embedded Dask cluster.")
+        int, typer.Option(min=1, help="Local worker processes (without --scheduler).")
     ] = 2,
     scheduler: Annotated[
         str | None,
@@ -520,7 +520,9 @@ def sweep(
     ] = None,
     yes: Yes = False,
 ) -> None:
-    """Run a sensitivity sweep on Dask (streamed to disk, resumable), then analyse it.
+    """Run a sensitivity sweep (streamed to disk, resumable), then analyse it.
+
+    Runs on local worker processes, or with --scheduler on an existing Dask cluster.
 
     Work beyond the limits (see --yes) is refused before the design is drawn.
     """
