@@ -550,7 +550,6 @@ def _sweep(
     resume: bool,
 ) -> None:
     from scenarios.experiment.executor import execute_sweep
-    from scenarios.report.sweep_report import analyse_sweep
 
     n_runs = spec.n_points() * spec.replications
     err.print(
@@ -578,7 +577,7 @@ def _sweep(
             bar.add_task(spec.name, total=total, completed=done, rate="")
             return
         if len(first) == 1:
-            # The first chunk is in (the cluster is up): the driver only waits for the
+            # The first chunk is in (the workers are up): the driver only waits for the
             # others, so it loads the analysis meanwhile.
             first.append(done)
             threading.Thread(
@@ -589,7 +588,9 @@ def _sweep(
         bar.update(bar.task_ids[0], completed=done, rate=rate)
 
     def finish(pool: Any) -> None:
-        """Analyse before the cluster shuts down: its workers draw the figures."""
+        """Analyse before the local workers shut down: they draw the figures."""
+        from scenarios.report.sweep_report import analyse_sweep  # loaded during the runs
+
         bar.stop()
         analyse_sweep(target, pool)
 

@@ -526,7 +526,21 @@ def test_the_fork_servers_warm_up_runs() -> None:
     from scenarios.experiment import warm, workers
 
     warm.warm_up()
+    warm.warm_figures()
     assert "scenarios.experiment.warm" in workers.WARM_MODULES
+
+
+def test_the_sweep_driver_does_not_load_the_analysis_or_matplotlib() -> None:
+    """`scenarios sweep` and its report module leave SALib, SciPy and matplotlib to the workers."""
+    code = (
+        "import sys, scenarios.cli, scenarios.report.sweep_report, scenarios.experiment.executor\n"
+        "print(sorted(m for m in ('matplotlib', 'SALib', 'scipy.stats', 'dask') "
+        "if m in sys.modules))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert res.stdout.strip() == "[]", res.stdout
 
 
 @pytest.mark.slow
