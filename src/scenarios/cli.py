@@ -526,13 +526,15 @@ def sweep(
 
     Work beyond the limits (see --yes) is refused before the design is drawn.
     """
-    from scenarios.experiment.sweep import load_sweep
-
     _expect_kind(spec_path, "sweep")
     if scheduler is None:
         from scenarios.experiment.workers import start_fork_server
 
-        start_fork_server()  # workers' model loads while the sweep is read and checked
+        # First thing: the workers' model loads while this process loads its own and
+        # reads and checks the sweep (a second or two).
+        start_fork_server()
+    from scenarios.experiment.sweep import load_sweep
+
     spec, raw_base = load_sweep(spec_path, yes=yes)
     target = out_dir or Path("results") / "sweeps" / spec.name
     check_writable(target.parent)
