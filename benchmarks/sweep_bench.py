@@ -7,11 +7,12 @@ Issue 4, point 5. On the same model and the same sample points
 and spin-up as in the file), prints:
 
 1. runs per second of ``execute_sweep`` with 1 and 2 workers (each into a fresh temporary
-   directory), from call to return and excluding the embedded cluster's start-up and
-   shut-down (timed from the moment the Dask client is ready to the last chunk landing),
-   the parallel efficiency rate(2) / (2 * rate(1)), the workers' utilisation in the chunk
-   phase (from Dask's task stream), and the machine's own ceiling: the same runs through
-   ``run_chunk`` in 1 and in 2 independent processes, without Dask;
+   directory; on the local process pool, or with ``--backend dask`` an embedded Dask
+   ``LocalCluster``), from call to return and excluding the workers' start-up and
+   shut-down (timed from the moment the pool or Dask client is ready to the last chunk
+   landing), the parallel efficiency rate(2) / (2 * rate(1)), the workers' utilisation in
+   the chunk phase (from Dask's task stream; Dask only), and the machine's own ceiling:
+   the same runs through ``run_chunk`` in 1 and in 2 independent processes, without Dask;
 2. runs per second of ``mesa.batch_run`` with ``number_processes=2`` on the same runs
    (``BatchModel`` below adapts the model: one factorial parameter, the sample point index,
    and the replication seeds as ``rng``), the ratio ours / batch_run, and whether both
@@ -65,6 +66,7 @@ OUTCOMES = ("attacks_successful", "fatalities")
 SHORT_STEPS = 26  # memory runs: half a year, no spin-up
 TARGET_EFFICIENCY = 0.85
 TARGET_MEMORY_RATIO = 1.10
+BACKEND = "pool"  # execute_sweep's local executor (--backend dask: an embedded LocalCluster)
 
 
 # --------------------------------------------------------------------------------------
@@ -150,6 +152,19 @@ class Clock:
 
 _CLOCK = Clock()
 _dask_client = executor.dask_client
+_local_pool = executor.local_pool
+
+
+@contextlib.contextmanager
+def _timed_pool(workers: int) -> Iterator[Any]:
+    """executor.local_pool, noting when the pool is up and when shut-down starts."""
+    with _local_pool(workers) as pool:
+        _CLOCK.ready = time.perf_counter()
+        _CLOCK.stream = []  # no task stream: utilisation is Dask's only
+        try:
+            yield pool
+        finally:
+            _CLOCK.closing = time.perf_counter()
 
 
 @contextlib.contextmanager
@@ -207,12 +222,16 @@ def time_sweep(
     """Run the sweep into a fresh directory; seconds in total and per phase."""
     out = Path(tempfile.mkdtemp(dir=tmp)) / "sweep"
     executor.dask_client = _timed_client
+    executor.local_pool = _timed_pool
     try:
         start = time.perf_counter()
-        executor.execute_sweep(spec, raw_base, out, workers=workers, progress=_CLOCK.progress)
+        executor.execute_sweep(
+            spec, raw_base, out, workers=workers, progress=_CLOCK.progress, backend=BACKEND
+        )
         end = time.perf_counter()
     finally:
         executor.dask_client = _dask_client
+        executor.local_pool = _local_pool
     return {
         "total": end - start,
         "startup": _CLOCK.ready - start,
@@ -352,6 +371,9 @@ def main() -> None:
         "--repeats", type=int, help="timings per case, best kept (default 3, 1 with --quick)"
     )
     parser.add_argument("--skip-memory", action="store_true", help="skip part 3")
+    parser.add_argument(
+        "--backend", choices=["pool", "dask"], default="pool", help="local executor of part 1"
+    )
     parser.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--loop-child", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -362,6 +384,8 @@ def main() -> None:
         loop_child(*args.loop_child)
         return
 
+    global BACKEND
+    BACKEND = args.backend
     samples = args.samples or (4 if args.quick else 32)
     repeats = args.repeats or (1 if args.quick else 3)
     spec, raw_base = sweep(samples)
@@ -404,7 +428,7 @@ def main() -> None:
         shown = ", ".join(f"{v:.2f}" for v in values)
         return f"{statistics.median(values):.2f} (per repeat {shown})"
 
-    print("\n1. execute_sweep (Dask LocalCluster), best of the repeats")
+    print(f"\n1. execute_sweep (local {BACKEND}), best of the repeats")
     for k, ts in sweeps.items():
         best = min(ts, key=lambda t: t["total"])
         print(

@@ -599,7 +599,7 @@ def _experiment(
 def sweep(
     spec_path: Annotated[Path, typer.Argument(help="Sweep YAML, e.g. configs/sweeps/*.yaml.")],
     workers: Annotated[
-        int, typer.Option(min=1, help="Worker processes of the embedded Dask cluster.")
+        int, typer.Option(min=1, help="Local worker processes (without --scheduler).")
     ] = 2,
     scheduler: Annotated[
         str | None,
@@ -613,17 +613,21 @@ def sweep(
     ] = None,
     yes: Yes = False,
 ) -> None:
-    """Run a sensitivity sweep on Dask (streamed to disk, resumable), then analyse it.
+    """Run a sensitivity sweep (streamed to disk, resumable), then analyse it.
+
+    Runs on local worker processes, or with --scheduler on an existing Dask cluster.
 
     Work beyond the limits (see --yes) is refused before the design is drawn.
     """
-    from scenarios.experiment.sweep import load_sweep
-
     _expect_kind(spec_path, "sweep")
     if scheduler is None:
         from scenarios.experiment.workers import start_fork_server
 
-        start_fork_server()  # workers' model loads while the sweep is read and checked
+        # First thing: the workers' model loads while this process loads its own and
+        # reads and checks the sweep (a second or two).
+        start_fork_server()
+    from scenarios.experiment.sweep import load_sweep
+
     spec, raw_base = load_sweep(spec_path, yes=yes)
     target = out_dir or Path("results") / "sweeps" / spec.name
     check_writable(target.parent)
@@ -641,7 +645,6 @@ def _sweep(
     resume: bool,
 ) -> None:
     from scenarios.experiment.executor import execute_sweep
-    from scenarios.report.sweep_report import analyse_sweep
 
     n_runs = spec.n_points() * spec.replications
     err.print(
@@ -669,7 +672,7 @@ def _sweep(
             bar.add_task(spec.name, total=total, completed=done, rate="")
             return
         if len(first) == 1:
-            # The first chunk is in (the cluster is up): the driver only waits for the
+            # The first chunk is in (the workers are up): the driver only waits for the
             # others, so it loads the analysis meanwhile.
             first.append(done)
             threading.Thread(
@@ -680,7 +683,9 @@ def _sweep(
         bar.update(bar.task_ids[0], completed=done, rate=rate)
 
     def finish(pool: Any) -> None:
-        """Analyse before the cluster shuts down: its workers draw the figures."""
+        """Analyse before the local workers shut down: they draw the figures."""
+        from scenarios.report.sweep_report import analyse_sweep  # loaded during the runs
+
         bar.stop()
         analyse_sweep(target, pool)
 

@@ -1,4 +1,4 @@
-"""Sweeps: designs, sensitivity analysis, bad sweep files, execution on Dask, resume."""
+"""Sweeps: designs, sensitivity analysis, bad sweep files, execution (pool, Dask), resume."""
 
 from __future__ import annotations
 
@@ -225,7 +225,7 @@ def test_shipped_sweeps_validate() -> None:
 
 
 # ----------------------------------------------------------------------------------------
-# End to end (subprocesses; Dask clusters on 127.0.0.1)
+# End to end (subprocesses; local process pools, Dask clusters on 127.0.0.1)
 # ----------------------------------------------------------------------------------------
 
 TINY = (
@@ -250,7 +250,7 @@ def cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProc
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """An uninterrupted tiny sweep on the embedded cluster."""
+    """An uninterrupted tiny sweep on the local workers."""
     root = tmp_path_factory.mktemp("sweep")
     spec = write(root, TINY)
     res = cli("sweep", str(spec), "--workers", "2", "--out", str(root / "ref"), cwd=root)
@@ -396,6 +396,33 @@ def test_sweep_on_an_external_dask_cluster(reference: tuple[Path, Path], tmp_pat
             kill_group(proc)
 
 
+@pytest.mark.slow
+def test_pool_and_dask_write_the_same_parts(tmp_path: Path) -> None:
+    """The local process pool and an embedded Dask cluster write byte-identical parts.
+
+    Whatever the executor and the number of workers: every run is determined by its sample
+    point and seed, and a part by its chunk's runs.
+    """
+    from scenarios.experiment.executor import execute_sweep
+
+    spec, raw_base = load_sweep(write(tmp_path, TINY))
+    outs = {}
+    for backend, workers in (("pool", 2), ("dask", 2), ("pool", 1)):
+        out = outs[backend, workers] = tmp_path / f"{backend}-{workers}"
+        execute_sweep(spec, raw_base, out, workers=workers, backend=backend)  # type: ignore[arg-type]
+    names = sorted(p.name for p in (outs["pool", 2] / PARTS).iterdir())
+    assert len(names) == 12  # 12 points x 2 replications in chunks of 2
+    for out in outs.values():
+        assert sorted(p.name for p in (out / PARTS).iterdir()) == names
+        for name in names:
+            assert (out / PARTS / name).read_bytes() == (
+                outs["pool", 2] / PARTS / name
+            ).read_bytes()
+        assert (out / "design.parquet").read_bytes() == (
+            outs["pool", 2] / "design.parquet"
+        ).read_bytes()
+
+
 def test_unreachable_scheduler_is_bad_input(tmp_path: Path) -> None:
     spec = write(tmp_path, TINY)
     port = free_port()
@@ -499,7 +526,21 @@ def test_the_fork_servers_warm_up_runs() -> None:
     from scenarios.experiment import warm, workers
 
     warm.warm_up()
+    warm.warm_figures()
     assert "scenarios.experiment.warm" in workers.WARM_MODULES
+
+
+def test_the_sweep_driver_does_not_load_the_analysis_or_matplotlib() -> None:
+    """`scenarios sweep` and its report module leave SALib, SciPy and matplotlib to the workers."""
+    code = (
+        "import sys, scenarios.cli, scenarios.report.sweep_report, scenarios.experiment.executor\n"
+        "print(sorted(m for m in ('matplotlib', 'SALib', 'scipy.stats', 'dask') "
+        "if m in sys.modules))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert res.stdout.strip() == "[]", res.stdout
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
 """A sweep whose run fails inside a worker: exit 2, one message, a state `--resume` finishes.
 
-The failure is reported in one message that names the sample point, with no Dask
+The failure is reported in one message that names the sample point, with no worker
 traceback on the terminal; the chunks that finished are kept, the manifest says
 ``failed`` (never ``complete``), and once the cause is gone `--resume` finishes the sweep
 with the same results as an uninterrupted one. A run that fails for a reason in its
@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,17 +37,10 @@ FAILING_POINT = 5
 
 
 @contextmanager
-def threaded_client(workers: int, scheduler: str | None) -> Iterator[Any]:
-    """Dask in this process (threads), so that the test's patches reach the workers."""
-    from dask.distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
+def threaded_pool(workers: int) -> Iterator[Any]:
+    """Workers in this process (threads), so that the test's patches reach them."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield pool
 
 
 main = cli_in_process  # scenarios ARGS in this process: (exit code, stderr)
@@ -67,7 +61,7 @@ def test_a_run_failing_in_a_worker_fails_the_sweep_cleanly_and_resume_finishes_i
 ) -> None:
     import scenarios.model.model as model_module
 
-    monkeypatch.setattr(executor, "dask_client", threaded_client)
+    monkeypatch.setattr(executor, "local_pool", threaded_pool)
     spec = tmp_path / "sweep.yaml"
     spec.write_text(SWEEP, encoding="utf-8")
     reference, out = tmp_path / "reference", tmp_path / "out"
@@ -108,7 +102,7 @@ def test_a_run_failing_in_a_worker_fails_the_sweep_cleanly_and_resume_finishes_i
 
 @pytest.mark.slow
 def test_a_point_past_the_model_limits_fails_the_sweep_with_one_message(tmp_path: Path) -> None:
-    """On the real embedded cluster (worker processes): no Dask log on the terminal."""
+    """On the real local workers (processes): no worker traceback on the terminal."""
     (tmp_path / "base.yaml").write_text(
         f"extends: {CONFIGS / 'baseline.yaml'}\nname: crowded\n"
         "threat: {fighters: 200000, cells: 5000, carrying_capacity: 1000000,"

@@ -1,8 +1,8 @@
-"""Run a sweep's sample points on Dask, streaming results to disk, resumable.
+"""Run a sweep's sample points on local processes or Dask, streaming results to disk.
 
-Runs (sample point x replication) are grouped into chunks. Each chunk goes to a Dask
-worker, which runs it and writes ``parts/chunk-NNNNNN.parquet`` through a temporary name
-and an atomic rename, then returns only its chunk number. The driver keeps no results:
+Runs (sample point x replication) are grouped into chunks. Each chunk goes to a worker,
+which runs it and writes ``parts/chunk-NNNNNN.parquet`` through a temporary name and an
+atomic rename, then returns only its chunk number. The driver keeps no results:
 memory does not grow with the number of runs. A part file on disk that verifies (readable
 Parquet holding exactly its chunk's runs) is the proof that a chunk is done, so
 ``--resume`` after Ctrl-C, SIGKILL or a lost worker deletes parts that do not verify and
@@ -10,12 +10,15 @@ runs only the missing chunks. It refuses if the base config or the model code ch
 The results are identical to an uninterrupted sweep's because every run is determined by
 its sample point and seed.
 
-By default an embedded ``LocalCluster`` of worker processes on 127.0.0.1 is started, its
-workers forked from a fork server that has loaded the model once (``workers.py``);
-``scheduler`` submits the same chunks to an existing Dask cluster instead.
+By default the chunks go to a local process pool (``concurrent.futures``), its workers
+forked from a fork server that has loaded the model once (``workers.py``): no scheduler,
+no nannies, nothing but the runs, so two workers finish a sweep in about half the time of
+one (``benchmarks/sweep_vs_ema.py``). ``scheduler`` submits the same chunks to an existing
+Dask cluster instead; ``backend="dask"`` runs them on an embedded Dask ``LocalCluster``
+(the former default, kept for comparison). Every path writes the same part files.
 
 A run or part that fails on a worker is returned as a :class:`ChunkFailure`, not raised
-(no Dask traceback on the terminal). The driver then starts no more chunks, waits for
+(no worker traceback on the terminal). The driver then starts no more chunks, waits for
 those in flight, marks the manifest ``failed`` with the reason and raises
 SweepFailedError (exit code 2): the finished parts are kept for ``--resume``.
 """
@@ -26,11 +29,11 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -38,6 +41,8 @@ import pandas as pd
 from scenarios.config import ConfigError, ModelLimitError, ScenarioConfig
 from scenarios.experiment import store
 from scenarios.experiment.errors import OutputError, SweepFailedError
+from scenarios.experiment.pool import worker_context
+from scenarios.experiment.processes import stop_workers, watch_driver
 from scenarios.experiment.seeds import replication_seeds, replication_sequence
 from scenarios.experiment.sweep import PointConfigs, ResumableSweepManifest, SweepSpec
 
@@ -178,15 +183,20 @@ def write_part(rows: list[dict[str, Any]], path: Path) -> None:
     store.write_arrow(pa.Table.from_pylist(rows), path)  # a stray .tmp goes on --resume
 
 
-# Per worker process: the PointConfigs of the last base seen (a sweep scatters its base
-# once, so every chunk of it passes the same object) and geometries by region structure.
+# Per worker process: the PointConfigs of the last base seen (Dask scatters a sweep's base
+# once, so every chunk of it passes the same object; a process pool passes an equal copy
+# with every chunk) and geometries by region structure.
 _POINTS: list[tuple[dict[str, Any], list[str], PointConfigs]] = []
 _GEOMETRIES: dict[tuple[Any, ...], Any] = {}
 
 
 def _point_configs(raw_base: dict[str, Any], names: list[str]) -> PointConfigs:
     """The PointConfigs of ``raw_base`` and ``names``, built once per worker and sweep."""
-    if _POINTS and _POINTS[0][0] is raw_base and _POINTS[0][1] == names:
+    if (
+        _POINTS
+        and _POINTS[0][1] == names
+        and (_POINTS[0][0] is raw_base or _POINTS[0][0] == raw_base)
+    ):
         return _POINTS[0][2]
     points = PointConfigs(raw_base, names)
     _POINTS[:] = [(raw_base, list(names), points)]  # holds raw_base: its id stays unique
@@ -284,6 +294,34 @@ def done_chunks(
 
 
 @contextmanager
+def local_pool(workers: int) -> Iterator[Executor]:
+    """A process pool of ``workers`` processes forked from the sweep's fork server.
+
+    The fork server (``workers.start_fork_server``, started early by `scenarios sweep`)
+    has loaded the model and the sweep report, so a worker is ready as soon as it is
+    forked. Workers watch the driver and exit with it (``processes.watch_driver``); on
+    an error or Ctrl-C they are stopped at once, dropping the chunks they were running
+    (their parts are never half written: a part appears by atomic rename).
+    """
+    from scenarios.experiment.workers import start_fork_server
+
+    start_fork_server()  # does nothing if `scenarios sweep` started it already
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=worker_context(),
+        initializer=watch_driver,
+        initargs=(os.getpid(),),
+    )
+    try:
+        yield pool
+    except BaseException:
+        stop_workers(pool)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+@contextmanager
 def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     """A Dask client: on an existing scheduler, or on an embedded LocalCluster."""
     import dask
@@ -305,7 +343,7 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
         return
     with dask.config.set({**QUIET_WORKERS, **WORKER_START}):
         get_mp_context()  # distributed sets its preload list first, ours replaces it
-        start_fork_server()
+        start_fork_server(dask=True)
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -336,6 +374,7 @@ def execute_sweep(
     progress: Callable[[int, int], None] | None = None,
     report: Callable[[str], None] | None = None,
     finish: Callable[[Executor | None], object] | None = None,
+    backend: Literal["pool", "dask"] = "pool",
 ) -> Path:
     """Run every missing chunk of the sweep into ``out``; ``progress(done, total)`` runs.
 
@@ -345,15 +384,18 @@ def execute_sweep(
     counts as done only if it verifies (:func:`done_chunks`); ``report`` is told about
     each part that did not and runs again.
 
-    ``finish(pool)`` is called once the sweep is complete, before the embedded cluster
-    shuts down (`scenarios sweep` analyses the sweep there): ``pool`` is a
-    ``concurrent.futures`` executor on the cluster's workers, or None if no cluster was
-    started (nothing was left to run) or the cluster is an external scheduler's (whose
-    workers may not see this machine's files).
+    Without ``scheduler`` the chunks run on a local process pool of ``workers``
+    processes (``backend="dask"``: on an embedded Dask ``LocalCluster`` instead); the part
+    files are the same either way.
+
+    ``finish(pool)`` is called once the sweep is complete, before the local workers shut
+    down (`scenarios sweep` analyses the sweep there): ``pool`` is a ``concurrent.futures``
+    executor on those workers, or None if none were started (nothing was left to run) or
+    they are an external scheduler's (whose workers may not see this machine's files).
     """
     with store.output_lock(out):
         return _execute_sweep(
-            spec, raw_base, out, workers, scheduler, resume, progress, report, finish
+            spec, raw_base, out, workers, scheduler, resume, progress, report, finish, backend
         )
 
 
@@ -367,6 +409,7 @@ def _execute_sweep(
     progress: Callable[[int, int], None] | None,
     report: Callable[[str], None] | None = None,
     finish: Callable[[Executor | None], object] | None = None,
+    backend: Literal["pool", "dask"] = "pool",
 ) -> Path:
     design = spec.design()
     names = list(spec.parameters)
@@ -429,15 +472,16 @@ def _execute_sweep(
         manifest["status"] = "running"
         manifest.pop("error", None)
         store.write_json(manifest, manifest_path)
-        with dask_client(workers, scheduler) as client:
+        with _workers(workers, scheduler, backend, raw_base) as (pool, n_workers, base):
             done_runs, failures = _submit(
-                client,
+                pool,
+                n_workers,
+                base,
                 todo,
                 chunks,
                 design,
                 names,
                 seeds,
-                raw_base,
                 out,
                 done_runs,
                 n_runs,
@@ -446,7 +490,7 @@ def _execute_sweep(
             if not failures:
                 _complete(out, chunks, manifest, report)
                 if finish is not None:
-                    finish(None if scheduler else client.get_executor(pure=False))
+                    finish(None if scheduler else pool)
                 return out
         message = _failure_message(out, failures, done_runs, n_runs)
         manifest.update(status="failed", error=message, failed=store.now())
@@ -536,14 +580,35 @@ def _check_same_model(out: Path, manifest: dict[str, Any], base_hash: str) -> No
         )
 
 
+@contextmanager
+def _workers(
+    workers: int, scheduler: str | None, backend: str, raw_base: dict[str, Any]
+) -> Iterator[tuple[Executor, int, Any]]:
+    """(executor, number of its workers, the base config as its tasks take it).
+
+    Dask gets the base once per worker (scattered; chunks then pass a reference); a
+    process pool gets a copy with each chunk (a few kilobytes), which its workers
+    recognise as the base they have already validated (:func:`_point_configs`).
+    """
+    if scheduler is None and backend == "pool":
+        with local_pool(workers) as pool:
+            yield pool, workers, raw_base
+        return
+    with dask_client(workers, scheduler) as client:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        base = client.scatter(raw_base, broadcast=True)
+        yield client.get_executor(pure=False), n_workers, base
+
+
 def _submit(
-    client: Any,
+    pool: Executor,
+    n_workers: int,
+    base: Any,
     todo: list[int],
     chunks: list[range],
     design: np.ndarray,
     names: list[str],
     seeds: list[int],
-    raw_base: dict[str, Any],
     out: Path,
     done_runs: int,
     n_runs: int,
@@ -554,49 +619,36 @@ def _submit(
     After the first failure no more chunks are started; those in flight are waited for
     (their parts are kept). Returns the runs done and the failures.
     """
-    from dask.distributed import as_completed
-
     reps = len(seeds)
-    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-    in_flight = 3 * n_workers
-    base_future = client.scatter(raw_base, broadcast=True)
     pending = iter(todo)
-
-    submitted: dict[str, int] = {}  # task key -> chunk
+    submitted: dict[Future[Any], int] = {}  # future -> chunk
     failures: list[ChunkFailure] = []
 
-    def submit(k: int) -> Any:
+    def submit(k: int) -> None:
         runs = [(j, j // reps, j % reps, seeds[j % reps]) for j in chunks[k]]
         values = design[[j // reps for j in chunks[k]]]
-        future = client.submit(
-            run_chunk,
-            base_future,
-            names,
-            values,
-            runs,
-            str(out / PARTS),
-            k,
-            pure=False,
-            key=f"chunk-{k}-{os.getpid()}",
-        )
-        submitted[future.key] = k
-        return future
+        future = pool.submit(run_chunk, base, names, values, runs, str(out / PARTS), k)
+        submitted[future] = k
 
-    queue = as_completed([submit(k) for k in _take(pending, in_flight)])
-    for future in queue:
-        try:
-            result = future.result()
-        except Exception as exc:  # the task never ran to the end: its worker died, say
-            result = ChunkFailure(chunk=submitted[future.key], error=_error_text(exc))
-        if isinstance(result, ChunkFailure):
-            failures.append(result)
-            continue
-        done_runs += len(chunks[result])
-        if progress:
-            progress(done_runs, n_runs)
-        if not failures:
-            for nxt in _take(pending, 1):
-                queue.add(submit(nxt))
+    for k in _take(pending, 3 * n_workers):
+        submit(k)
+    while submitted:
+        finished, _ = wait(submitted, return_when=FIRST_COMPLETED)
+        for future in sorted(finished, key=submitted.__getitem__):
+            chunk = submitted.pop(future)
+            try:
+                result = future.result()
+            except Exception as exc:  # the task never ran to the end: its worker died, say
+                result = ChunkFailure(chunk=chunk, error=_error_text(exc))
+            if isinstance(result, ChunkFailure):
+                failures.append(result)
+                continue
+            done_runs += len(chunks[result])
+            if progress:
+                progress(done_runs, n_runs)
+            if not failures:
+                for nxt in _take(pending, 1):
+                    submit(nxt)
     return done_runs, failures
 
 

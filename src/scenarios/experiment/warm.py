@@ -1,4 +1,4 @@
-"""Load the model and its compiled code in the fork server of a sweep's embedded workers.
+"""Load the model and its compiled code in the fork server of a sweep's local workers.
 
 Imported once by that fork server (``workers.start_fork_server``): every worker forked
 from it then starts with the model imported and numba's compiled code loaded, instead of
@@ -44,5 +44,15 @@ def warm_up() -> None:
     run_replication(ScenarioConfig.model_validate(TINY), 0)
 
 
+def warm_figures() -> None:
+    """Load the sweep report's analysis and matplotlib (which it loads only to draw)."""
+    from scenarios.experiment import sensitivity  # noqa: F401
+    from scenarios.report.sweep_report import pyplot
+
+    pyplot()
+
+
 with contextlib.suppress(Exception):  # an optimisation only: workers load the model later
     warm_up()
+with contextlib.suppress(Exception):  # likewise: workers load them when they first draw
+    warm_figures()

@@ -8,10 +8,6 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -19,24 +15,31 @@ import pyarrow as pa
 from scenarios.experiment import store
 from scenarios.experiment.errors import CompareError
 from scenarios.experiment.executor import DESIGN, read_results
-from scenarios.experiment.sensitivity import (
-    NOISE_TARGET,
-    SHARING_LEVER_PREFIXES,
-    analyse,
-    flag_noise,
-    importance,
-    lever_ranks,
-    noise_table,
-    partial_dependence,
-)
 from scenarios.experiment.sweep import SweepManifest, SweepSpec
-from scenarios.report.compare_report import to_html
+
+# The analysis (SALib, SciPy), the figures (matplotlib) and the HTML report are imported
+# where they are used: with a pool, `scenarios sweep` computes all of them on its workers,
+# whose fork server has loaded them, and its driver never loads them.
 
 TOP = 4
 # Index symbols as the report prints them.
 SYMBOL = {"ST": "ST", "S1": "S1", "mu_star": "mu*", "spearman": "Spearman rho"}
 # Display names of the partner countries and actors of the shipped scenarios.
 PLACES = {"west": "the US/West", "us": "the US", "taliban": "the Taliban"}
+
+
+def pyplot() -> Any:
+    """The pyplot module of matplotlib on the Agg backend, loaded when a figure is drawn.
+
+    Not at import: `scenarios sweep` has its workers draw the figures, so its driver
+    never needs matplotlib (half a second of its start-up otherwise).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def ordinal(n: int) -> str:
@@ -89,6 +92,8 @@ def base_name(manifest: dict) -> str | None:
 
 def lever_lines(indices: pd.DataFrame, outcomes: list[str]) -> list[str]:
     """The report's "Sharing levers" section: where each lever ranks, outcome by outcome."""
+    from scenarios.experiment.sensitivity import SHARING_LEVER_PREFIXES, lever_ranks
+
     ranks = lever_ranks(indices)
     lines = ["## Sharing levers", ""]
     prefixes = ", ".join(f"`{p}`" for p in SHARING_LEVER_PREFIXES)
@@ -144,6 +149,7 @@ def short(name: str) -> str:
 
 def sobol_bars(indices: pd.DataFrame, outcome: str, path: Path) -> None:
     """S1 and ST with 95% intervals for one outcome."""
+    plt = pyplot()
     sel = indices[indices.outcome == outcome]
     s1 = sel[sel["index"] == "S1"].set_index("parameter")
     st = sel[sel["index"] == "ST"].set_index("parameter").sort_values("value", ascending=False)
@@ -173,6 +179,7 @@ def sobol_bars(indices: pd.DataFrame, outcome: str, path: Path) -> None:
 
 def morris_scatter(indices: pd.DataFrame, outcome: str, path: Path) -> None:
     """Morris mu* against sigma for one outcome: important (right), non-linear (up)."""
+    plt = pyplot()
     sel = indices[indices.outcome == outcome]
     mu = sel[sel["index"] == "mu_star"].set_index("parameter")
     sigma = sel[sel["index"] == "sigma"].set_index("parameter")
@@ -207,6 +214,9 @@ def dependence(
     design: pd.DataFrame, means: pd.DataFrame, ranked: pd.DataFrame, outcome: str, path: Path
 ) -> None:
     """Partial-dependence curves (binned means) for the most influential parameters."""
+    from scenarios.experiment.sensitivity import partial_dependence
+
+    plt = pyplot()
     top = list(ranked[ranked.outcome == outcome]["parameter"].head(TOP))
     fig, axes = plt.subplots(1, len(top), figsize=(3.6 * len(top), 3.4), squeeze=False)
     y = means[outcome].to_numpy()
@@ -227,9 +237,10 @@ def dependence(
 def analyse_sweep(out: Path, pool: Executor | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
     """Compute indices of a sweep directory and write indices.csv, plots and reports.
 
-    ``pool`` (a ``concurrent.futures`` executor whose workers see ``out``) draws the
-    figures in parallel; `scenarios sweep` passes its cluster's workers. The files are
-    the same either way.
+    ``pool`` (a ``concurrent.futures`` executor whose workers see ``out``) computes the
+    indices and writes the report on one of its workers and draws the figures on all of
+    them in parallel; `scenarios sweep` passes its local workers, which have the analysis
+    loaded, so that its driver need not load it. The files are the same either way.
     """
     if not (out / store.MANIFEST).exists():
         raise CompareError(f"{out}: not a sweep directory (no {store.MANIFEST})")
@@ -247,9 +258,31 @@ def analyse_sweep(out: Path, pool: Executor | None = None) -> tuple[pd.DataFrame
         return _analyse(out, manifest, pool)
 
 
+Drawing = tuple[Callable[..., None], tuple[Any, ...]]
+
+
 def _analyse(
     out: Path, manifest: dict, pool: Executor | None
 ) -> tuple[pd.DataFrame, dict[str, str]]:
+    if pool is None:
+        indices, ranked, figures, drawings = _indices(out, manifest)
+        for draw, args in drawings:
+            draw(*args)
+        _report(out, manifest, indices, ranked, figures)
+        return indices, figures
+    indices, ranked, figures, drawings = pool.submit(_indices, out, manifest).result()
+    for future in [pool.submit(draw, *args) for draw, args in drawings]:
+        future.result()
+    pool.submit(_report, out, manifest, indices, ranked, figures).result()
+    return indices, figures
+
+
+def _indices(
+    out: Path, manifest: dict
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], list[Drawing]]:
+    """Indices (written to indices.csv), their ranking, the figures and how to draw them."""
+    from scenarios.experiment.sensitivity import analyse, flag_noise, importance, noise_table
+
     spec = SweepSpec.model_validate(manifest["spec"])
     try:
         design = pd.read_parquet(out / DESIGN)
@@ -283,7 +316,7 @@ def _analyse(
     plots.mkdir(exist_ok=True)
     ranked = importance(indices)
     figures: dict[str, str] = {}
-    drawings: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+    drawings: list[Drawing] = []
     for outcome in spec.outcomes:
         if spec.method == "sobol":
             name = f"sobol_{outcome}.png"
@@ -298,20 +331,30 @@ def _analyse(
             (dependence, (design, means.reset_index(drop=True), ranked, outcome, plots / name))
         )
         figures[name] = f"Partial dependence of {outcome} on its {TOP} most influential parameters."
-    if pool is None:
-        for draw, args in drawings:
-            draw(*args)
-    else:
-        for future in [pool.submit(draw, *args) for draw, args in drawings]:
-            future.result()
+    return indices, ranked, figures, drawings
+
+
+def _report(
+    out: Path,
+    manifest: dict,
+    indices: pd.DataFrame,
+    ranked: pd.DataFrame,
+    figures: dict[str, str],
+) -> None:
+    """report.md and report.html (which embeds the figures, so they are drawn first)."""
+    from scenarios.report.compare_report import to_html
+
+    spec = SweepSpec.model_validate(manifest["spec"])
+    noise = pd.read_csv(out / "noise.csv")  # written with indices.csv
     text = _markdown(spec, manifest, indices, ranked, figures, noise)
     store.write_atomic(out / "report.md", text.encode())
     store.write_atomic(out / "report.html", to_html(text, out).encode())
-    return indices, figures
 
 
 def noise_lines(noise: pd.DataFrame) -> list[str]:
     """The report's section on replication noise: a sentence and a table."""
+    from scenarios.experiment.sensitivity import NOISE_TARGET
+
     noisy = noise[noise.noise_share > NOISE_TARGET]
     reps = int(noise.replications.iloc[0])
     if noisy.empty:
