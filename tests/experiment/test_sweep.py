@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +15,7 @@ import pandas as pd
 import pytest
 from SALib.sample import latin, morris, sobol
 from SALib.test_functions import Ishigami
-from tests.conftest import CONFIGS, ROOT
+from tests.conftest import CONFIGS, ROOT, external_dask_cluster, free_port, kill_group
 
 from scenarios.config import ConfigError
 from scenarios.experiment import designs
@@ -27,7 +25,6 @@ from scenarios.experiment.sweep import load_sweep
 
 PROBLEM = {"num_vars": 3, "names": ["a", "b", "c"], "bounds": [[0, 1], [2, 5], [-1, 1]]}
 ISHIGAMI = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
-BIN = Path(sys.executable).parent
 
 
 @pytest.mark.parametrize("seed", [0, 7])
@@ -279,12 +276,6 @@ def test_sweep_writes_parts_indices_and_report(reference: tuple[Path, Path]) -> 
     assert "--resume" in again.stderr
 
 
-def kill_group(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-
-
 @pytest.mark.slow
 def test_sweep_killed_then_resumed_gives_identical_results(
     reference: tuple[Path, Path], tmp_path: Path
@@ -328,72 +319,21 @@ def test_sweep_killed_then_resumed_gives_identical_results(
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_sweep_on_an_external_dask_cluster(reference: tuple[Path, Path], tmp_path: Path) -> None:
     spec, ref = reference
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    procs = [
-        subprocess.Popen(
-            [
-                str(BIN / "dask"),
-                "scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-dashboard",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    ]
-    try:
-        for _ in range(2):
-            procs.append(
-                subprocess.Popen(
-                    [
-                        str(BIN / "dask"),
-                        "worker",
-                        address,
-                        "--nworkers",
-                        "1",
-                        "--nthreads",
-                        "1",
-                        "--host",
-                        "127.0.0.1",
-                        "--no-dashboard",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            )
-        from dask.distributed import Client
-
-        with Client(address, timeout="60s") as client:
-            client.wait_for_workers(2, timeout=120)
+    with external_dask_cluster(2) as address:
         out = tmp_path / "remote"
         res = cli("sweep", str(spec), "--scheduler", address, "--out", str(out), cwd=tmp_path)
-        assert res.returncode == 0, res.stderr
-        assert f"scheduler {address}" in res.stderr
-        pd.testing.assert_frame_equal(read_results(out), read_results(ref))
-        # analysed here in the driver; the reference's figures were drawn by its workers
-        files = ["indices.csv", "report.md", "report.html"]
-        files += [f"plots/{p.name}" for p in sorted((ref / "plots").glob("*.png"))]
-        assert len(files) > 3
-        for name in files:
-            assert (out / name).read_bytes() == (ref / name).read_bytes(), name
-    finally:
-        for proc in reversed(procs):
-            kill_group(proc)
+    assert res.returncode == 0, res.stderr
+    assert f"scheduler {address}" in res.stderr
+    pd.testing.assert_frame_equal(read_results(out), read_results(ref))
+    # analysed here in the driver; the reference's figures were drawn by its workers
+    files = ["indices.csv", "report.md", "report.html"]
+    files += [f"plots/{p.name}" for p in sorted((ref / "plots").glob("*.png"))]
+    assert len(files) > 3
+    for name in files:
+        assert (out / name).read_bytes() == (ref / name).read_bytes(), name
 
 
 @pytest.mark.slow
