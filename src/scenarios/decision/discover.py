@@ -64,7 +64,12 @@ def find_box(x: pd.DataFrame, y: np.ndarray, density: float = DENSITY) -> Box:
         raise ConfigError("the condition holds at no sample point: there is nothing to find")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # EMA Workbench's notices on optional extras
-        from ema_workbench.analysis import prim
+        try:
+            from ema_workbench.analysis import prim
+        except ImportError:
+            raise ConfigError(
+                "scenarios discover needs EMA Workbench (its PRIM): pip install -e '.[discover]'"
+            ) from None
 
     algorithm = prim.Prim(x.reset_index(drop=True), np.asarray(y, dtype=bool), mass_min=0.05)
     box = algorithm.find_box()
