@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -427,10 +428,14 @@ def test_figures_read_at_a_glance(many: Path) -> None:
         "pairs": calibration_report.pairs_figure(cal, pair_parameters(parameters)),
         "history": calibration_report.history_figure(cal.history),
     }
-    for name, fig in figures.items():
-        found = problems(fig)
-        if name in ("predictive", "pairs"):
-            found = [p for p in found if not p.endswith("y axis unlabelled")]
-        assert found == [], name
-    assert len(figures["marginals"].axes) == 8
-    assert len(figures["pairs"].axes) == MAX_PAIR_PARAMETERS * (MAX_PAIR_PARAMETERS + 1) // 2
+    try:
+        for name, fig in figures.items():
+            found = problems(fig)
+            if name in ("predictive", "pairs"):
+                found = [p for p in found if not p.endswith("y axis unlabelled")]
+            assert found == [], name
+        assert len(figures["marginals"].axes) == 8
+        assert len(figures["pairs"].axes) == MAX_PAIR_PARAMETERS * (MAX_PAIR_PARAMETERS + 1) // 2
+    finally:
+        for fig in figures.values():
+            plt.close(fig)  # later tests check that drawing leaves no figure open

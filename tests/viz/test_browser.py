@@ -265,6 +265,12 @@ def test_own_title_and_week_with_date_instead_of_mesa_defaults(page) -> None:
     assert "Time:" not in body
     step_to(page, 1)
     assert week_text(page) == "Week 1 (2025-01-13)"
+    # the map redraws after the label: wait for it (under load it can lag a moment)
+    script = (
+        "t => [...document.querySelectorAll('.region-map text')]"
+        ".some(e => e.textContent.includes(t))"
+    )
+    page.wait_for_function(script, arg="Week 1 (2025-01-13)", timeout=30_000)
     assert "Week 1 (2025-01-13)" in " ".join(svg_texts(page, ".region-map"))
 
 
