@@ -635,6 +635,11 @@ def sweep(
         _sweep(spec_path, spec, raw_base, target, workers, scheduler, resume)
 
 
+def _where(workers: int, scheduler: str | None) -> str:
+    """Where the runs go, for the first line of sweep-like verbs."""
+    return f"scheduler {scheduler}" if scheduler else f"{workers} local workers"
+
+
 def _sweep(
     spec_path: Path,
     spec: Any,
@@ -649,8 +654,7 @@ def _sweep(
     n_runs = spec.n_points() * spec.replications
     err.print(
         f"{spec.name}: {spec.method}, {spec.n_points()} points x {spec.replications} "
-        f"replications = {n_runs} runs on "
-        + (f"scheduler {scheduler}" if scheduler else f"{workers} local workers"),
+        f"replications = {n_runs} runs on " + _where(workers, scheduler),
         highlight=False,
     )
     bar = Progress(
@@ -813,8 +817,7 @@ def _calibrate(
     err.print(
         f"{spec.name}: ABC-SMC, {len(spec.parameters)} parameters, {len(spec.targets)} "
         f"targets, {b.population} particles per generation, at most {b.max_generations} "
-        f"generations and {b.max_simulations:,} runs, on "
-        + (f"scheduler {scheduler}" if scheduler else f"{workers} local workers"),
+        f"generations and {b.max_simulations:,} runs, on " + _where(workers, scheduler),
         highlight=False,
     )
     started = time.monotonic()
@@ -966,8 +969,7 @@ def _links(
     n_runs = spec.n_points() * spec.replications
     err.print(
         f"{config.name}: {len(spec.links)} links, {spec.n_points()} coalitions x "
-        f"{spec.replications} replications = {n_runs} runs on "
-        + (f"scheduler {scheduler}" if scheduler else f"{workers} local workers"),
+        f"{spec.replications} replications = {n_runs} runs on " + _where(workers, scheduler),
         highlight=False,
     )
     bar = Progress(
@@ -1053,7 +1055,7 @@ def optimise(
     err.print(
         f"{spec.name}: NSGA-II, {len(spec.levers)} levers, {spec.population} candidates x "
         f"{spec.generations} generations x {spec.replications} replications, on "
-        + (f"scheduler {scheduler}" if scheduler else f"{workers} local workers"),
+        + _where(workers, scheduler),
         highlight=False,
     )
     with output_lock(target):

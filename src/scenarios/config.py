@@ -1258,6 +1258,17 @@ def load_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     return deep_merge(base, data)
 
 
+def load_named_scenario(spec_path: Path, scenario: str) -> dict[str, Any]:
+    """The raw scenario config a calibration or optimisation file names (relative to it).
+
+    ConfigError naming the file and its ``scenario`` key if it cannot be loaded.
+    """
+    try:
+        return load_raw((spec_path.parent / scenario).resolve())
+    except ConfigError as exc:
+        raise ConfigError(f"scenario: {exc}", source=str(spec_path)) from None
+
+
 def validate(data: dict[str, Any], source: str | None = None) -> ScenarioConfig:
     """Validate a raw mapping into a config, converting pydantic errors to ConfigError."""
     try:

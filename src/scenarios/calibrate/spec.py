@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scenarios.config import (
     ConfigError,
     ScenarioConfig,
-    load_raw,
+    load_named_scenario,
     path_exists,
     read_yaml,
     validate_spec,
@@ -255,10 +255,7 @@ def load_calibration(path: Path) -> tuple[CalibrationSpec, dict[str, Any], Scena
     raw = read_yaml(path, "calibration")
     spec = validate_spec(CalibrationSpec, raw, str(path))
     source = str(path)
-    try:
-        raw_base = load_raw((path.parent / spec.scenario).resolve())
-    except ConfigError as exc:
-        raise ConfigError(f"scenario: {exc}", source=source) from None
+    raw_base = load_named_scenario(path, spec.scenario)
     names = list(spec.parameters)
     points = PointConfigs(raw_base, names)
     for name in spec.parameters:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scenarios.config import (
     ConfigError,
     ScenarioConfig,
-    load_raw,
+    load_named_scenario,
     path_exists,
     read_yaml,
     validate_spec,
@@ -109,10 +109,7 @@ def load_optimise(path: Path) -> tuple[OptimiseSpec, dict[str, Any], ScenarioCon
     raw = read_yaml(path, "optimisation")
     spec = validate_spec(OptimiseSpec, raw, str(path))
     source = str(path)
-    try:
-        raw_base = load_raw((path.parent / spec.scenario).resolve())
-    except ConfigError as exc:
-        raise ConfigError(f"scenario: {exc}", source=source) from None
+    raw_base = load_named_scenario(path, spec.scenario)
     overrides: list[tuple[str, Any]] = [("run.seed", spec.seed)]
     if spec.steps is not None:
         overrides.append(("run.steps", spec.steps))
