@@ -19,7 +19,7 @@ import yaml
 from pyabc import Parameter
 from pyabc.population import Particle, SampleFactory
 from tests.calibrate.conftest import PRIOR, ROOT, TRUE_PLOT_RATE, calibration_file, scenario_file
-from tests.conftest import cli_exit_code, cli_in_process, external_dask_cluster
+from tests.conftest import cli_exit_code, cli_in_process, external_dask_cluster, run_cli
 
 from scenarios.calibrate.abc import CalibrationError, keyed_sampler, run_calibration
 from scenarios.calibrate.spec import Target, load_calibration
@@ -214,15 +214,7 @@ def test_resume_after_sigkill_gives_the_uninterrupted_posterior(
 ) -> None:
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     env = {k: v for k, v in os.environ.items() if k != "SCENARIOS_DEBUG"}
-    done = subprocess.run(
-        _calibrate_command(synthetic, whole, "--workers", "1"),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = run_cli("calibrate", synthetic, "--out", whole, "--workers", "1", timeout=600)
     assert done.returncode == 0, done.stderr
     proc = subprocess.Popen(
         _calibrate_command(synthetic, killed, "--workers", "1"),
@@ -244,14 +236,8 @@ def test_resume_after_sigkill_gives_the_uninterrupted_posterior(
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     assert not (killed / "predictive.parquet").exists()
-    resumed = subprocess.run(
-        _calibrate_command(synthetic, killed, "--workers", "1", "--resume"),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    resumed = run_cli(
+        "calibrate", synthetic, "--out", killed, "--workers", "1", "--resume", timeout=600
     )
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming after generation" in resumed.stderr
