@@ -316,7 +316,6 @@ def local_pool(workers: int) -> Iterator[Executor]:
         yield pool
     except BaseException:
         stop_workers(pool)
-        pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
 

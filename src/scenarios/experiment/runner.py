@@ -213,7 +213,6 @@ def iter_replications(
     except BaseException:
         # Ctrl-C, SIGTERM or the consumer gave up: drop queued chunks, stop the workers now.
         stop_workers(pool)
-        pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
 
