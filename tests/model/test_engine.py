@@ -4,6 +4,8 @@ sync, and a numba cache that cannot go stale."""
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 
 import mesa
 import numba
@@ -133,3 +135,28 @@ def test_mesa_batch_run_steps_the_same_compiled_week() -> None:
         _, summary = run_replication(config, seed)
         assert row["attacks"] == summary["attacks_successful"]
         assert row["agent_strength"] == summary["final_strength"]
+
+
+def test_the_compiled_modules_load_under_their_keyed_cache_whatever_is_imported_first() -> None:
+    # Drivers import scenarios.model.outcomes without Mesa or numba; whichever module of
+    # the model a process imports first, the compiled ones come from the keyed cache.
+    code = (
+        "import sys\n"
+        "import scenarios.experiment.sweep, scenarios.experiment.executor\n"
+        "assert 'numba' not in sys.modules and 'mesa' not in sys.modules\n"
+        "from scenarios.model.{first} import {name}\n"
+        "from scenarios.model import engine\n"
+        "print(engine.advance._cache._cache_path)\n"
+    )
+    for first, name in [
+        ("agents", "ThreatCell"),
+        ("outcomes", "Recorder"),
+        ("model", "run_replication"),
+    ]:
+        done = subprocess.run(
+            [sys.executable, "-c", code.format(first=first, name=name)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert f"{_numba_cache.PREFIX}{_numba_cache.sources_digest()}" in done.stdout, first

@@ -15,8 +15,7 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import CellAgent
 
-from scenarios.model.engine import N_CELLS
-from scenarios.model.kernels import CellState, first_plot_gaps, plot_gap
+from scenarios.model import engine, kernels  # compiled: loaded under their keyed cache
 
 if TYPE_CHECKING:
     from scenarios.model.model import ScenarioModel
@@ -52,19 +51,21 @@ class CellTable:
 
     def __init__(self, capacity: int, counters: np.ndarray) -> None:
         self._counters = counters
-        self.state = CellState(*(np.zeros(capacity, dtype=d) for d in self._DTYPES.values()))
+        self.state = kernels.CellState(
+            *(np.zeros(capacity, dtype=d) for d in self._DTYPES.values())
+        )
         self.agents: list[ThreatCell | None] = []
 
     def __getattr__(self, name: str) -> np.ndarray:
         """A column by name, e.g. ``cells.strength`` (``state`` is replaced when it grows)."""
-        if name in CellState._fields:
+        if name in kernels.CellState._fields:
             return getattr(self.__dict__["state"], name)
         raise AttributeError(name)
 
     @property
     def size(self) -> int:
         """Slots in use (live and dead cells)."""
-        return int(self._counters[N_CELLS])
+        return int(self._counters[engine.N_CELLS])
 
     def grow(self, capacity: int) -> None:
         """Make room for at least ``capacity`` slots (doubling), keeping every row."""
@@ -72,7 +73,7 @@ class CellTable:
         if capacity <= len(old.key):
             return
         capacity = max(capacity, 2 * len(old.key))
-        self.state = CellState(*(np.zeros(capacity, dtype=a.dtype) for a in old))
+        self.state = kernels.CellState(*(np.zeros(capacity, dtype=a.dtype) for a in old))
         for a, b in zip(old, self.state, strict=True):
             b[: len(a)] = a
 
@@ -97,8 +98,8 @@ class CellTable:
         s.opsec[slot] = opsec
         s.disruption[slot] = disruption
         s.plots_started[slot] = 0
-        s.plot_gap[slot] = plot_gap(s.key[slot], 0)
-        self._counters[N_CELLS] = slot + 1
+        s.plot_gap[slot] = kernels.plot_gap(s.key[slot], 0)
+        self._counters[engine.N_CELLS] = slot + 1
         return slot
 
     def add_many(
@@ -123,10 +124,10 @@ class CellTable:
         s.opsec[rows] = opsec
         s.disruption[rows] = 0.0
         s.plots_started[rows] = 0
-        s.plot_gap[rows] = first_plot_gaps(keys)
-        self._counters[N_CELLS] = stop
+        s.plot_gap[rows] = kernels.first_plot_gaps(keys)
+        self._counters[engine.N_CELLS] = stop
 
-    def arrays(self) -> CellState:
+    def arrays(self) -> kernels.CellState:
         """The columns the compiled kernels read and write (views, not copies)."""
         return self.state
 

@@ -64,13 +64,13 @@ class Recorder:
     """
 
     def __init__(self, steps: int, countries: Sequence[str], actors: Sequence[str]) -> None:
-        from scenarios.model.engine import Records
+        from scenarios.model import engine  # compiled: loaded under their keyed cache
 
         self.steps = steps
         self.countries = tuple(countries)
         self.actors = tuple(actors)
         n_c, n_a = len(countries), len(actors)
-        self.blocks = Records(
+        self.blocks = engine.Records(
             scalar=np.zeros((len(SCALAR_OUTCOMES), steps)),
             country=np.zeros((len(COUNTRY_OUTCOMES), steps, n_c)),
             country_level=np.zeros((len(COUNTRY_LEVELS), steps, n_c)),
