@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from scenarios.experiment.compare import StoredRun
+    from scenarios.experiment.ensemble import Ensemble
 
 __all__ = ["ConfigError", "Overrides", "RunResult", "compare", "load_config", "run"]
 
@@ -109,6 +110,7 @@ class RunResult:
     finished: str
     source: str | None = None  # the YAML file it was loaded from, if any
     path: Path | None = field(default=None)  # the run directory, once saved
+    ensemble: Ensemble | None = None  # the posterior draws it ran over, if any
 
     @property
     def label(self) -> str:
@@ -139,6 +141,7 @@ class RunResult:
             started=self.started,
             finished=self.finished,
             source=self.source,
+            ensemble=self.ensemble,
         )
         self.path = target
         return target
@@ -153,6 +156,8 @@ def run(
     overrides: Overrides | None = None,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    ensemble: PathLike | None = None,
+    per_draw: int | None = None,
 ) -> RunResult:
     """Run a scenario's replications in memory; write no files.
 
@@ -164,9 +169,13 @@ def run(
         overrides: further dotted overrides, as ``--set`` (applied before the three above).
         workers: processes; results do not depend on it.
         progress: called with the number of replications just finished.
+        ensemble: a posterior directory of ``scenarios calibrate``: replication i runs
+            with the parameters of draw ``i // per_draw`` (``scenarios run --ensemble``);
+            the summary gains ``draw`` and ``particle`` columns.
+        per_draw: replications per parameter draw, >= 1 (default 2; needs ``ensemble``).
 
-    The result equals ``scenarios run`` with the same config, seed and replications.
-    Raises ConfigError for a bad config or override.
+    The result equals ``scenarios run`` with the same config, seed, replications (and
+    ensemble). Raises ConfigError for a bad config, override or posterior.
     """
     from scenarios.experiment import store
     from scenarios.experiment.runner import (
@@ -180,6 +189,7 @@ def run(
     config, source = _resolve(config_or_path, overrides, replications, seed, steps)
     if workers < 1:
         raise ValueError(f"workers = {workers}: must be at least 1")
+    planned = _ensemble(config, source, ensemble, per_draw)
     import pandas as pd
 
     started = store.now()
@@ -187,7 +197,8 @@ def run(
     rows = SummaryRows()  # as stream_scenario keeps them: summary.parquet's frame
     blocks: list[pd.DataFrame] = []
     steps_, dates = config.run.steps, step_dates(config)
-    with closing(iter_replications(config, workers, progress)) as replications_:
+    varying = planned.parameters() if planned is not None else None
+    with closing(iter_replications(config, workers, progress, varying)) as replications_:
         for i, columns, summary in replications_:
             rows.add(i, seeds[i], summary)
             if config.run.timeseries:
@@ -196,7 +207,32 @@ def run(
     if config.run.timeseries:
         timeseries = pd.concat(blocks, ignore_index=True)
         timeseries["date"] = timeseries["date"].astype(_stored_dtype(dates))
-    return RunResult(config, rows.frame(), timeseries, seeds, started, store.now(), source)
+    summary = rows.frame() if planned is None else planned.annotate(rows.frame())
+    return RunResult(
+        config, summary, timeseries, seeds, started, store.now(), source, ensemble=planned
+    )
+
+
+def _ensemble(
+    config: ScenarioConfig, source: str | None, directory: PathLike | None, per_draw: int | None
+) -> Ensemble | None:
+    """The posterior draws a run uses (as ``scenarios run --ensemble``), checked; or None."""
+    if directory is None:
+        if per_draw is not None:
+            raise ConfigError("per_draw needs ensemble (a posterior directory)")
+        return None
+    from scenarios.experiment.ensemble import (
+        DEFAULT_PER_DRAW,
+        check_ensemble,
+        load_posterior,
+        plan_ensemble,
+    )
+
+    posterior = load_posterior(Path(directory))
+    k = DEFAULT_PER_DRAW if per_draw is None else per_draw
+    planned = plan_ensemble(posterior, config.run.seed, config.run.replications, k)
+    check_ensemble(planned, config, source)
+    return planned
 
 
 def _stored_dtype(dates: pd.DatetimeIndex) -> Any:

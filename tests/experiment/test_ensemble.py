@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 from tests.conftest import CONFIGS, cli_in_process, config
 
+import scenarios
+from scenarios.config import ConfigError
 from scenarios.experiment.ensemble import (
     RESAMPLING_KEY,
     load_posterior,
@@ -147,6 +149,31 @@ def test_replications_follow_their_particle(
     assert "Posterior ensemble: 4 parameter draws from calibration `synthetic`" in report
     assert "| parameters | chance |" in report
     assert "comes from not knowing the parameters" in report
+
+
+def test_the_python_api_runs_the_same_ensemble_as_the_cli(
+    tmp_path: Path,
+    posterior: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, err = cli_in_process(monkeypatch, capsys, *run_args(tmp_path / "cli", posterior))
+    assert code == 0, err
+    result = scenarios.run(
+        CONFIGS / "baseline.yaml",
+        replications=REPLICATIONS,
+        steps=STEPS,
+        overrides={"run.timeseries": False},
+        ensemble=posterior,
+        per_draw=2,
+    )
+    cli_summary = pd.read_parquet(tmp_path / "cli" / "summary.parquet")
+    pd.testing.assert_frame_equal(result.summary, cli_summary)
+    saved = json.loads((result.save(tmp_path / "api") / "manifest.json").read_text())
+    recorded = json.loads((tmp_path / "cli" / "manifest.json").read_text())
+    assert saved["ensemble"] == recorded["ensemble"]
+    with pytest.raises(ConfigError, match="per_draw needs ensemble"):
+        scenarios.run(CONFIGS / "baseline.yaml", replications=2, steps=STEPS, per_draw=2)
 
 
 def test_results_do_not_depend_on_workers(

@@ -176,14 +176,18 @@ def write_run(
     finished: str,
     source: str | None = None,
     label: str | None = None,
+    ensemble: Ensemble | None = None,
 ) -> list[Row]:
     """Write a run kept in memory as the run directory ``execute_run`` writes.
 
     The directory appears atomically, only once complete; an existing one is refused
     (OutputError). ``timeseries`` is written only if ``config.run.timeseries`` is true.
+    A run over a posterior ``ensemble`` (its summary annotated with draws) records it.
     """
     with store.staged_directory(run_dir) as staging:
-        manifest = run_manifest(config, started=started, source=source, label=label)
+        manifest = run_manifest(
+            config, started=started, source=source, label=label, ensemble=ensemble
+        )
         store.write_json(manifest, staging / store.MANIFEST)
         path = None
         if config.run.timeseries:
