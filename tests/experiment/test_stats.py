@@ -8,6 +8,8 @@ from scipy import stats
 
 from scenarios.experiment.stats import (
     Estimate,
+    clustered_mean_ci,
+    clustered_rate_ci,
     mean_ci,
     paired_difference,
     replications_needed,
@@ -84,3 +86,51 @@ def test_replications_needed_scales_with_squared_ratio() -> None:
     est = Estimate(10.0, 8.0, 12.0, 50)  # half-width 2
     assert replications_needed(est, 1.0) == 200
     assert replications_needed(est, 4.0) == 50  # already precise enough
+
+
+def test_clustered_mean_ci_is_the_t_interval_of_the_draw_means_when_balanced() -> None:
+    rng = np.random.default_rng(3)
+    draws = np.repeat(np.arange(12), 4)
+    values = np.repeat(rng.normal(0.0, 3.0, 12), 4) + rng.normal(0.0, 1.0, 48)
+    clustered = clustered_mean_ci(values, draws)
+    of_means = mean_ci(values.reshape(12, 4).mean(axis=1))
+    assert clustered.value == pytest.approx(of_means.value)
+    assert clustered.low == pytest.approx(of_means.low)
+    assert clustered.high == pytest.approx(of_means.high)
+    assert clustered.n == 48  # replications, not draws
+    # draw effects much larger than chance: the naive interval is far too narrow
+    naive = mean_ci(values)
+    assert clustered.half_width > 1.5 * naive.half_width
+
+
+def test_clustered_mean_ci_covers_the_mean_at_its_level_with_unequal_draws() -> None:
+    rng = np.random.default_rng(4)
+    sizes = np.array([1, 2, 3, 4] * 5)  # 20 draws of unequal size
+    draws = np.repeat(np.arange(len(sizes)), sizes)
+    covered = 0
+    for _ in range(2000):
+        values = np.repeat(rng.normal(0.0, 2.0, len(sizes)), sizes) + rng.normal(0, 1, len(draws))
+        est = clustered_mean_ci(values, draws)
+        covered += est.low <= 0.0 <= est.high
+    assert 0.92 <= covered / 2000 <= 0.975
+    one = clustered_mean_ci(np.array([1.0, 2.0, 3.0]), np.zeros(3))
+    assert one.value == 2.0
+    assert np.isnan(one.low)
+    assert np.isnan(one.high)
+
+
+def test_clustered_rate_ci_matches_the_draw_rates_when_balanced_and_stays_in_0_1() -> None:
+    rng = np.random.default_rng(5)
+    draws = np.repeat(np.arange(10), 3)
+    years = np.full(30, 5.0)
+    hits = rng.binomial(5, np.repeat(rng.uniform(0.0, 0.6, 10), 3)).astype(float)
+    est = clustered_rate_ci(hits, years, draws)
+    rates = (hits / years).reshape(10, 3).mean(axis=1)
+    of_rates = mean_ci(rates)
+    assert est.value == pytest.approx(hits.sum() / years.sum())
+    assert est.low == pytest.approx(max(0.0, of_rates.low))
+    assert est.high == pytest.approx(of_rates.high)
+    assert est.n == 150  # trials: replication-years
+    rare = clustered_rate_ci(np.array([0.0, 0, 0, 1]), np.full(4, 5.0), np.array([0, 0, 1, 1]))
+    assert rare.low == 0.0
+    assert 0.0 < rare.value < rare.high <= 1.0

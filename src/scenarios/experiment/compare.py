@@ -23,6 +23,8 @@ from scenarios.experiment.ensemble import recorded_ensemble
 from scenarios.experiment.errors import CompareError
 from scenarios.experiment.stats import (
     Estimate,
+    clustered_mean_ci,
+    clustered_rate_ci,
     mean_ci,
     paired_difference,
     pairing_variance_reduction,
@@ -269,12 +271,34 @@ def is_event(outcome: str) -> bool:
     return outcome.startswith(RISK_PREFIX)
 
 
+def attack_risk(summary: pd.DataFrame, country: str) -> Estimate:
+    """Share of simulated years with a mass-casualty attack in ``country``, pooled.
+
+    Wilson interval over replication-years; over a posterior ensemble (a ``draw``
+    column) the cluster-robust interval over parameter draws instead.
+    """
+    hits = summary[f"mass_casualty_years__{country}"].to_numpy(dtype=float)
+    years = summary["years"].to_numpy(dtype=float)
+    if "draw" in summary:
+        return clustered_rate_ci(hits, years, summary["draw"].to_numpy())
+    return wilson(float(hits.sum()), float(years.sum()))
+
+
 def estimate(summary: pd.DataFrame, outcome: str) -> tuple[Estimate, str]:
-    """Point estimate and 95% interval of one outcome for one run."""
+    """Point estimate and 95% interval of one outcome for one run, and the method.
+
+    Over a posterior ensemble (a ``draw`` column) the interval counts each parameter
+    draw as one unit ("t over draws", "cluster over draws"): replications of one draw
+    share their parameters and are not independent.
+    """
+    draws = summary["draw"].to_numpy() if "draw" in summary else None
     if is_event(outcome):
         country = outcome.removeprefix(RISK_PREFIX)
-        hits = float(summary[f"mass_casualty_years__{country}"].sum())
-        return wilson(hits, float(summary["years"].sum())), "Wilson"
+        if draws is not None:
+            return attack_risk(summary, country), "cluster over draws"
+        return attack_risk(summary, country), "Wilson"
+    if draws is not None:
+        return clustered_mean_ci(summary[outcome].to_numpy(dtype=float), draws), "t over draws"
     return mean_ci(summary[outcome].to_numpy()), "t"
 
 

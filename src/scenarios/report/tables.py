@@ -9,19 +9,20 @@ intervals are computed is said once, in :data:`INTERVALS_NOTE`, not per row.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from rich.table import Table
 
+from scenarios.experiment.compare import attack_risk
 from scenarios.experiment.stats import (
     Estimate,
     VarianceComponents,
+    clustered_mean_ci,
     mean_ci,
     variance_components,
-    wilson,
 )
 from scenarios.labels import territory_label
 
@@ -89,12 +90,23 @@ def _row_label(column: str, holders: Mapping[str, list[str]]) -> str:
     return territory_label(column, territory)
 
 
+def _mean_estimator(summary: pd.DataFrame) -> Callable[[pd.Series], Estimate]:
+    """Student-t over replications; over a posterior ensemble, over parameter draws."""
+    if "draw" not in summary:
+        return mean_ci
+    draws = summary["draw"].to_numpy()
+    return lambda values: clustered_mean_ci(np.asarray(values, dtype=float), draws)
+
+
 def key_outcomes(
     summary: pd.DataFrame,
     threat: str = "ISIS-K",
     territory: Mapping[str, list[str]] | None = None,
 ) -> list[Row]:
     """Key outcomes with 95% intervals over replications (one summary row each).
+
+    Over a posterior ensemble (a ``draw`` column) the intervals count each parameter
+    draw as one unit (:func:`scenarios.experiment.stats.clustered_mean_ci`).
 
     With ``territory`` (actor -> countries, see ``compare.territories``) each actor's
     countries come first, in actor order, their labels naming the actor; then the others
@@ -111,6 +123,7 @@ def key_outcomes(
         group = group or column.partition("__")[0]
         rows.append(Row(group, _row_label(column, holders), estimate, method, column))
 
+    mean_ci = _mean_estimator(summary)
     for c in countries:
         add(f"attacks_successful__{c}", mean_ci(summary[f"attacks_successful__{c}"]))
     if "attacks_successful" in summary:
@@ -119,10 +132,8 @@ def key_outcomes(
         add(f"fatalities__{c}", mean_ci(summary[f"fatalities__{c}"]))
     if "fatalities" in summary:
         add("fatalities", mean_ci(summary["fatalities"]))
-    years = float(summary["years"].sum())
     for c in countries:
-        hits = float(summary[f"mass_casualty_years__{c}"].sum())
-        add(f"attack_risk__{c}", wilson(hits, years), "wilson")
+        add(f"attack_risk__{c}", attack_risk(summary, c), "wilson")
     for c in [c for c in countries if f"attack_change__{c}" in summary]:
         x = summary[f"attack_change__{c}"].dropna()
         if len(x):
@@ -164,7 +175,9 @@ SHARES_NOTE = (
     "Over a posterior ensemble, *parameters* and *chance* split the variance of an outcome "
     "over replications: the share from not knowing the parameters (between parameter "
     "draws) and the share from the model's randomness (within a draw), by a one-way "
-    "random-effects decomposition (method of moments)."
+    "random-effects decomposition (method of moments). Replications of one draw share "
+    "their parameters, so the 95% intervals count each draw as one unit (cluster-robust, "
+    "t with draws - 1 degrees of freedom), not each replication."
 )
 
 
