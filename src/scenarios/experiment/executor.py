@@ -685,8 +685,11 @@ def _workers(
         return
     with dask_client(workers, scheduler) as client:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        base = client.scatter(raw_base, broadcast=True)
-        arm = None if contrast is None else client.scatter(contrast, broadcast=True)
+        # Each config scattered as one object: a dict passed as such would be scattered
+        # value by value under its own keys ("run", "sharing", ...), and the contrast's
+        # sections would then collide with the base's (same key, first data kept).
+        base = client.scatter([raw_base], broadcast=True)[0]
+        arm = None if contrast is None else client.scatter([contrast], broadcast=True)[0]
         yield client.get_executor(pure=False), n_workers, (base, arm)
 
 
