@@ -500,7 +500,7 @@ def _execute_sweep(
             raise OutputError(f"{out}: not a sweep directory (no {store.MANIFEST})")
         store.check_kind(out, "sweep")
         manifest = store.read_manifest(out)
-        store.manifest_fields(ResumableSweepManifest, manifest, out)
+        store.manifest_fields(resumable_manifest(type(spec)), manifest, out)
         if manifest.get("spec_hash") != spec.digest():
             raise OutputError(
                 f"{out}: holds a different sweep (its definition changed); "
@@ -584,6 +584,21 @@ def _execute_sweep(
     if finish is not None:
         finish(None)
     return out
+
+
+def resumable_manifest(kind: type[SweepSpec]) -> type[ResumableSweepManifest]:
+    """The manifest model of a resumable sweep whose ``spec`` is a ``kind``.
+
+    A sweep over given points (links' coalitions, a search's generation) records its
+    points and more in ``spec``, which plain :class:`SweepSpec` refuses as unknown keys.
+    """
+    if kind is SweepSpec:
+        return ResumableSweepManifest
+    from pydantic import create_model
+
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        f"Resumable{kind.__name__}Manifest", __base__=ResumableSweepManifest, spec=(kind, ...)
+    )
 
 
 def _complete(
