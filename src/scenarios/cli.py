@@ -615,7 +615,9 @@ def sweep(
 ) -> None:
     """Run a sensitivity sweep (streamed to disk, resumable), then analyse it.
 
-    Runs on local worker processes, or with --scheduler on an existing Dask cluster.
+    Runs on local worker processes, or with --scheduler on an existing Dask cluster. A
+    sweep file with a `contrast` runs every point twice with the same seeds (as sampled,
+    and with the contrast's overrides) and analyses the paired effects `effect:<outcome>`.
 
     Work beyond the limits (see --yes) is refused before the design is drawn.
     """
@@ -654,7 +656,10 @@ def _sweep(
     n_runs = spec.n_points() * spec.replications
     err.print(
         f"{spec.name}: {spec.method}, {spec.n_points()} points x {spec.replications} "
-        f"replications = {n_runs} runs on " + _where(workers, scheduler),
+        f"replications = {n_runs} runs"
+        + (f" (each in 2 arms: {spec.contrast.label})" if spec.contrast is not None else "")
+        + " on "
+        + _where(workers, scheduler),
         highlight=False,
     )
     bar = Progress(
@@ -1178,7 +1183,8 @@ def discover(
         str,
         typer.Option(
             help="Condition on each point's outcome means, e.g. "
-            '"attack_risk__russia < 0.2 and ci_exposure__us < 20".',
+            '"attack_risk__russia < 0.2 and ci_exposure__us < 20"; on a contrast sweep also '
+            'its paired effects, e.g. "effect:attack_risk__russia < 0".',
         ),
     ],
     density: Annotated[
@@ -1332,6 +1338,11 @@ def _check_file(path: Path, kind: str, overrides: list[str]) -> str:
         return (
             f"sweep file {spec.name}, {spec.method}, {len(spec.parameters)} parameters, "
             f"{spec.n_points()} points x {spec.replications} replications"
+            + (
+                f", each in both arms of contrast {spec.contrast.label!r}"
+                if spec.contrast is not None
+                else ""
+            )
         )
     cfg = load_config(path, overrides)
     return (
