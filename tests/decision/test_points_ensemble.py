@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from tests.conftest import CONFIGS, ROOT, cli_in_process, run_cli
+from tests.conftest import CONFIGS, ROOT, cli_in_process, external_dask_cluster, run_cli
 
 from scenarios.config import ConfigError, load_config
 from scenarios.experiment.ensemble import load_posterior, plan_ensemble, points_ensemble
@@ -106,6 +106,16 @@ def test_links_over_an_ensemble_are_paired_use_the_draws_and_add_up(tmp_path: Pa
     assert not np.array_equal(
         without.attacks_successful.to_numpy(), results.attacks_successful.to_numpy()
     )
+
+    # on an external Dask scheduler: the same runs
+    with external_dask_cluster(2) as address:
+        remote = tmp_path / "remote"
+        res = run_cli(
+            "links", SCENARIO, *ARGS[:-2], "--ensemble", POSTERIOR, "--scheduler", address,
+            "--out", remote,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(read_results(remote), results)
 
     # resuming with another ensemble (or none) is refused
     res = run_cli("links", SCENARIO, *ARGS, "--resume", "--out", out)
