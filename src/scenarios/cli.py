@@ -615,7 +615,9 @@ def sweep(
 ) -> None:
     """Run a sensitivity sweep (streamed to disk, resumable), then analyse it.
 
-    Runs on local worker processes, or with --scheduler on an existing Dask cluster.
+    Runs on local worker processes, or with --scheduler on an existing Dask cluster. A
+    sweep file with a `contrast` runs every point twice with the same seeds (as sampled,
+    and with the contrast's overrides) and analyses the paired effects `effect:<outcome>`.
 
     Work beyond the limits (see --yes) is refused before the design is drawn.
     """
@@ -654,7 +656,10 @@ def _sweep(
     n_runs = spec.n_points() * spec.replications
     err.print(
         f"{spec.name}: {spec.method}, {spec.n_points()} points x {spec.replications} "
-        f"replications = {n_runs} runs on " + _where(workers, scheduler),
+        f"replications = {n_runs} runs"
+        + (f" (each in 2 arms: {spec.contrast.label})" if spec.contrast is not None else "")
+        + " on "
+        + _where(workers, scheduler),
         highlight=False,
     )
     bar = Progress(
@@ -915,13 +920,33 @@ def links(
         Path | None,
         typer.Option("--out", help="Output directory (default results/links/<scenario>)."),
     ] = None,
+    ensemble_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--ensemble",
+            help="Posterior directory written by `scenarios calibrate`: replication i of "
+            "every coalition runs with parameter draw i // K (particles resampled by weight, "
+            "seeded by the root seed), so coalitions stay paired and the intervals carry "
+            "parameter uncertainty.",
+        ),
+    ] = None,
+    per_draw: Annotated[
+        int | None,
+        typer.Option(
+            "--per-draw",
+            min=1,
+            help="With --ensemble: replications per parameter draw, K (default 2).",
+        ),
+    ] = None,
     yes: Yes = False,
 ) -> None:
     """Value each sharing link: Shapley values over every coalition of links.
 
     All 2^k coalitions run the same replication seeds (streamed and resumable, like a
     sweep). Writes links.csv (link, outcome, shapley, ci_low, ci_high, n, full_effect)
-    and report.html: what each link buys in attacks and what it exposes.
+    and report.html: what each link buys in attacks and what it exposes. With --ensemble
+    the coalitions run over a calibrated posterior (rows record each run's draw and
+    particle; a resume must use the same posterior).
     """
     from scenarios.config import apply_overrides, load_raw, validate
     from scenarios.decision.links import default_outcomes, links_spec, parse_links
@@ -947,10 +972,21 @@ def links(
         outcomes=outcomes,
     )
     sweep_workload(spec, raw).check(yes)
+    if per_draw is not None and ensemble_dir is None:
+        raise typer.BadParameter("--per-draw needs --ensemble", param_hint="--per-draw")
+    ensemble = None
+    if ensemble_dir is not None:
+        from scenarios.experiment.ensemble import DEFAULT_PER_DRAW, points_ensemble
+
+        link_paths = [p for link in chosen for p in link.paths]
+        k = per_draw or DEFAULT_PER_DRAW
+        ensemble = points_ensemble(
+            ensemble_dir, config, replications, k, link_paths, "link", str(config_path)
+        )
     target = out_dir or Path("results") / "links" / config.name
     check_writable(target.parent)
     with output_lock(target):
-        _links(spec, raw, config, target, workers, scheduler, resume)
+        _links(spec, raw, config, target, workers, scheduler, resume, ensemble)
 
 
 def _links(
@@ -961,6 +997,7 @@ def _links(
     workers: int,
     scheduler: str | None,
     resume: bool,
+    ensemble: Any = None,
 ) -> None:
     from scenarios.decision.links import link_values
     from scenarios.experiment.executor import execute_sweep, read_results
@@ -969,7 +1006,13 @@ def _links(
     n_runs = spec.n_points() * spec.replications
     err.print(
         f"{config.name}: {len(spec.links)} links, {spec.n_points()} coalitions x "
-        f"{spec.replications} replications = {n_runs} runs on " + _where(workers, scheduler),
+        f"{spec.replications} replications = {n_runs} runs on "
+        + _where(workers, scheduler)
+        + (
+            f", over {ensemble.draws} draws of posterior {ensemble.posterior.name}"
+            if ensemble is not None
+            else ""
+        ),
         highlight=False,
     )
     bar = Progress(
@@ -999,6 +1042,7 @@ def _links(
                 resume=resume,
                 progress=progress,
                 report=lambda message: err.print(message, highlight=False, markup=False),
+                ensemble=ensemble,
             )
     except KeyboardInterrupt:
         err.print(
@@ -1009,7 +1053,12 @@ def _links(
         )
         raise typer.Exit(130) from None
     values = link_values(read_results(target), spec)
-    report = write_links_report(target, values, spec, config.name, config.run.steps)
+    sentence = ""
+    if ensemble is not None:
+        from scenarios.experiment.ensemble import ensemble_sentence
+
+        sentence = ensemble_sentence(ensemble.posterior, ensemble.per_draw, "coalition")
+    report = write_links_report(target, values, spec, config.name, config.run.steps, sentence)
     for link in spec.links:
         out.print(link_sentence(values, link).replace("`", ""), highlight=False, soft_wrap=True)
     out.print(
@@ -1038,17 +1087,48 @@ def optimise(
         Path | None,
         typer.Option("--out", help="Output directory (default results/optimise/<name>)."),
     ] = None,
+    ensemble_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--ensemble",
+            help="Posterior directory written by `scenarios calibrate`: replication i of "
+            "every candidate runs with parameter draw i // K (particles resampled by weight, "
+            "seeded by the root seed), so candidates stay paired and the intervals carry "
+            "parameter uncertainty.",
+        ),
+    ] = None,
+    per_draw: Annotated[
+        int | None,
+        typer.Option(
+            "--per-draw",
+            min=1,
+            help="With --ensemble: replications per parameter draw, K (default 2).",
+        ),
+    ] = None,
 ) -> None:
     """Search sharing policies: a Pareto front of objectives under constraints (NSGA-II).
 
     Every candidate runs the same replication seeds; the front then runs again on fresh
-    seeds. Writes evaluations.csv (every candidate), pareto.csv and report.html.
+    seeds. Writes evaluations.csv (every candidate), pareto.csv and report.html. With
+    --ensemble every candidate (and the front's re-evaluation, on fresh draws) runs over
+    a calibrated posterior; a resume must use the same posterior.
     """
     from scenarios.decision.optimise import load_optimise, run_optimisation
     from scenarios.report.optimise_report import write_optimise_report
 
     _expect_kind(spec_path, "optimisation")
-    spec, raw_base, _config = load_optimise(spec_path)
+    spec, raw_base, config = load_optimise(spec_path)
+    if per_draw is not None and ensemble_dir is None:
+        raise typer.BadParameter("--per-draw needs --ensemble", param_hint="--per-draw")
+    posterior = None
+    if ensemble_dir is not None:
+        from scenarios.experiment.ensemble import DEFAULT_PER_DRAW, points_ensemble
+
+        k = per_draw or DEFAULT_PER_DRAW
+        posterior = points_ensemble(
+            ensemble_dir, config, spec.replications, k, list(spec.levers), "lever", str(spec_path)
+        ).posterior
+        per_draw = k
     target = out_dir or Path("results") / "optimise" / spec.name
     check_writable(target.parent)
     started = time.monotonic()
@@ -1068,6 +1148,8 @@ def optimise(
                 scheduler=scheduler,
                 resume=resume,
                 report=lambda message: err.print(message, highlight=False, markup=False),
+                posterior=posterior,
+                per_draw=per_draw or 1,
             )
         except KeyboardInterrupt:
             err.print(
@@ -1080,7 +1162,12 @@ def optimise(
         import pandas as pd
 
         evaluations = pd.read_csv(target / "evaluations.csv")
-        report = write_optimise_report(target, spec, front, evaluations)
+        sentence = ""
+        if posterior is not None:
+            from scenarios.experiment.ensemble import ensemble_sentence
+
+            sentence = ensemble_sentence(posterior, per_draw or 1, "candidate")
+        report = write_optimise_report(target, spec, front, evaluations, sentence)
     out.print(
         f"{len(front)} policies on the front. Finished in {time.monotonic() - started:.1f} s. "
         f"Front: {target / 'pareto.csv'}; report: [bold]{report}[/]",
@@ -1096,7 +1183,8 @@ def discover(
         str,
         typer.Option(
             help="Condition on each point's outcome means, e.g. "
-            '"attack_risk__russia < 0.2 and ci_exposure__us < 20".',
+            '"attack_risk__russia < 0.2 and ci_exposure__us < 20"; on a contrast sweep also '
+            'its paired effects, e.g. "effect:attack_risk__russia < 0".',
         ),
     ],
     density: Annotated[
@@ -1250,6 +1338,11 @@ def _check_file(path: Path, kind: str, overrides: list[str]) -> str:
         return (
             f"sweep file {spec.name}, {spec.method}, {len(spec.parameters)} parameters, "
             f"{spec.n_points()} points x {spec.replications} replications"
+            + (
+                f", each in both arms of contrast {spec.contrast.label!r}"
+                if spec.contrast is not None
+                else ""
+            )
         )
     cfg = load_config(path, overrides)
     return (

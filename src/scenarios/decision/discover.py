@@ -130,7 +130,8 @@ def discover(sweep_dir: Path, where: str, out: Path, density: float = DENSITY) -
     outcomes = [
         c
         for c in results.columns
-        if c not in ("run", "point", "replication", "seed") and not c.startswith("param:")
+        if c not in ("run", "point", "replication", "seed", "draw", "particle")
+        and not c.startswith("param:")
     ]
     means = results.groupby("point")[outcomes].mean().reindex(design["point"])
     y = condition_mask(means.reset_index(drop=True), where)

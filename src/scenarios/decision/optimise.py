@@ -33,6 +33,7 @@ from scenarios.config import (
     validate_spec,
 )
 from scenarios.decision.points import PointsSpec
+from scenarios.experiment.ensemble import Posterior
 from scenarios.experiment.sweep import PointConfigs, SweepParameter
 from scenarios.names import NAME_RULE, PlainName
 
@@ -247,7 +248,9 @@ def _means(directory: Path, outcomes: list[str], n: int) -> pd.DataFrame:
     return results.groupby("point")[outcomes].mean().reindex(range(n))
 
 
-def _prepare(out: Path, spec: OptimiseSpec, resume: bool) -> dict[str, Any]:
+def _prepare(
+    out: Path, spec: OptimiseSpec, resume: bool, ensemble: dict[str, Any] | None = None
+) -> dict[str, Any]:
     from scenarios.experiment import store
 
     identity = spec.model_dump(mode="json")
@@ -260,6 +263,14 @@ def _prepare(out: Path, spec: OptimiseSpec, resume: bool) -> dict[str, Any]:
             raise ConfigError(
                 f"--resume: {out} holds a search from another optimisation file; use another --out"
             )
+        if manifest.get("ensemble") != ensemble:
+            was = (manifest.get("ensemble") or {}).get("directory", "no ensemble")
+            now = (ensemble or {}).get("directory", "no ensemble")
+            raise ConfigError(
+                f"--resume: {out} holds a search over {was}, this one is over {now} (or with "
+                "other draws per replication); use the same --ensemble and --per-draw, or "
+                "another --out"
+            )
         return manifest
     store.check_kind(out, "optimisation")
     if manifest_path.exists():
@@ -268,6 +279,8 @@ def _prepare(out: Path, spec: OptimiseSpec, resume: bool) -> dict[str, Any]:
         )
     out.mkdir(parents=True, exist_ok=True)
     manifest = {"kind": "optimisation", "name": spec.name, "spec": identity, "status": "running"}
+    if ensemble is not None:
+        manifest["ensemble"] = ensemble
     store.write_json(manifest, manifest_path)
     return manifest
 
@@ -281,12 +294,30 @@ def run_optimisation(
     scheduler: str | None = None,
     resume: bool = False,
     report: Callable[[str], None] | None = None,
+    posterior: Posterior | None = None,
+    per_draw: int = 1,
 ) -> pd.DataFrame:
-    """Search, re-evaluate the front on fresh seeds, write ``out``; return pareto.csv's frame."""
+    """Search, re-evaluate the front on fresh seeds, write ``out``; return pareto.csv's frame.
+
+    With ``posterior`` every candidate runs over its draws (``per_draw`` replications
+    each), planned from the seed and replications of the sweep it runs in: replication r
+    has the same draw in every candidate of the search, and fresh draws (with the fresh
+    seeds) in the re-evaluation.
+    """
     from scenarios.experiment import store
+    from scenarios.experiment.ensemble import plan_ensemble
     from scenarios.experiment.executor import execute_sweep
 
-    manifest = _prepare(out, spec, resume)
+    identity = (
+        None
+        if posterior is None
+        else {
+            "directory": str(posterior.directory),
+            "posterior_sha256": posterior.digest,
+            "replications_per_draw": per_draw,
+        }
+    )
+    manifest = _prepare(out, spec, resume, identity)
     names = list(spec.levers)
     outcomes = [*spec.objectives, *spec.constraints]
     evaluations: list[pd.DataFrame] = []
@@ -295,8 +326,15 @@ def run_optimisation(
         gspec = generation_spec(spec, spec.scenario, x, seed, reps)
         directory.parent.mkdir(parents=True, exist_ok=True)
         resume_here = directory.exists() and any(directory.iterdir())
+        ensemble = None if posterior is None else plan_ensemble(posterior, seed, reps, per_draw)
         execute_sweep(
-            gspec, raw_base, directory, workers=workers, scheduler=scheduler, resume=resume_here
+            gspec,
+            raw_base,
+            directory,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume_here,
+            ensemble=ensemble,
         )
         return _means(directory, outcomes, len(x))
 

@@ -31,6 +31,4 @@ class PointsSpec(SweepSpec):
 
     def digest(self) -> str:
         """Identity of the sweep (a resumed one must match it)."""
-        return hashlib.sha256(
-            json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
-        ).hexdigest()
+        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()

@@ -254,3 +254,45 @@ def same_ensemble(recorded: dict[str, Any] | None, ensemble: Ensemble | None) ->
     wanted = ensemble.record()
     keys = ("posterior_sha256", "parameters", "replications_per_draw", "draws", "resampling_key")
     return all(recorded.get(k) == wanted[k] for k in keys)
+
+
+def points_ensemble(
+    directory: Path,
+    config: ScenarioConfig,
+    replications: int,
+    per_draw: int,
+    varied: list[str],
+    what: str,
+    source: str | None = None,
+) -> Ensemble:
+    """The ensemble of a sweep over given points (links' coalitions, a search's candidates).
+
+    Planned with ``config.run.seed`` (the sweep's root seed) for ``replications``, so
+    replication r of every point gets the same draw. ConfigError (exit 2) if a calibrated
+    parameter is also one of the ``varied`` paths (``what`` says what they are: "link",
+    "lever"), or if ``config`` cannot run a drawn particle (:func:`check_ensemble`).
+    """
+    posterior = load_posterior(directory)
+    for name in posterior.parameters:
+        clash = [
+            p for p in varied if p == name or p.startswith(name + ".") or name.startswith(p + ".")
+        ]
+        if clash:
+            raise ConfigError(
+                f"--ensemble {directory}: calibrated parameter {name!r} is also a {what} "
+                f"({clash[0]}); a run cannot take it from both",
+                source=source,
+            )
+    ensemble = plan_ensemble(posterior, config.run.seed, replications, per_draw)
+    check_ensemble(ensemble, config, source)
+    return ensemble
+
+
+def ensemble_sentence(posterior: Posterior, per_draw: int, what: str) -> str:
+    """The reports' sentence on a posterior that points (``what``: "coalition") ran over."""
+    return (
+        f"Replication i of every {what} ran with parameter draw i // {per_draw} of "
+        f"calibration `{posterior.name}` ({posterior.particles} weighted particles, "
+        "resampled by weight with the root seed), so the intervals carry parameter "
+        "uncertainty as well as chance."
+    )

@@ -33,7 +33,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -44,7 +44,16 @@ from scenarios.experiment.errors import OutputError, SweepFailedError
 from scenarios.experiment.pool import worker_context
 from scenarios.experiment.processes import stop_workers, watch_driver
 from scenarios.experiment.seeds import replication_seeds, replication_sequence
-from scenarios.experiment.sweep import PointConfigs, ResumableSweepManifest, SweepSpec
+from scenarios.experiment.sweep import (
+    EFFECT,
+    PointConfigs,
+    ResumableSweepManifest,
+    SweepSpec,
+    contrast_base,
+)
+
+if TYPE_CHECKING:
+    from scenarios.experiment.ensemble import Ensemble
 
 PARTS = "parts"
 DESIGN = "design.parquet"
@@ -121,6 +130,8 @@ def run_chunk(
     runs: list[tuple[int, int, int, int]],
     parts_dir: str,
     chunk: int,
+    contrast: dict[str, Any] | None = None,
+    ensemble: Ensemble | None = None,
 ) -> int | ChunkFailure:
     """Run one chunk on a worker and write its part file; return the chunk number.
 
@@ -129,32 +140,53 @@ def run_chunk(
     (kept per worker for the sweep's base), its region geometry is built once per distinct
     region structure (the same for every point unless the sweep varies it). If a run or
     the part fails, no part is written and a :class:`ChunkFailure` is returned instead.
+
+    ``contrast`` (the base config with a sweep's contrast applied): each run also
+    simulates the point's contrast arm with the same seed, and its row gains
+    ``effect:<column>`` = contrast arm minus base arm for every summary column; the base
+    arm's columns are those of the same run without a contrast. ``ensemble``: replication
+    r also sets the parameters of its posterior draw (the same in every point, so points
+    stay paired), and rows record its ``draw`` and ``particle``.
     """
     from scenarios.model.model import run_replication
-    from scenarios.model.params import compile_parameters
 
-    points = _point_configs(raw_base, names)
+    extra: tuple[str, ...] = () if ensemble is None else ensemble.posterior.parameters
+    varying = None if ensemble is None else ensemble.parameters()
+    draws = None if ensemble is None else ensemble.draw_of()
+    arms = [_point_configs(raw_base, [*names, *extra])]
+    if contrast is not None:
+        arms.append(_point_configs(contrast, [*names, *extra]))
     rows = []
-    current: tuple[int, Any, Any, Any] | None = None
+    current: dict[int, tuple[tuple[int, int], Any, Any]] = {}  # arm -> (key, geometry, params)
     point: int | None = None
     replication: int | None = None
     point_values: Any = ()
     try:
         for (run, point, replication, seed), point_values in zip(runs, values, strict=True):
-            if current is None or current[0] != point:
-                cfg = points.config(point_values)
-                geometry = _geometry(cfg)
-                current = (point, cfg, geometry, compile_parameters(cfg, geometry))
-            _, cfg, geometry, parameters = current
-            _, summary = run_replication(cfg, replication_sequence(seed), geometry, parameters)
             row: dict[str, Any] = {
                 "run": run,
                 "point": point,
                 "replication": replication,
                 "seed": seed,
             }
+            full = np.asarray(point_values, dtype=float)
+            key = (point, -1)
+            if varying is not None and draws is not None:
+                particle = int(varying.keys[replication])
+                key = (point, particle)
+                full = np.concatenate([full, varying.points[particle]])
+                row.update(draw=int(draws[replication]), particle=particle)
             row.update({f"param:{n}": float(v) for n, v in zip(names, point_values, strict=True)})
-            row.update(summary)
+            summaries = []
+            for a, points in enumerate(arms):
+                if a not in current or current[a][0] != key:
+                    current[a] = (key, *_compiled(points.config(full)))
+                _, cfg, geometry, parameters = current[a]
+                _, summary = run_replication(cfg, replication_sequence(seed), geometry, parameters)
+                summaries.append(summary)
+            row.update(summaries[0])
+            if len(summaries) == 2:
+                row.update(effects(summaries[0], summaries[1]))
             rows.append(row)
         point = replication = None  # the runs are done: a failure now is the part's
         write_part(rows, Path(parts_dir) / chunk_name(chunk))
@@ -172,6 +204,23 @@ def run_chunk(
     return chunk
 
 
+def effects(base: dict[str, Any], contrast: dict[str, Any]) -> dict[str, float]:
+    """``effect:<column>``: the contrast arm's value minus the base arm's, per numeric column."""
+    return {
+        f"{EFFECT}{k}": float(contrast[k]) - float(v)
+        for k, v in base.items()
+        if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+    }
+
+
+def _compiled(cfg: ScenarioConfig) -> tuple[ScenarioConfig, Any, Any]:
+    """A run's config, its region geometry (cached) and its compiled parameters."""
+    from scenarios.model.params import compile_parameters
+
+    geometry = _geometry(cfg)
+    return cfg, geometry, compile_parameters(cfg, geometry)
+
+
 def write_part(rows: list[dict[str, Any]], path: Path) -> None:
     """A chunk's rows as Parquet, through a temporary name and an atomic rename.
 
@@ -183,23 +232,23 @@ def write_part(rows: list[dict[str, Any]], path: Path) -> None:
     store.write_arrow(pa.Table.from_pylist(rows), path)  # a stray .tmp goes on --resume
 
 
-# Per worker process: the PointConfigs of the last base seen (Dask scatters a sweep's base
-# once, so every chunk of it passes the same object; a process pool passes an equal copy
-# with every chunk) and geometries by region structure.
+# Per worker process: the PointConfigs of the last bases seen (Dask scatters a sweep's
+# base, and a contrast sweep's contrast base, once, so every chunk of it passes the same
+# object; a process pool passes an equal copy with every chunk) and geometries by region
+# structure.
 _POINTS: list[tuple[dict[str, Any], list[str], PointConfigs]] = []
+_POINTS_KEPT = 4
 _GEOMETRIES: dict[tuple[Any, ...], Any] = {}
 
 
 def _point_configs(raw_base: dict[str, Any], names: list[str]) -> PointConfigs:
     """The PointConfigs of ``raw_base`` and ``names``, built once per worker and sweep."""
-    if (
-        _POINTS
-        and _POINTS[0][1] == names
-        and (_POINTS[0][0] is raw_base or _POINTS[0][0] == raw_base)
-    ):
-        return _POINTS[0][2]
+    for kept, kept_names, points in _POINTS:
+        if kept_names == names and (kept is raw_base or kept == raw_base):
+            return points
     points = PointConfigs(raw_base, names)
-    _POINTS[:] = [(raw_base, list(names), points)]  # holds raw_base: its id stays unique
+    # holds raw_base: its id stays unique while kept
+    _POINTS[:] = [(raw_base, list(names), points), *_POINTS[: _POINTS_KEPT - 1]]
     return points
 
 
@@ -374,6 +423,7 @@ def execute_sweep(
     report: Callable[[str], None] | None = None,
     finish: Callable[[Executor | None], object] | None = None,
     backend: Literal["pool", "dask"] = "pool",
+    ensemble: Ensemble | None = None,
 ) -> Path:
     """Run every missing chunk of the sweep into ``out``; ``progress(done, total)`` runs.
 
@@ -391,10 +441,25 @@ def execute_sweep(
     down (`scenarios sweep` analyses the sweep there): ``pool`` is a ``concurrent.futures``
     executor on those workers, or None if none were started (nothing was left to run) or
     they are an external scheduler's (whose workers may not see this machine's files).
+
+    A sweep with a ``contrast`` runs both arms of every run (see :func:`run_chunk`).
+    ``ensemble`` (a posterior's planned draws for the sweep's seed and replications):
+    replication r of every point runs with draw r's parameters; the manifest records it,
+    and a resume with another ensemble (or none) is refused.
     """
     with store.output_lock(out):
         return _execute_sweep(
-            spec, raw_base, out, workers, scheduler, resume, progress, report, finish, backend
+            spec,
+            raw_base,
+            out,
+            workers,
+            scheduler,
+            resume,
+            progress,
+            report,
+            finish,
+            backend,
+            ensemble,
         )
 
 
@@ -409,7 +474,15 @@ def _execute_sweep(
     report: Callable[[str], None] | None = None,
     finish: Callable[[Executor | None], object] | None = None,
     backend: Literal["pool", "dask"] = "pool",
+    ensemble: Ensemble | None = None,
 ) -> Path:
+    from scenarios.experiment.ensemble import recorded_ensemble, same_ensemble
+
+    if ensemble is not None and ensemble.replications != spec.replications:
+        raise ValueError(
+            f"ensemble planned for {ensemble.replications} replications, the sweep has "
+            f"{spec.replications}"
+        )
     design = spec.design()
     names = list(spec.parameters)
     n_points, reps = len(design), spec.replications
@@ -417,6 +490,7 @@ def _execute_sweep(
     seeds = replication_seeds(spec.seed, reps)
     run_cfg = raw_base.get("run", {})
     weeks = int(run_cfg.get("burn_in", 26)) + int(run_cfg.get("steps", 260))
+    contrast = contrast_base(spec, raw_base)
     manifest_path = out / store.MANIFEST
     base_hash = base_digest(raw_base)
     if out.exists() and any(out.iterdir()):
@@ -426,23 +500,31 @@ def _execute_sweep(
             raise OutputError(f"{out}: not a sweep directory (no {store.MANIFEST})")
         store.check_kind(out, "sweep")
         manifest = store.read_manifest(out)
-        store.manifest_fields(ResumableSweepManifest, manifest, out)
+        store.manifest_fields(resumable_manifest(type(spec)), manifest, out)
         if manifest.get("spec_hash") != spec.digest():
             raise OutputError(
                 f"{out}: holds a different sweep (its definition changed); "
                 "use a new --out or restore the original sweep file"
             )
         _check_same_model(out, manifest, base_hash)
+        if not same_ensemble(recorded_ensemble(manifest), ensemble):
+            recorded = recorded_ensemble(manifest)
+            was = f"posterior {recorded.get('directory')}" if recorded else "no ensemble"
+            now = f"posterior {ensemble.posterior.directory}" if ensemble else "no ensemble"
+            raise OutputError(
+                f"{out}: cannot resume: it was started over {was}, this run is over {now} "
+                "(or its draws differ); use the same --ensemble, or a new --out"
+            )
         chunk_size = int(manifest["chunk_size"])
     else:
         if resume and not out.exists():
             raise OutputError(f"{out}: nothing to resume (directory does not exist)")
-        chunk_size = default_chunk_size(spec, weeks, n_runs, workers)
+        chunk_size = default_chunk_size(spec, weeks * spec.arms(), n_runs, workers)
         manifest = {
             "kind": "sweep",
             "status": "running",
             "sweep": spec.name,
-            "spec": spec.model_dump(mode="json"),
+            "spec": spec.identity(),
             "spec_hash": spec.digest(),
             "base_config": raw_base,
             "base_config_hash": base_hash,
@@ -456,6 +538,8 @@ def _execute_sweep(
             "git_commit": store.git_commit(),
             "started": store.now(),
         }
+        if ensemble is not None:
+            manifest["ensemble"] = ensemble.record()
         frame = pd.DataFrame(design, columns=[f"param:{n}" for n in names])
         frame.insert(0, "point", np.arange(n_points))
         _start_sweep_directory(out, frame, manifest)
@@ -471,11 +555,12 @@ def _execute_sweep(
         manifest["status"] = "running"
         manifest.pop("error", None)
         store.write_json(manifest, manifest_path)
-        with _workers(workers, scheduler, backend, raw_base) as (pool, n_workers, base):
+        with _workers(workers, scheduler, backend, raw_base, contrast) as (pool, n_workers, bases):
             done_runs, failures = _submit(
                 pool,
                 n_workers,
-                base,
+                bases,
+                ensemble,
                 todo,
                 chunks,
                 design,
@@ -499,6 +584,21 @@ def _execute_sweep(
     if finish is not None:
         finish(None)
     return out
+
+
+def resumable_manifest(kind: type[SweepSpec]) -> type[ResumableSweepManifest]:
+    """The manifest model of a resumable sweep whose ``spec`` is a ``kind``.
+
+    A sweep over given points (links' coalitions, a search's generation) records its
+    points and more in ``spec``, which plain :class:`SweepSpec` refuses as unknown keys.
+    """
+    if kind is SweepSpec:
+        return ResumableSweepManifest
+    from pydantic import create_model
+
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        f"Resumable{kind.__name__}Manifest", __base__=ResumableSweepManifest, spec=(kind, ...)
+    )
 
 
 def _complete(
@@ -581,28 +681,38 @@ def _check_same_model(out: Path, manifest: dict[str, Any], base_hash: str) -> No
 
 @contextmanager
 def _workers(
-    workers: int, scheduler: str | None, backend: str, raw_base: dict[str, Any]
-) -> Iterator[tuple[Executor, int, Any]]:
-    """(executor, number of its workers, the base config as its tasks take it).
+    workers: int,
+    scheduler: str | None,
+    backend: str,
+    raw_base: dict[str, Any],
+    contrast: dict[str, Any] | None = None,
+) -> Iterator[tuple[Executor, int, tuple[Any, Any]]]:
+    """(executor, number of its workers, the base and contrast configs as tasks take them).
 
-    Dask gets the base once per worker (scattered; chunks then pass a reference); a
-    process pool gets a copy with each chunk (a few kilobytes), which its workers
-    recognise as the base they have already validated (:func:`_point_configs`).
+    Dask gets the base (and a contrast sweep's contrast base) once per worker (scattered;
+    chunks then pass a reference); a process pool gets a copy with each chunk (a few
+    kilobytes), which its workers recognise as the base they have already validated
+    (:func:`_point_configs`).
     """
     if scheduler is None and backend == "pool":
         with local_pool(workers) as pool:
-            yield pool, workers, raw_base
+            yield pool, workers, (raw_base, contrast)
         return
     with dask_client(workers, scheduler) as client:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        base = client.scatter(raw_base, broadcast=True)
-        yield client.get_executor(pure=False), n_workers, base
+        # Each config scattered as one object: a dict passed as such would be scattered
+        # value by value under its own keys ("run", "sharing", ...), and the contrast's
+        # sections would then collide with the base's (same key, first data kept).
+        base = client.scatter([raw_base], broadcast=True)[0]
+        arm = None if contrast is None else client.scatter([contrast], broadcast=True)[0]
+        yield client.get_executor(pure=False), n_workers, (base, arm)
 
 
 def _submit(
     pool: Executor,
     n_workers: int,
-    base: Any,
+    bases: tuple[Any, Any],
+    ensemble: Ensemble | None,
     todo: list[int],
     chunks: list[range],
     design: np.ndarray,
@@ -626,7 +736,9 @@ def _submit(
     def submit(k: int) -> None:
         runs = [(j, j // reps, j % reps, seeds[j % reps]) for j in chunks[k]]
         values = design[[j // reps for j in chunks[k]]]
-        future = pool.submit(run_chunk, base, names, values, runs, str(out / PARTS), k)
+        future = pool.submit(
+            run_chunk, bases[0], names, values, runs, str(out / PARTS), k, bases[1], ensemble
+        )
         submitted[future] = k
 
     for k in _take(pending, 3 * n_workers):

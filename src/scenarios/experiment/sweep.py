@@ -4,6 +4,12 @@ A sweep file (``configs/sweeps/*.yaml``) names a base scenario, the parameters t
 dotted config path with bounds (and a SALib distribution where wanted), the design method
 and size, the replications per sample point, the root seed and the outcomes to analyse.
 Every sample point runs the same replication seeds (common random numbers across points).
+
+A sweep may declare a ``contrast``: config overrides (e.g. the trilateral sharing policies
+on) applied on top of each sample point. Every run then simulates both arms, the point
+and the point with the contrast, with the same replication seed, and its row gains a
+paired effect column ``effect:<outcome>`` (contrast arm minus base arm) for each summary
+column; ``outcomes`` may name those effects (``effect:attack_risk__russia``).
 """
 
 from __future__ import annotations
@@ -11,16 +17,18 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 import numpy as np
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StrictInt,
     StrictStr,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -38,9 +46,32 @@ from scenarios.config import (
 )
 from scenarios.experiment.experiment import check_outcomes, outcome_columns
 from scenarios.experiment.workload import sweep_workload
-from scenarios.names import NAME_RULE, PlainName
+from scenarios.names import NAME_PATTERN, NAME_RULE, PlainName, plain_name
 
 Method = Literal["sobol", "morris", "lhs", "grid"]
+# Prefix of a paired effect column of a contrast sweep: ``effect:<summary column>``.
+EFFECT = "effect:"
+
+
+def outcome_name(value: str) -> str:
+    """``value`` if it is a plain name or ``effect:`` and a plain name; else ValueError."""
+    try:
+        plain_name(value.removeprefix(EFFECT))
+    except ValueError:
+        raise ValueError(f"not an outcome name; {NAME_RULE}, optionally after '{EFFECT}'") from None
+    return value
+
+
+OutcomeName = Annotated[
+    str,
+    AfterValidator(outcome_name),
+    WithJsonSchema({"type": "string", "pattern": f"^(effect:)?{NAME_PATTERN[1:]}"}),
+]
+
+
+def file_stem(outcome: str) -> str:
+    """An outcome as part of a file name: ``effect:x`` becomes ``effect__x``."""
+    return outcome.replace(":", "__")
 
 
 class SweepParameter(BaseModel):
@@ -61,6 +92,17 @@ class SweepParameter(BaseModel):
         if self.distribution in ("unif", "triang") and not low < high:
             raise ValueError(f"bounds {list(self.bounds)}: low must be below high")
         return self
+
+
+class Contrast(BaseModel):
+    """The policy a contrast sweep compares: overrides applied on top of each sample point."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    label: str = Field("contrast", max_length=200, description="What the contrast is, in words.")
+    set: dict[str, Any] = Field(
+        min_length=1, description="Dotted config path -> value (as --set would set it)."
+    )
 
 
 class SweepSpec(BaseModel):
@@ -87,10 +129,16 @@ class SweepSpec(BaseModel):
         None, ge=1, le=100_000, description="Runs per chunk (default: about 2 s of work)."
     )
     parameters: dict[str, SweepParameter] = Field(description="Dotted config path -> range.")
-    outcomes: list[PlainName] = Field(
+    contrast: Contrast | None = Field(
+        None,
+        description="Overrides to compare against each point without them: every run then "
+        "simulates both arms with the same seed and gains effect:<outcome> columns.",
+    )
+    outcomes: list[OutcomeName] = Field(
         default_factory=lambda: ["attacks_successful", "fatalities", "mass_casualty_attacks"],
-        description="summary.parquet columns to analyse (averaged over replications); they "
-        "name plot files, so each is a plain name.",
+        description="summary.parquet columns to analyse (averaged over replications), or with "
+        "a contrast their paired effects (effect:<column>); they name plot files, so each is "
+        "a plain name (effect:x is drawn as effect__x).",
     )
 
     @model_validator(mode="after")
@@ -107,7 +155,17 @@ class SweepSpec(BaseModel):
             odd = [p for p, s in self.parameters.items() if s.distribution != "unif"]
             if odd:
                 raise ValueError(f"parameters: grid supports only unif distributions ({odd})")
+        effects = [o for o in self.outcomes if o.startswith(EFFECT)]
+        if effects and self.contrast is None:
+            raise ValueError(
+                f"outcomes: {effects[0]!r} is a paired effect, which needs a contrast "
+                "(contrast: {set: {PATH: VALUE}})"
+            )
         return self
+
+    def arms(self) -> int:
+        """Simulations per run: 2 with a contrast (both arms), else 1."""
+        return 1 if self.contrast is None else 2
 
     def problem(self) -> dict[str, Any]:
         """SALib's problem dict."""
@@ -141,11 +199,16 @@ class SweepSpec(BaseModel):
             self.method, self.samples, len(self.parameters), self.second_order
         )
 
+    def identity(self) -> dict[str, Any]:
+        """The definition as JSON data; without a contrast, as before contrasts existed."""
+        data = self.model_dump(mode="json")
+        if data.get("contrast") is None:
+            data.pop("contrast", None)  # sweeps started before keep their digest
+        return data
+
     def digest(self) -> str:
-        """Identity of the sweep (a resumed sweep must match it)."""
-        return hashlib.sha256(
-            json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
-        ).hexdigest()
+        """Identity of the sweep (a resumed sweep must match it); includes the contrast."""
+        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()
 
 
 class SweepManifest(BaseModel):
@@ -298,15 +361,68 @@ def load_sweep(path: Path, *, yes: bool = False) -> tuple[SweepSpec, dict[str, A
                     source=str(path),
                 ) from None
     configs = check_points(spec, raw_base, str(path))
+    arm = contrast_base(spec, raw_base, str(path))
+    if arm is not None:
+        configs += check_points(spec, arm, str(path), "with the contrast ")
     shared = set.intersection(*(set(outcome_columns(cfg)) for cfg in configs))
     columns = [c for c in outcome_columns(configs[0]) if c in shared]
-    check_outcomes(spec.outcomes, columns, str(path))
+    check_outcomes(spec.outcomes, [*columns, *(EFFECT + c for c in columns)], str(path))
     return spec, raw_base
 
 
-def check_points(spec: SweepSpec, raw_base: dict[str, Any], source: str) -> list[ScenarioConfig]:
+def _overlaps(a: str, b: str) -> bool:
+    """Whether one dotted path is the other or lies inside it."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def contrast_base(
+    spec: SweepSpec, raw_base: dict[str, Any], source: str | None = None
+) -> dict[str, Any] | None:
+    """The base config with the sweep's contrast applied (None without a contrast).
+
+    A sample point's contrast arm is this with the point's values set. ConfigError (exit 2)
+    for a path that is not a config path, one of ``run`` (both arms must run the same
+    replications), one that is (or contains, or lies inside) a swept parameter, a value the
+    config does not allow, or a contrast that changes nothing.
+    """
+    if spec.contrast is None:
+        return None
+    for key in spec.contrast.set:
+        where = f"contrast.set.{key}"
+        if not path_exists(ScenarioConfig, key.split(".")):
+            raise ConfigError(f"{where}: not a config path (run `scenarios schema`)", source=source)
+        if _overlaps(key, "run"):
+            raise ConfigError(
+                f"{where}: both arms run the same replications, weeks and seeds; a contrast "
+                "cannot set run.*",
+                source=source,
+            )
+        swept = [p for p in spec.parameters if _overlaps(key, p)]
+        if swept:
+            raise ConfigError(
+                f"{where}: also a swept parameter ({swept[0]}); the contrast must leave the "
+                "swept parameters alone (drop it from one of them)",
+                source=source,
+            )
+    try:
+        arm = apply_overrides(raw_base, list(spec.contrast.set.items()))
+        digest = validate(arm).digest()
+    except ConfigError as exc:
+        raise ConfigError(f"contrast: not a valid config ({exc})", source=source) from None
+    if digest == validate(raw_base).digest():
+        raise ConfigError(
+            "contrast: changes nothing (the base config has these values already)", source=source
+        )
+    return arm
+
+
+def check_points(
+    spec: SweepSpec, raw_base: dict[str, Any], source: str, arm: str = ""
+) -> list[ScenarioConfig]:
     """Validate every sample point's config; refuse the first bad one (index, values, error).
 
+    ``arm`` names the arm in the error (``"with the contrast "``) when ``raw_base`` is
+    the contrast's base.
     Returns one valid config per distinct horizon (``run.steps``) among the points.
     """
     names = list(spec.parameters)
@@ -318,7 +434,7 @@ def check_points(spec: SweepSpec, raw_base: dict[str, Any], source: str) -> list
         except ConfigError as exc:
             shown = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, values, strict=True))
             raise ConfigError(
-                f"parameters: sample point {i} is not a valid config: {exc} (values: {shown})",
+                f"parameters: sample point {i} {arm}is not a valid config: {exc} (values: {shown})",
                 source=source,
             ) from None
         by_steps.setdefault(cfg.run.steps, cfg)

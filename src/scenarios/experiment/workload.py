@@ -186,7 +186,7 @@ def sweep_workload(spec: SweepSpec, raw_base: Mapping[str, Any]) -> Workload:
             run[key] = int(max(param.bounds))
     weeks = simulated_weeks(run)
     points = spec.n_points()
-    runs = points * spec.replications
+    runs = points * spec.replications * spec.arms()  # a contrast sweep runs both arms
     return Workload(
         what=f"sweep {spec.name}",
         runs=runs,

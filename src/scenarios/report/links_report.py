@@ -116,11 +116,17 @@ def bars_figure(values: pd.DataFrame, spec: LinksSpec, path: Path) -> None:
 
 
 def write_links_report(
-    out: Path, values: pd.DataFrame, spec: LinksSpec, scenario: str, weeks: int
+    out: Path,
+    values: pd.DataFrame,
+    spec: LinksSpec,
+    scenario: str,
+    weeks: int,
+    ensemble: str = "",
 ) -> Path:
     """links.csv, report.md, report.html and plots in ``out``; returns report.html.
 
-    ``weeks``: the recorded weeks of one replication (the unit of the counts).
+    ``weeks``: the recorded weeks of one replication (the unit of the counts);
+    ``ensemble``: a sentence on the posterior the coalitions ran over (empty: none).
     """
     store.write_atomic(out / "links.csv", values.to_csv(index=False).encode())
     (out / PLOTS).mkdir(exist_ok=True)
@@ -136,7 +142,8 @@ def write_links_report(
         "effect averaged over the orders in which the links could be switched on. The "
         "values of the links add up to the effect of all of them together. Intervals: "
         "95%, bootstrap over replications (paired across coalitions). Counts are per "
-        f"replication of {weeks} weeks; a negative value means fewer.",
+        f"replication of {weeks} weeks; a negative value means fewer."
+        + (f" {ensemble}" if ensemble else ""),
         "",
         "## What each link buys, and what it exposes",
         "",

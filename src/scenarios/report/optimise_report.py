@@ -65,9 +65,16 @@ def front_figure(
 
 
 def write_optimise_report(
-    out: Path, spec: OptimiseSpec, front: pd.DataFrame, evaluations: pd.DataFrame
+    out: Path,
+    spec: OptimiseSpec,
+    front: pd.DataFrame,
+    evaluations: pd.DataFrame,
+    ensemble: str = "",
 ) -> Path:
-    """report.md, report.html and plots/front.png in ``out``; returns report.html."""
+    """report.md, report.html and plots/front.png in ``out``; returns report.html.
+
+    ``ensemble``: a sentence on the posterior the candidates ran over (empty: none).
+    """
     (out / "plots").mkdir(exist_ok=True)
     front_figure(spec, front, evaluations, out / "plots" / "front.png")
     levers = list(spec.levers)
@@ -89,7 +96,8 @@ def write_optimise_report(
         + ", ".join(f"{sense} {label(o)}" for o, sense in spec.objectives.items())
         + (f"; constraints: {bounds}" if bounds else "")
         + f". The front ({len(front)} policies) ran again on {spec.reevaluate} fresh "
-        f"replications: {held} of {len(front)} still meet the constraints there.",
+        f"replications: {held} of {len(front)} still meet the constraints there."
+        + (f" {ensemble}" if ensemble else ""),
         "",
         "| policy | "
         + " | ".join(f"`{n}`" for n in levers)

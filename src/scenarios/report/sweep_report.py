@@ -15,7 +15,7 @@ import pyarrow as pa
 from scenarios.experiment import store
 from scenarios.experiment.errors import CompareError
 from scenarios.experiment.executor import DESIGN, read_results
-from scenarios.experiment.sweep import SweepManifest, SweepSpec
+from scenarios.experiment.sweep import EFFECT, SweepManifest, SweepSpec, file_stem
 
 # The analysis (SALib, SciPy), the figures (matplotlib) and the HTML report are imported
 # where they are used: with a pool, `scenarios sweep` computes all of them on its workers,
@@ -54,6 +54,12 @@ def _place(name: str) -> str:
 
 def outcome_phrase(outcome: str) -> str:
     """A summary column in words, for the outcomes the question is about; else the name."""
+    if outcome.startswith(EFFECT):
+        inner = outcome_phrase(outcome.removeprefix(EFFECT))
+        if inner.startswith("`"):
+            return f"`{outcome}`"
+        words, _, _ = inner.partition(" (`")
+        return f"Effect on {words[0].lower()}{words[1:]} (`{outcome}`)"
     base, _, who = outcome.partition("__")
     if not who or "__" in who:
         return f"`{outcome}`"
@@ -317,16 +323,21 @@ def _indices(
     ranked = importance(indices)
     figures: dict[str, str] = {}
     drawings: list[Drawing] = []
+    effect_outcomes = [o for o in spec.outcomes if o.startswith(EFFECT)]
+    if effect_outcomes:
+        table = effect_table(results, effect_outcomes, spec.replications)
+        store.write_atomic(out / "effects.csv", table.to_csv(index=False).encode())
     for outcome in spec.outcomes:
+        stem = file_stem(outcome)  # effect:x -> effect__x: no ':' in file names
         if spec.method == "sobol":
-            name = f"sobol_{outcome}.png"
+            name = f"sobol_{stem}.png"
             drawings.append((sobol_bars, (indices, outcome, plots / name)))
             figures[name] = f"Sobol' S1 and ST of {outcome} with 95% bootstrap intervals."
         elif spec.method == "morris":
-            name = f"morris_{outcome}.png"
+            name = f"morris_{stem}.png"
             drawings.append((morris_scatter, (indices, outcome, plots / name)))
             figures[name] = f"Morris mu* against sigma for {outcome}."
-        name = f"dependence_{outcome}.png"
+        name = f"dependence_{stem}.png"
         drawings.append(
             (dependence, (design, means.reset_index(drop=True), ranked, outcome, plots / name))
         )
@@ -346,9 +357,102 @@ def _report(
 
     spec = SweepSpec.model_validate(manifest["spec"])
     noise = pd.read_csv(out / "noise.csv")  # written with indices.csv
-    text = _markdown(spec, manifest, indices, ranked, figures, noise)
+    effects = pd.read_csv(out / "effects.csv") if (out / "effects.csv").exists() else None
+    text = _markdown(spec, manifest, indices, ranked, figures, noise, effects)
     store.write_atomic(out / "report.md", text.encode())
     store.write_atomic(out / "report.html", to_html(text, out).encode())
+
+
+# Outcomes that are harms (fewer is better): for these a negative effect means the
+# contrast helps. Matched on the column's name before the first ``__``.
+HARMS = (
+    "attacks",
+    "attack_risk",
+    "fatalities",
+    "mass_casualty",
+    "ci_exposure",
+    "exploitation_against",
+)
+EFFECT_COLUMNS = [
+    "outcome",
+    "points",
+    "mean",
+    "min",
+    "max",
+    "lower_share",
+    "higher_share",
+    "clearly_lower_share",
+    "clearly_higher_share",
+]
+
+
+def effect_table(results: pd.DataFrame, outcomes: list[str], replications: int) -> pd.DataFrame:
+    """Per paired-effect outcome: the range of its point means and the sign shares.
+
+    The mean, min and max of the point means; the share of points where the contrast
+    lowers or raises it, overall and clearly (the 95% paired interval of the point's mean
+    effect, mean +- 1.96 sd / sqrt(r), excludes 0; needs r >= 2).
+    """
+    grouped = results.groupby("point")[outcomes]
+    means, sd = grouped.mean(), grouped.std(ddof=1)
+    rows = []
+    for o in outcomes:
+        m = means[o].to_numpy(dtype=float)
+        half = (
+            1.96 * sd[o].to_numpy(dtype=float) / math.sqrt(replications)
+            if replications > 1
+            else np.full(len(m), np.nan)
+        )
+        rows.append(
+            {
+                "outcome": o,
+                "points": len(m),
+                "mean": float(np.nanmean(m)),
+                "min": float(np.nanmin(m)),
+                "max": float(np.nanmax(m)),
+                "lower_share": float(np.mean(m < 0)),
+                "higher_share": float(np.mean(m > 0)),
+                "clearly_lower_share": float(np.mean(m + half < 0)),
+                "clearly_higher_share": float(np.mean(m - half > 0)),
+            }
+        )
+    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+
+
+def effect_sentence(row: dict[str, Any], label: str) -> str:
+    """One effect outcome's sign in words: where the contrast lowers (helps) or raises it."""
+    inner = row["outcome"].removeprefix(EFFECT)
+    harm = inner.split("__")[0].startswith(HARMS)
+    lowers = "lowers it (helps)" if harm else "lowers it"
+    raises = "raises it (hurts)" if harm else "raises it"
+    unchanged = 1 - row["lower_share"] - row["higher_share"]
+    rest = f"; at {unchanged:.0%} it does not change it" if unchanged > 0.005 else ""
+    return (
+        f"- {outcome_phrase(row['outcome'])}: *{label}* {lowers} at {row['lower_share']:.0%} "
+        f"of the points and {raises} at {row['higher_share']:.0%}{rest}; its 95% paired "
+        f"interval is below 0 at {row['clearly_lower_share']:.0%} and above 0 at "
+        f"{row['clearly_higher_share']:.0%}. Mean effect over the points {row['mean']:.3g} "
+        f"(from {row['min']:.3g} to {row['max']:.3g})."
+    )
+
+
+def effect_lines(spec: SweepSpec, effects: pd.DataFrame | None) -> list[str]:
+    """The report's section on a contrast sweep's paired effects (none without them)."""
+    if spec.contrast is None:
+        return []
+    shown = ", ".join(f"`{k}` = {v}" for k, v in spec.contrast.set.items())
+    lines = [
+        f"## Effect of the contrast: {spec.contrast.label}",
+        "",
+        f"Every run simulated each point twice with the same seed: as sampled, and with "
+        f"{shown}. `effect:<outcome>` is the second minus the first, per replication; "
+        "the indices of those outcomes say which parameters decide the effect.",
+        "",
+    ]
+    if effects is None or effects.empty:
+        return [*lines, "No `effect:` outcome is analysed (name them under `outcomes`).", ""]
+    lines += [effect_sentence(row, spec.contrast.label) for row in effects.to_dict("records")]
+    return [*lines, "", "*Per-point shares in `effects.csv`.*", ""]
 
 
 def noise_lines(noise: pd.DataFrame) -> list[str]:
@@ -409,6 +513,7 @@ def _markdown(
     ranked: pd.DataFrame,
     figures: dict[str, str],
     noise: pd.DataFrame,
+    effects: pd.DataFrame | None = None,
 ) -> str:
     key = {"sobol": "ST", "morris": "mu_star"}.get(spec.method, "spearman")
     name = base_name(manifest)
@@ -422,6 +527,7 @@ def _markdown(
         f"replications = {manifest['runs']} runs; root seed {spec.seed}",
         f"- Base scenario: {base}; outcomes averaged over replications per point",
         "",
+        *effect_lines(spec, effects),
         *lever_lines(indices, spec.outcomes),
         *noise_lines(noise),
         "## Most influential parameters",
