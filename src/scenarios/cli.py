@@ -163,6 +163,23 @@ def _expect_kind(path: Path, wanted: str) -> None:
         )
 
 
+def _bar(unit: str = "", *, transient: bool = True, indent: str = "") -> Progress:
+    """A progress bar on stderr: description, bar, done/total, ``unit``, time left.
+
+    ``unit`` may name a task field, e.g. ``"runs {task.fields[rate]}"``.
+    """
+    unit_column = [TextColumn(unit)] if unit else []
+    return Progress(
+        TextColumn(indent + "{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        *unit_column,
+        TimeRemainingColumn(),
+        console=err,
+        transient=transient,
+    )
+
+
 class _DelayedProgress:
     """A progress bar that appears only once work has taken more than ``delay`` seconds."""
 
@@ -178,15 +195,7 @@ class _DelayedProgress:
     def __call__(self, k: int) -> None:
         self.done += k
         if self.bar is None and time.monotonic() - self.start > self.delay:
-            self.bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("replications"),
-                TimeRemainingColumn(),
-                console=err,
-                transient=True,
-            )
+            self.bar = _bar("replications")
             self.bar.start()
             self.task = self.bar.add_task(self.label, total=self.total, completed=self.done)
         elif self.bar is not None and self.task is not None:
@@ -662,15 +671,7 @@ def _sweep(
         + _where(workers, scheduler),
         highlight=False,
     )
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("runs {task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-    )
+    bar = _bar("runs {task.fields[rate]}", transient=False)
     started = time.monotonic()
     first: list[int] = []
 
@@ -827,14 +828,7 @@ def _calibrate(
     )
     started = time.monotonic()
     command = " ".join(["scenarios", *sys.argv[1:]])
-    bar = Progress(
-        TextColumn("  {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
+    bar = _bar(indent="  ")
 
     def report(message: str) -> None:
         """A stage's line, and a fresh bar for its particles (or predictive runs)."""
@@ -1015,15 +1009,7 @@ def _links(
         ),
         highlight=False,
     )
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("runs"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
+    bar = _bar("runs")
     started = time.monotonic()
 
     def progress(done: int, total: int) -> None:
