@@ -391,29 +391,21 @@ def prepare_directory(
     out: Path, spec: CalibrationSpec, resume: bool, command: str
 ) -> dict[str, Any]:
     """Create ``out`` (or check it for --resume) and return its manifest."""
-    manifest_path = out / MANIFEST
-    if resume:
-        if not manifest_path.exists():
-            raise ConfigError(
-                f"--resume: {out} holds no calibration to resume ({MANIFEST} missing)"
-            )
-        manifest = store.read_manifest(out)
+
+    def mismatch(manifest: dict[str, Any]) -> str | None:
         if manifest.get("spec_hash") != spec.digest():
-            raise ConfigError(
-                f"--resume: {out} was calibrated from a different calibration file (its "
-                "scenario, parameters, targets, seed, population, quantile or kernel "
-                "differ; only the stopping rules may change); use another --out"
+            return (
+                "was calibrated from a different calibration file (its scenario, parameters, "
+                "targets, seed, population, quantile or kernel differ; only the stopping "
+                "rules may change); use another --out"
             )
+        return None
+
+    manifest = store.open_resumable(out, "calibration", "a calibration", resume, mismatch)
+    if manifest is not None:
         manifest["status"] = "running"
         manifest["budget"] = spec.budget.model_dump()
         return manifest
-    store.check_kind(out, "calibration")
-    if (out / MANIFEST).exists():
-        raise ConfigError(
-            f"--out {out} holds a calibration already: add --resume to continue it, or "
-            "choose another --out"
-        )
-    out.mkdir(parents=True, exist_ok=True)
     manifest = manifest_of(spec, command)
     _write_manifest(out, manifest)
     return manifest

@@ -254,34 +254,26 @@ def _prepare(
     from scenarios.experiment import store
 
     identity = spec.model_dump(mode="json")
-    manifest_path = out / store.MANIFEST
-    if resume:
-        if not manifest_path.exists():
-            raise ConfigError(f"--resume: {out} holds no policy search to resume")
-        manifest = store.read_manifest(out)
+
+    def mismatch(manifest: dict[str, Any]) -> str | None:
         if manifest.get("spec") != identity:
-            raise ConfigError(
-                f"--resume: {out} holds a search from another optimisation file; use another --out"
-            )
+            return "holds a search from another optimisation file; use another --out"
         if manifest.get("ensemble") != ensemble:
             was = (manifest.get("ensemble") or {}).get("directory", "no ensemble")
             now = (ensemble or {}).get("directory", "no ensemble")
-            raise ConfigError(
-                f"--resume: {out} holds a search over {was}, this one is over {now} (or with "
-                "other draws per replication); use the same --ensemble and --per-draw, or "
-                "another --out"
+            return (
+                f"holds a search over {was}, this one is over {now} (or with other draws "
+                "per replication); use the same --ensemble and --per-draw, or another --out"
             )
-        return manifest
-    store.check_kind(out, "optimisation")
-    if manifest_path.exists():
-        raise ConfigError(
-            f"--out {out} holds a policy search already: add --resume, or choose another --out"
-        )
-    out.mkdir(parents=True, exist_ok=True)
+        return None
+
+    resumed = store.open_resumable(out, "optimisation", "a policy search", resume, mismatch)
+    if resumed is not None:
+        return resumed
     manifest = {"kind": "optimisation", "name": spec.name, "spec": identity, "status": "running"}
     if ensemble is not None:
         manifest["ensemble"] = ensemble
-    store.write_json(manifest, manifest_path)
+    store.write_json(manifest, out / store.MANIFEST)
     return manifest
 
 

@@ -35,12 +35,13 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scenarios.config import ConfigError
 from scenarios.experiment.errors import (
     ManifestError,
     OutputError,
@@ -486,6 +487,39 @@ def check_kind(path: Path, kind: str, option: str = "--out") -> None:
         f"{option} {path}: is {what}; a {kind} is written only into a new or empty directory "
         f"or over an earlier {kind}, so choose another {option}"
     )
+
+
+def open_resumable(
+    out: Path,
+    kind: str,
+    noun: str,
+    resume: bool,
+    mismatch: Callable[[dict[str, Any]], str | None],
+) -> dict[str, Any] | None:
+    """Check ``out`` for a new job of ``kind`` or for one to resume (ConfigError if not).
+
+    With ``resume``: ``out`` must hold a manifest, which is returned unless
+    ``mismatch(manifest)`` says why this job cannot resume it (and what to do instead).
+    Without: ``out`` must not hold a ``kind`` job already (nor a directory of another
+    kind); it is created and None is returned. ``noun`` names the job in messages ("a calibration").
+    """
+    manifest_path = out / MANIFEST
+    if resume:
+        if not manifest_path.exists():
+            raise ConfigError(f"--resume: {out} holds no {noun.partition(' ')[2]} to resume")
+        manifest = read_manifest(out)
+        problem = mismatch(manifest)
+        if problem:
+            raise ConfigError(f"--resume: {out} {problem}")
+        return manifest
+    check_kind(out, kind)
+    if manifest_path.exists():
+        raise ConfigError(
+            f"--out {out} holds {noun} already: add --resume to continue it, or choose "
+            "another --out"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    return None
 
 
 def default_run_dir(results: Path, name: str) -> Path:
