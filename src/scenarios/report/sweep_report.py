@@ -286,7 +286,7 @@ def _indices(
     spec = SweepSpec.model_validate(manifest["spec"])
     try:
         design = pd.read_parquet(out / DESIGN)
-        results = read_results(out, ["point", *spec.outcomes])
+        results = read_results(out, ["point", "replication", *spec.outcomes])
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
         raise CompareError(
             f"{out}: its design or a part cannot be read ({type(exc).__name__}); "
