@@ -394,9 +394,10 @@ def noise_lines(noise: pd.DataFrame) -> list[str]:
         lines.append(f"| {row.outcome} | {row.noise_share:.0%} | {need} |")
     lines += [
         "",
-        "*Noise share: the within-point variance of the replications divided by the number "
-        "of replications, over the variance of the point means (`noise.csv`; README "
-        '"Sensitivity sweeps").*',
+        "*Noise share: the within-point variance of the replications (less what a seed does "
+        "to every point alike: the points share their seeds) divided by the number of "
+        'replications, over the variance of the point means (`noise.csv`; README "Sensitivity '
+        'sweeps").*',
         "",
     ]
     return lines
