@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import CONFIGS, run_cli
+from tests.conftest import CONFIGS, external_dask_cluster, run_cli
 
 from scenarios.config import ConfigError
 from scenarios.decision.discover import condition_mask, describe, find_box
@@ -71,3 +71,29 @@ def test_discover_on_a_sweep(tmp_path: Path) -> None:
     bad = run_cli("discover", sweep, "--where", "no_such > 1")
     assert bad.returncode == 2
     assert "cannot evaluate" in bad.stderr
+
+
+@pytest.mark.slow
+def test_discover_on_a_sweep_run_on_an_external_scheduler(tmp_path: Path) -> None:
+    """discover runs no simulations (no --scheduler): it reads a sweep run on a cluster."""
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(
+        SWEEP.format(base=CONFIGS / "baseline.yaml").replace("samples: 80", "samples: 40")
+    )
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    res = run_cli("sweep", spec, "--workers", "2", "--out", local)
+    assert res.returncode == 0, res.stderr
+    with external_dask_cluster(2) as address:
+        res = run_cli("sweep", spec, "--scheduler", address, "--out", remote)
+        assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(read_results(remote), read_results(local))
+    where = f"attacks_attempted > {read_results(local).attacks_attempted.median()}"
+    for sweep in (local, remote):
+        res = run_cli("discover", sweep, "--where", where)
+        assert res.returncode == 0, res.stderr
+    for name in ("box.csv", "trajectory.csv"):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(remote / "discover" / name), pd.read_csv(local / "discover" / name)
+        )
+    assert not pd.read_csv(local / "discover" / "box.csv").empty
+    assert "--scheduler" not in run_cli("discover", "--help").stdout

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from tests.conftest import CONFIGS, run_cli
+from tests.conftest import CONFIGS, external_dask_cluster, run_cli
 
 from scenarios.decision.optimise import nsga2, pareto_front
 
@@ -107,3 +107,10 @@ def test_optimise_end_to_end(tmp_path: Path) -> None:
     report = (out / "report.md").read_text()
     assert "| P1 |" in report
     assert (out / "plots" / "front.png").exists()
+    with external_dask_cluster(2) as address:
+        remote = tmp_path / "remote"
+        res = run_cli("optimise", path, "--scheduler", address, "--out", remote)
+        assert res.returncode == 0, res.stderr
+    # the same candidates, objectives, front and fresh-seed re-evaluation as local workers
+    pd.testing.assert_frame_equal(pd.read_csv(remote / "evaluations.csv"), evaluations)
+    pd.testing.assert_frame_equal(pd.read_csv(remote / "pareto.csv"), front)

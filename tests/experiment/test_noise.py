@@ -45,3 +45,23 @@ def test_noise_alone_explains_the_total_index_of_a_parameter_that_does_nothing()
     # with little noise, nothing is left for noise to explain in a
     quiet = noisy_runs(x, reps=2, sd=0.01, seed=3)
     assert noise_table(quiet, ["y"], 2).noise_share.iloc[0] < 1e-3
+
+
+def test_a_seed_shift_common_to_every_point_is_not_noise() -> None:
+    """Common random numbers: a large shift per replication seed, shared by all points, cancels."""
+    x = sobol_sample.sample(PROBLEM, 512, calc_second_order=False, seed=1)
+    reps = 3
+    runs = noisy_runs(x, reps=reps, sd=0.5, seed=5)
+    runs["replication"] = np.tile(np.arange(reps), len(x))
+    shift = np.random.default_rng(6).normal(0, 20.0, size=reps)
+    runs["y"] += shift[runs.replication]
+    table = noise_table(runs, ["y"], reps).iloc[0]
+    assert table.within_variance == pytest.approx(0.25, rel=0.1)  # the interaction only
+    means = runs.groupby("point").y.mean().to_numpy()
+    indices = analyse("sobol", PROBLEM, x, {"y": means}, seed=4)
+    st = indices[indices["index"] == "ST"].set_index("parameter")
+    # what noise alone gives b is the interaction's share, not the seed shift's
+    assert st.loc["b", "value"] == pytest.approx(table.noise_share, abs=0.03)
+    assert table.noise_share < 0.1
+    # without the replication column the shift would be read as noise
+    assert noise_table(runs.drop(columns="replication"), ["y"], reps).noise_share.iloc[0] == 1.0

@@ -39,8 +39,9 @@ def test_morris_screening_varies_the_sharing_levers() -> None:
         assert f"sharing.policy.{link}" in names
     assert {"trust.initial.us.russia", "trust.initial.us.taliban", "trust.default"} <= names
     assert {"exploitation.russia.us", "exploitation.taliban.us"} <= names
-    # the screening stays cheap: outcomes add no runs
-    assert spec.n_points() * spec.replications <= 1200
+    # the screening stays affordable (a few minutes on 2 cores at ~100 runs/s) with the
+    # replications its noise needs (docs/ODD.md section 8): outcomes add no runs
+    assert spec.n_points() * spec.replications <= 25_000
 
 
 def test_which_parameters_are_sharing_levers() -> None:

@@ -21,6 +21,10 @@ normalised grid); S1 and Spearman are only attenuated. :func:`flag_noise` flags 
 mu* whose interval reaches down to that noise level ("noise": noise alone could explain
 it). ``replications_needed`` is the number that would bring the share to
 :data:`NOISE_TARGET`, from the estimated variance of the true point means (V - s2 / r).
+A sweep's points share their replication seeds (common random numbers): the part of a
+run's deviation common to every point with that seed shifts all point means alike and
+moves no index, so s2 is then the point x replication interaction variance (the residual
+mean square of the two-way layout), not the plain within-point variance.
 """
 
 from __future__ import annotations
@@ -60,12 +64,20 @@ NOISE_COLUMNS = [
 def noise_table(results: pd.DataFrame, outcomes: list[str], replications: int) -> pd.DataFrame:
     """Per outcome: within-point variance, variance of point means, noise share, need.
 
-    ``results`` has one row per run with its ``point``; each point has ``replications``
-    runs. ``replications_needed`` is NaN when the point means vary no more than noise
-    would make them (no parameter effect is visible at this size).
+    ``results`` has one row per run with its ``point`` (and ``replication``, when the
+    points share seeds); each point has ``replications`` runs. ``replications_needed``
+    is NaN when the point means vary no more than noise would make them (no parameter
+    effect is visible at this size).
     """
     grouped = results.groupby("point")[outcomes]
     within = grouped.var(ddof=1).mean() if replications > 1 else pd.Series(np.nan, outcomes)
+    if replications > 1 and "replication" in results:
+        # Common random numbers: a seed's shift shared by every point moves no index; the
+        # noise is the point x replication interaction (two-way residual mean square).
+        y = results[outcomes]
+        rep = results.groupby("replication")[outcomes].transform("mean")
+        resid = y - grouped.transform("mean") - rep + y.mean()
+        within = (resid**2).sum() / ((results.point.nunique() - 1) * (replications - 1))
     means = grouped.mean().var(ddof=1)
     rows = []
     for outcome in outcomes:

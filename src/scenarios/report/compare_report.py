@@ -323,6 +323,7 @@ def to_html(markdown_text: str, folder: Path) -> str:
         "table{border-collapse:collapse;font-size:12.5px}td,th{border:1px solid #ccc;"
         "padding:2px 6px;text-align:left}th{background:#f3f3f3}img{max-width:100%}"
         "figcaption{font-style:italic;font-size:12px;color:#555}code{background:#f3f3f3}"
+        "p{line-height:1.4}"
         ".decision{display:flex;gap:1em;align-items:flex-start}.verdicts td{white-space:nowrap}"
         ".verdicts table{font-size:11.5px}.verdicts td,.verdicts th{padding:1px 4px}"
         ".verdicts{flex:1 1 0;min-width:0}.frontier{flex:0 0 24%}.verdicts ul{margin:0.2em 0;"

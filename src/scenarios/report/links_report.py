@@ -1,8 +1,10 @@
 """Report of `scenarios links`: what each sharing link buys, and what it exposes.
 
-First screen: one sentence and one table row per link (the change of attacks in the
-receiver's country and in total, and of the exposure of the giver's material, with 95%
-intervals), then the chart of risk reduction against exposure per link. Below: the link
+First screen: the answer in one sentence (the link that lowers attacks in its receiver's
+country most, what it exposes, and the link that exposes most), one line per link (the
+change of attacks in the receiver's country and in total, and of the exposure of the
+giver's material, with 95% intervals), then the chart of risk reduction against exposure
+per link. Below: the link
 values of every outcome, as bars with intervals.
 """
 
@@ -54,9 +56,60 @@ def link_sentence(values: pd.DataFrame, link: str) -> str:
     return parts[0] + ": " + "; ".join(parts[1:])
 
 
+# Shapley values this close to 0 are rounding error: the link changed nothing.
+ZERO = 1e-9
+
+
+def _interval_note(row: pd.Series) -> str:
+    return "" if row.ci_low > ZERO or row.ci_high < -ZERO else " (its interval includes 0)"
+
+
+def headline(values: pd.DataFrame, links: list[str]) -> str:
+    """The answer in one sentence: which link lowers attacks most, and which exposes most.
+
+    The first: the largest fall of attacks in the link's receiver's country, with what the
+    link exposes of its giver's material; the second: the largest exposure of a giver's.
+    """
+    drops, exposures = [], []
+    for link in links:
+        giver, receiver = _ends(link)
+        country = PARTNER_COUNTRIES.get(receiver)
+        attacks = _value(values, link, f"attacks_successful__{country}") if country else None
+        if attacks is not None:
+            drops.append((attacks.shapley, link, country, attacks))
+        exposure = _value(values, link, f"ci_exposure__{giver}")
+        if exposure is not None:
+            exposures.append((exposure.shapley, link, giver, exposure))
+    parts = []
+    if drops:
+        value, link, country, row = min(drops, key=lambda d: d[0])
+        if value < -ZERO:
+            text = (
+                f"`{link}` lowers attacks in its receiver's country most: attacks in "
+                f"{place_name(country)} {_signed(row)}{_interval_note(row)}"
+            )
+            exposure = _value(values, link, f"ci_exposure__{_ends(link)[0]}")
+            if exposure is not None:
+                adjective = actor_adjective(_ends(link)[0])
+                text += f", for exposure of {adjective} material {_signed(exposure)}"
+            parts.append(text)
+        else:
+            parts.append("no link lowers attacks in its receiver's country")
+    if exposures:
+        value, link, giver, row = max(exposures, key=lambda e: e[0])
+        parts.append(
+            f"`{link}` exposes most: {actor_adjective(giver)} material {_signed(row)}"
+            f"{_interval_note(row)}"
+        )
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return f"**In short.** {text[0].upper()}{text[1:]}."
+
+
 def tradeoff_figure(values: pd.DataFrame, spec: LinksSpec, path: Path) -> bool:
     """Attacks in the receiver's country against exposure of the giver's material, per link."""
-    fig, ax = plt.subplots(figsize=(7.5, 5))
+    fig, ax = plt.subplots(figsize=(7.5, 4.4))
     drawn = 0
     for link in spec.links:
         giver, receiver = _ends(link)
@@ -81,7 +134,7 @@ def tradeoff_figure(values: pd.DataFrame, spec: LinksSpec, path: Path) -> bool:
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_xlabel("Exposure of the giver's material (items per run, Shapley value)")
-    ax.set_ylabel("Successful attacks in the receiver's country (per run, Shapley value)")
+    ax.set_ylabel("Successful attacks in the receiver's country\n(per run, Shapley value)")
     ax.set_title("What each link buys (down) for what it exposes (right)")
     save(fig, path)
     return True
@@ -146,6 +199,8 @@ def write_links_report(
         + (f" {ensemble}" if ensemble else ""),
         "",
         "## What each link buys, and what it exposes",
+        "",
+        headline(values, spec.links),
         "",
         *[f"- {link_sentence(values, link)}" for link in spec.links],
         "",

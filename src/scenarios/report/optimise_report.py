@@ -1,9 +1,11 @@
 """Report of `scenarios optimise`: the Pareto front of sharing policies, and how it held up.
 
-First screen: the front's policies in a table (lever values, objectives in the search and
-on fresh seeds, the constraint on fresh seeds) and the chart of the first objective
-against the constrained outcome (or the second objective), each policy labelled, with an
-arrow from its value in the search to its value on fresh seeds.
+First screen: a sentence naming the policy of the front that does best on each objective
+on fresh seeds and how many meet the constraints there; beside each other, the front's
+policies in a table (objectives and constraints in the search and on fresh seeds, then
+the lever values under short names) and the chart of the first objective against the
+constrained outcome (or the second objective), each policy labelled, with an arrow from
+its value in the search to its value on fresh seeds.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def front_figure(
 ) -> None:
     """Every candidate evaluated (grey), the front in the search (open) and on fresh seeds."""
     x, y = axes_outcomes(spec)
-    fig, ax = plt.subplots(figsize=(7.5, 5))
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
     ax.scatter(evaluations[x], evaluations[y], s=10, color="lightgrey", label="candidates (search)")
     ax.scatter(
         front[x], front[y], s=40, facecolors="none", edgecolors="tab:blue", label="front (search)"
@@ -64,6 +66,36 @@ def front_figure(
     save(fig, path)
 
 
+def lever_name(path: str) -> str:
+    """A short column name: ``us>russia`` for ``sharing.policy.us.russia``, else the last part."""
+    parts = path.split(".")
+    if len(parts) == 4 and parts[:2] == ["sharing", "policy"]:
+        return f"{parts[2]}>{parts[3]}"
+    return parts[-1]
+
+
+def headline(spec: OptimiseSpec, front: pd.DataFrame) -> str:
+    """The answer in one sentence: the best policy of the front for each objective."""
+    if front.empty:
+        return "No candidate met the constraints in the search: the front is empty."
+    fresh = all(f"{o}__fresh" in front for o in spec.objectives)
+    best = []
+    for outcome, sense in spec.objectives.items():
+        values = front[f"{outcome}__fresh" if fresh else outcome]
+        row = front.loc[values.idxmin() if sense == "min" else values.idxmax()]
+        word = "fewest" if sense == "min" else "most"
+        value = row[f"{outcome}__fresh" if fresh else outcome]
+        name = label(outcome)
+        name = name[0].lower() + name[1:] if name[1:2].islower() else name  # not "US ..."
+        best.append(f"{word} {name}: {row['policy']} ({value:.3g})")
+    where = "on fresh seeds" if fresh else "in the search"
+    text = f"**In short.** Of the {len(front)} policies on the front, {where}: " + "; ".join(best)
+    if spec.constraints and "feasible__fresh" in front:
+        held = int(front["feasible__fresh"].sum())
+        text += f". {held} of {len(front)} still meet the constraints on fresh seeds"
+    return text + "."
+
+
 def write_optimise_report(
     out: Path,
     spec: OptimiseSpec,
@@ -90,6 +122,8 @@ def write_optimise_report(
         "",
         spec.description.strip(),
         "",
+        headline(spec, front),
+        "",
         f"NSGA-II over {len(levers)} levers, {spec.population} candidates x "
         f"{spec.generations} generations, each over the same {spec.replications} "
         f"replications; objectives: "
@@ -99,21 +133,38 @@ def write_optimise_report(
         f"replications: {held} of {len(front)} still meet the constraints there."
         + (f" {ensemble}" if ensemble else ""),
         "",
+        '<div class="decision">',
+        '<div class="verdicts" style="overflow-x:auto">',
+        "",
         "| policy | "
-        + " | ".join(f"`{n}`" for n in levers)
-        + " | "
         + " | ".join(f"{label(o)} (search / fresh)" for o in outcomes)
+        + " | "
+        + " | ".join(lever_name(n) for n in levers)
         + " |",
         "|---|" + "---:|" * (len(levers) + len(outcomes)),
     ]
     for _, row in front.iterrows():
-        cells = [f"{row[n]:.2f}" for n in levers]
+        cells = []
         for o in outcomes:
             fresh = row.get(f"{o}__fresh")
             cells.append(f"{row[o]:.3g} / {fresh:.3g}" if fresh is not None else f"{row[o]:.3g}")
+        cells += [f"{row[n]:.2f}" for n in levers]
         lines.append(f"| {row['policy']} | " + " | ".join(cells) + " |")
+    names = "; ".join(f"{lever_name(n)} = `{n}`" for n in levers if lever_name(n) != n)
     caption = "The front in the search (open), on fresh seeds (filled), every candidate (grey)"
-    lines += ["", f"![{caption}](plots/front.png)", ""]
+    lines += [
+        "",
+        f"*Levers: {names}.*" if names else "",
+        "",
+        "</div>",
+        '<div class="frontier" style="flex:0 0 48%">',
+        "",
+        f"![{caption}](plots/front.png)",
+        "",
+        "</div>",
+        "</div>",
+        "",
+    ]
     text = "\n".join(lines) + "\n"
     store.write_atomic(out / "report.md", text.encode())
     store.write_atomic(out / "report.html", to_html(text, out).encode())

@@ -292,7 +292,7 @@ def _indices(
     spec = SweepSpec.model_validate(manifest["spec"])
     try:
         design = pd.read_parquet(out / DESIGN)
-        results = read_results(out, ["point", *spec.outcomes])
+        results = read_results(out, ["point", "replication", *spec.outcomes])
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
         raise CompareError(
             f"{out}: its design or a part cannot be read ({type(exc).__name__}); "
@@ -498,9 +498,10 @@ def noise_lines(noise: pd.DataFrame) -> list[str]:
         lines.append(f"| {row.outcome} | {row.noise_share:.0%} | {need} |")
     lines += [
         "",
-        "*Noise share: the within-point variance of the replications divided by the number "
-        "of replications, over the variance of the point means (`noise.csv`; README "
-        '"Sensitivity sweeps").*',
+        "*Noise share: the within-point variance of the replications (less what a seed does "
+        "to every point alike: the points share their seeds) divided by the number of "
+        'replications, over the variance of the point means (`noise.csv`; README "Sensitivity '
+        'sweeps").*',
         "",
     ]
     return lines
