@@ -697,7 +697,7 @@ def _sweep(
         from scenarios.report.sweep_report import analyse_sweep  # loaded during the runs
 
         bar.stop()
-        analyse_sweep(target, pool)
+        analyse_sweep(target, pool, workers)
 
     try:
         execute_sweep(

@@ -212,3 +212,20 @@ def test_report_without_a_base_name_shows_the_path(tmp_path: Path) -> None:
     (out / store.MANIFEST).write_text(json.dumps(manifest))
     analyse_sweep(out)
     assert "- Base scenario: `../baseline.yaml`;" in (out / "report.md").read_text()
+
+
+def test_analysis_on_a_pool_writes_the_files_of_the_serial_analysis(tmp_path: Path) -> None:
+    """Indices split over the pool's workers by outcome, figures drawn there: same files."""
+    from scenarios.experiment.executor import local_pool
+
+    serial, pooled = tmp_path / "serial", tmp_path / "pooled"
+    synthetic_sweep(serial)
+    synthetic_sweep(pooled)
+    analyse_sweep(serial)
+    with local_pool(2) as pool:
+        analyse_sweep(pooled, pool, workers=3)  # more shares than workers: still in order
+    for name in ("indices.csv", "noise.csv", "report.md"):
+        assert (pooled / name).read_bytes() == (serial / name).read_bytes(), name
+    assert sorted(p.name for p in (pooled / "plots").iterdir()) == sorted(
+        p.name for p in (serial / "plots").iterdir()
+    )

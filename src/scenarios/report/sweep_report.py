@@ -240,13 +240,16 @@ def dependence(
     plt.close(fig)
 
 
-def analyse_sweep(out: Path, pool: Executor | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+def analyse_sweep(
+    out: Path, pool: Executor | None = None, workers: int = 1
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """Compute indices of a sweep directory and write indices.csv, plots and reports.
 
-    ``pool`` (a ``concurrent.futures`` executor whose workers see ``out``) computes the
-    indices and writes the report on one of its workers and draws the figures on all of
-    them in parallel; `scenarios sweep` passes its local workers, which have the analysis
-    loaded, so that its driver need not load it. The files are the same either way.
+    ``pool`` (a ``concurrent.futures`` executor of ``workers`` processes that see ``out``)
+    computes the indices of a share of the outcomes on each worker, then writes the
+    report on one of them and draws the figures on all of them in parallel; `scenarios
+    sweep` passes its local workers, which have the analysis loaded, so that its driver
+    need not load it. The files are the same either way.
     """
     if not (out / store.MANIFEST).exists():
         raise CompareError(f"{out}: not a sweep directory (no {store.MANIFEST})")
@@ -261,14 +264,14 @@ def analyse_sweep(out: Path, pool: Executor | None = None) -> tuple[pd.DataFrame
         )
     store.manifest_fields(SweepManifest, manifest, out)
     with store.output_lock(out, "sweep directory"):
-        return _analyse(out, manifest, pool)
+        return _analyse(out, manifest, pool, workers)
 
 
 Drawing = tuple[Callable[..., None], tuple[Any, ...]]
 
 
 def _analyse(
-    out: Path, manifest: dict, pool: Executor | None
+    out: Path, manifest: dict, pool: Executor | None, workers: int = 1
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     if pool is None:
         indices, ranked, figures, drawings = _indices(out, manifest)
@@ -276,19 +279,21 @@ def _analyse(
             draw(*args)
         _report(out, manifest, indices, ranked, figures)
         return indices, figures
-    indices, ranked, figures, drawings = pool.submit(_indices, out, manifest).result()
+    # The indices of each share of the outcomes on a worker of its own, then the rest.
+    outcomes = SweepSpec.model_validate(manifest["spec"]).outcomes
+    size = -(-len(outcomes) // max(1, workers))  # contiguous shares keep the outcome order
+    shares = [outcomes[i : i + size] for i in range(0, len(outcomes), size)]
+    parts = [pool.submit(_outcome_indices, out, manifest, share) for share in shares]
+    unflagged = pd.concat([part.result() for part in parts], ignore_index=True)
+    indices, ranked, figures, drawings = pool.submit(_indices, out, manifest, unflagged).result()
     for future in [pool.submit(draw, *args) for draw, args in drawings]:
         future.result()
     pool.submit(_report, out, manifest, indices, ranked, figures).result()
     return indices, figures
 
 
-def _indices(
-    out: Path, manifest: dict
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], list[Drawing]]:
-    """Indices (written to indices.csv), their ranking, the figures and how to draw them."""
-    from scenarios.experiment.sensitivity import analyse, flag_noise, importance, noise_table
-
+def _read(out: Path, manifest: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The design, the results (point, replication, outcomes) and the point means."""
     spec = SweepSpec.model_validate(manifest["spec"])
     try:
         design = pd.read_parquet(out / DESIGN)
@@ -304,18 +309,48 @@ def _indices(
     if missing:
         raise CompareError(f"outcomes: {missing} are not outcomes of the model")
     means = results.groupby("point")[spec.outcomes].mean().reindex(design["point"])
-    x = design[[f"param:{n}" for n in spec.parameters]].to_numpy()
-    indices = analyse(
+    return design, results, means
+
+
+def _compute_indices(
+    spec: SweepSpec, design: pd.DataFrame, means: pd.DataFrame, outcomes: list[str]
+) -> pd.DataFrame:
+    """The indices of ``outcomes`` (not yet flagged for noise), in their order."""
+    from scenarios.experiment.sensitivity import analyse
+
+    return analyse(
         spec.method,
         spec.problem(),
-        x,
-        {o: means[o].to_numpy() for o in spec.outcomes},
+        design[[f"param:{n}" for n in spec.parameters]].to_numpy(),
+        {o: means[o].to_numpy() for o in outcomes},
         second_order=spec.second_order,
         levels=spec.levels,
         seed=spec.seed,
     )
+
+
+def _outcome_indices(out: Path, manifest: dict, outcomes: list[str]) -> pd.DataFrame:
+    """:func:`_compute_indices` of ``outcomes``, read from the sweep directory (a pool task)."""
+    design, _, means = _read(out, manifest)
+    return _compute_indices(SweepSpec.model_validate(manifest["spec"]), design, means, outcomes)
+
+
+def _indices(
+    out: Path, manifest: dict, unflagged: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], list[Drawing]]:
+    """Indices (written to indices.csv), their ranking, the figures and how to draw them.
+
+    ``unflagged``: the indices of every outcome already computed (in outcome order) by
+    :func:`_outcome_indices`; computed here if None. Either way the files are the same.
+    """
+    from scenarios.experiment.sensitivity import flag_noise, importance, noise_table
+
+    spec = SweepSpec.model_validate(manifest["spec"])
+    design, results, means = _read(out, manifest)
+    if unflagged is None:
+        unflagged = _compute_indices(spec, design, means, spec.outcomes)
     noise = noise_table(results, spec.outcomes, spec.replications)
-    indices = flag_noise(indices, noise, spec.levels)
+    indices = flag_noise(unflagged, noise, spec.levels)
     store.write_atomic(out / "indices.csv", indices.to_csv(index=False).encode())
     store.write_atomic(out / "noise.csv", noise.to_csv(index=False).encode())
     plots = out / "plots"
