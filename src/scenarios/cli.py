@@ -214,6 +214,34 @@ YES_HELP = (
     f"{MAX_SWEEP_POINTS:,} sweep sample points."
 )
 Yes = Annotated[bool, typer.Option("--yes", help=YES_HELP)]
+EnsembleDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--ensemble",
+        help="Posterior directory written by `scenarios calibrate`: replication i (of every "
+        "coalition or candidate, for links and optimise) runs with parameter draw i // K "
+        "(particles resampled by weight, seeded by the root seed), so runs stay paired and "
+        "the intervals carry parameter uncertainty.",
+    ),
+]
+PerDraw = Annotated[
+    int | None,
+    typer.Option(
+        "--per-draw",
+        min=1,
+        help="With --ensemble: replications per parameter draw, K (default 2; at least 2 "
+        "to separate parameter from chance variance).",
+    ),
+]
+
+
+def _replications_per_draw(per_draw: int | None, ensemble_dir: Path | None) -> int:
+    """K for a run over an ensemble (default 2); --per-draw without --ensemble is refused."""
+    from scenarios.experiment.ensemble import DEFAULT_PER_DRAW
+
+    if per_draw is not None and ensemble_dir is None:
+        raise typer.BadParameter("--per-draw needs --ensemble", param_hint="--per-draw")
+    return per_draw or DEFAULT_PER_DRAW
 
 
 def _relative_precision(value: float) -> float:
@@ -258,25 +286,8 @@ def run(
             "are unchanged.",
         ),
     ] = False,
-    ensemble_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--ensemble",
-            help="Posterior directory written by `scenarios calibrate`: replication i runs "
-            "with parameter draw i // K (particles resampled by weight, seeded by the root "
-            "seed), so the intervals carry parameter uncertainty; the report splits each "
-            "outcome's variance into parameters and chance.",
-        ),
-    ] = None,
-    per_draw: Annotated[
-        int | None,
-        typer.Option(
-            "--per-draw",
-            min=1,
-            help="With --ensemble: replications per parameter draw, K (default 2; at least 2 "
-            "to separate parameter from chance variance).",
-        ),
-    ] = None,
+    ensemble_dir: EnsembleDir = None,
+    per_draw: PerDraw = None,
     yes: Yes = False,
 ) -> None:
     """Run one scenario: replications -> run directory, and print the key outcomes.
@@ -298,19 +309,12 @@ def run(
     _expect_kind(config, "scenario")
     cfg = load_config(config, overrides)
     run_workload(cfg).check(yes)
-    if per_draw is not None and ensemble_dir is None:
-        raise typer.BadParameter("--per-draw needs --ensemble", param_hint="--per-draw")
+    k = _replications_per_draw(per_draw, ensemble_dir)
     ensemble = None
     if ensemble_dir is not None:
-        from scenarios.experiment.ensemble import (
-            DEFAULT_PER_DRAW,
-            check_ensemble,
-            load_posterior,
-            plan_ensemble,
-        )
+        from scenarios.experiment.ensemble import check_ensemble, load_posterior, plan_ensemble
 
         posterior = load_posterior(ensemble_dir)
-        k = per_draw or DEFAULT_PER_DRAW
         ensemble = plan_ensemble(posterior, cfg.run.seed, cfg.run.replications, k)
         check_ensemble(ensemble, cfg, str(config))
     run_dir = out_dir if out_dir is not None else default_run_dir(Path("results"), cfg.name)
@@ -914,24 +918,8 @@ def links(
         Path | None,
         typer.Option("--out", help="Output directory (default results/links/<scenario>)."),
     ] = None,
-    ensemble_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--ensemble",
-            help="Posterior directory written by `scenarios calibrate`: replication i of "
-            "every coalition runs with parameter draw i // K (particles resampled by weight, "
-            "seeded by the root seed), so coalitions stay paired and the intervals carry "
-            "parameter uncertainty.",
-        ),
-    ] = None,
-    per_draw: Annotated[
-        int | None,
-        typer.Option(
-            "--per-draw",
-            min=1,
-            help="With --ensemble: replications per parameter draw, K (default 2).",
-        ),
-    ] = None,
+    ensemble_dir: EnsembleDir = None,
+    per_draw: PerDraw = None,
     yes: Yes = False,
 ) -> None:
     """Value each sharing link: Shapley values over every coalition of links.
@@ -966,14 +954,12 @@ def links(
         outcomes=outcomes,
     )
     sweep_workload(spec, raw).check(yes)
-    if per_draw is not None and ensemble_dir is None:
-        raise typer.BadParameter("--per-draw needs --ensemble", param_hint="--per-draw")
+    k = _replications_per_draw(per_draw, ensemble_dir)
     ensemble = None
     if ensemble_dir is not None:
-        from scenarios.experiment.ensemble import DEFAULT_PER_DRAW, points_ensemble
+        from scenarios.experiment.ensemble import points_ensemble
 
         link_paths = [p for link in chosen for p in link.paths]
-        k = per_draw or DEFAULT_PER_DRAW
         ensemble = points_ensemble(
             ensemble_dir, config, replications, k, link_paths, "link", str(config_path)
         )
@@ -1073,24 +1059,8 @@ def optimise(
         Path | None,
         typer.Option("--out", help="Output directory (default results/optimise/<name>)."),
     ] = None,
-    ensemble_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--ensemble",
-            help="Posterior directory written by `scenarios calibrate`: replication i of "
-            "every candidate runs with parameter draw i // K (particles resampled by weight, "
-            "seeded by the root seed), so candidates stay paired and the intervals carry "
-            "parameter uncertainty.",
-        ),
-    ] = None,
-    per_draw: Annotated[
-        int | None,
-        typer.Option(
-            "--per-draw",
-            min=1,
-            help="With --ensemble: replications per parameter draw, K (default 2).",
-        ),
-    ] = None,
+    ensemble_dir: EnsembleDir = None,
+    per_draw: PerDraw = None,
 ) -> None:
     """Search sharing policies: a Pareto front of objectives under constraints (NSGA-II).
 
@@ -1104,17 +1074,14 @@ def optimise(
 
     _expect_kind(spec_path, "optimisation")
     spec, raw_base, config = load_optimise(spec_path)
-    if per_draw is not None and ensemble_dir is None:
-        raise typer.BadParameter("--per-draw needs --ensemble", param_hint="--per-draw")
+    k = _replications_per_draw(per_draw, ensemble_dir)
     posterior = None
     if ensemble_dir is not None:
-        from scenarios.experiment.ensemble import DEFAULT_PER_DRAW, points_ensemble
+        from scenarios.experiment.ensemble import points_ensemble
 
-        k = per_draw or DEFAULT_PER_DRAW
         posterior = points_ensemble(
             ensemble_dir, config, spec.replications, k, list(spec.levers), "lever", str(spec_path)
         ).posterior
-        per_draw = k
     target = out_dir or Path("results") / "optimise" / spec.name
     check_writable(target.parent)
     started = time.monotonic()
@@ -1135,7 +1102,7 @@ def optimise(
                 resume=resume,
                 report=lambda message: err.print(message, highlight=False, markup=False),
                 posterior=posterior,
-                per_draw=per_draw or 1,
+                per_draw=k if posterior is not None else 1,
             )
         except KeyboardInterrupt:
             err.print(
@@ -1152,7 +1119,7 @@ def optimise(
         if posterior is not None:
             from scenarios.experiment.ensemble import ensemble_sentence
 
-            sentence = ensemble_sentence(posterior, per_draw or 1, "candidate")
+            sentence = ensemble_sentence(posterior, k, "candidate")
         report = write_optimise_report(target, spec, front, evaluations, sentence)
     out.print(
         f"{len(front)} policies on the front. Finished in {time.monotonic() - started:.1f} s. "
