@@ -68,9 +68,41 @@ def draw(key: np.uint64, process: int, index: int) -> float:
 
 
 @njit(cache=True)
+def week_mix(week: int) -> np.uint64:
+    """What a week (or an age, in weeks) adds to every entity's key in that week."""
+    return mix64(_GOLDEN * np.uint64(week + _WEEK_OFFSET))
+
+
+@njit(cache=True)
+def keyed(key: np.uint64, mix: np.uint64) -> np.uint64:
+    """The key of the entity keyed ``key`` in the week whose ``week_mix`` is ``mix``."""
+    return mix64(key ^ mix)
+
+
+@njit(cache=True)
 def week_key(key: np.uint64, week: int) -> np.uint64:
     """The key of one entity in one week (``week`` may be negative: spin-up)."""
-    return mix64(key ^ mix64(_GOLDEN * np.uint64(week + _WEEK_OFFSET)))
+    return keyed(key, week_mix(week))
+
+
+@njit(cache=True)
+def week_mixes(n: int) -> np.ndarray:
+    """``week_mix`` of 0, 1, ..., n - 1."""
+    mixes = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        mixes[i] = week_mix(i)
+    return mixes
+
+
+# ``week_mix`` of plot ages (a plot's draws are keyed by its age): one lookup instead of
+# a hash for every live plot every week; older plots compute theirs.
+_AGE_MIXES = week_mixes(1024)
+
+
+@njit(cache=True)
+def age_key(key: np.uint64, age: int) -> np.uint64:
+    """``week_key(key, age)`` of a plot of that age (>= 0), from the table when it is there."""
+    return keyed(key, _AGE_MIXES[age] if age < len(_AGE_MIXES) else week_mix(age))
 
 
 @njit(cache=True)
@@ -494,27 +526,26 @@ def intel_week(
             counts[ABANDONED] += 1  # the cell is gone: its plot dies with it
             continue
         # Keyed by age, not week: a plot started later in another scenario meets the same draws.
-        k = week_key(plots.key[p], week - plots.born[p])
+        k = age_key(plots.key[p], week - plots.born[p])
         # Collection
         known_before = False
         any_new = False
         evade = 1.0 - cells.opsec[c]
         for a in range(n_actors):
-            if plots.knowledge[p, a] > 0.0:
-                known_before = True
-            new[a] = False
-            if not plots.own[p, a]:
-                h = coverage_health[a]
-                if o == t:
-                    seen = iw.coverage[a, o] * h
-                else:
-                    seen = 1.0 - (1.0 - iw.coverage[a, o] * h) * (1.0 - iw.coverage[a, t] * h)
-                if seen * evade > 0.0 and draw(k, COLLECTION, a) < seen * evade:
-                    new[a] = True
-                    plots.own[p, a] = True
-                    plots.knowledge[p, a] = 1.0
-                    plots.source[p, a] = -1
-                    any_new = True
+            known_before |= plots.knowledge[p, a] > 0.0
+            h = coverage_health[a]
+            if o == t:
+                seen = iw.coverage[a, o] * h
+            else:
+                seen = 1.0 - (1.0 - iw.coverage[a, o] * h) * (1.0 - iw.coverage[a, t] * h)
+            # Branch-free until a detection: the draw is a pure hash, and a draw below
+            # ``seen * evade`` implies it is positive.
+            new[a] = (draw(k, COLLECTION, a) < seen * evade) & (not plots.own[p, a])
+            if new[a]:
+                plots.own[p, a] = True
+                plots.knowledge[p, a] = 1.0
+                plots.source[p, a] = -1
+                any_new = True
             reach_p[a] = max(iw.reach[a, o], iw.reach[a, t])
         if any_new and not known_before:
             counts[DETECTED] += 1
