@@ -271,7 +271,7 @@ class PlotState(NamedTuple):
     key: np.ndarray  # uint64: random-number key
     origin: np.ndarray  # int64 region
     target: np.ndarray  # int64 region
-    cell: np.ndarray  # int64 owning cell's slot
+    cell: np.ndarray  # int64 owning cell's slot; RESOLVED once the plot is over
     born: np.ndarray  # int64 week started
     matures_at: np.ndarray  # int64 week it becomes an attack unless interdicted first
     tipped: np.ndarray  # bool: leaked to the threat
@@ -280,6 +280,10 @@ class PlotState(NamedTuple):
     own: np.ndarray  # [P, A] bool: detected by the actor's own collection
     knowledge: np.ndarray  # [P, A] value of what the actor knows [0, 1]
     source: np.ndarray  # [P, A] int64: -1 own, a shared by a, A + a warned by a
+
+
+# ``PlotState.cell`` of a plot that is over (a row the engine compacts away later).
+RESOLVED = -1
 
 
 class PlotBirth(NamedTuple):
@@ -487,22 +491,25 @@ def place_plots(
 @njit(cache=True)
 def intel_week(
     week: int,
-    n_plots: int,
+    n_rows: int,
     plots: PlotState,
     cells: CellState,
     iw: IntelWeek,
     coverage_health: np.ndarray,
     tallies: Tallies,
 ) -> int:
-    """One week of the intelligence contest over every live plot; returns plots still live.
+    """One week of the intelligence contest over the live plots of rows ``0..n_rows``.
 
     Per plot: each actor's own collection; sharing of new detections (with misuse and
     leakage); duty-to-warn messages; then each actor with knowledge and reach interdicts
     at its own hazard (an independent keyed draw per actor, so one actor's extra knowledge
     never changes another's outcome), uninformed host security at a small hazard, and a
-    plot that reaches its maturation week unstopped becomes an attack. Resolved plots are
-    removed by compacting the plot arrays in place (order kept: coverage burned by misuse
-    acts on the plots after it in the same week).
+    plot that reaches its maturation week unstopped becomes an attack. A plot that is over
+    is marked ``RESOLVED`` and skipped from then on (:func:`compact_plots` removes such
+    rows now and then, not every week: moving every later plot's row each week cost a
+    fifth of this function); returns the number of plots still live. Plots are visited in
+    row order, which is the order they started in (coverage burned by misuse acts on the
+    plots after it in the same week).
 
     One loop body, without calls that take records: in numba each such call costs a
     reference-count update of every array in every record passed, about ten times the
@@ -517,13 +524,16 @@ def intel_week(
         tallies.by_actor,
         tallies.by_country,
     )
-    keep = 0
-    for p in range(n_plots):
+    live = 0
+    for p in range(n_rows):
+        c = plots.cell[p]
+        if c == RESOLVED:
+            continue
         o = plots.origin[p]
         t = plots.target[p]
-        c = plots.cell[p]
         if cells.strength[c] <= 0:
             counts[ABANDONED] += 1  # the cell is gone: its plot dies with it
+            plots.cell[p] = RESOLVED
             continue
         # Keyed by age, not week: a plot started later in another scenario meets the same draws.
         k = age_key(plots.key[p], week - plots.born[p])
@@ -606,24 +616,10 @@ def intel_week(
         if who < 0 and iw.host_security[t] > 0.0 and draw(k, UNINFORMED, 0) < iw.host_security[t]:
             who = n_actors
         if who < 0 and week < plots.matures_at[p]:
-            # Still live: move it from row p to row keep (keep <= p).
-            if keep != p:
-                plots.key[keep] = plots.key[p]
-                plots.origin[keep] = o
-                plots.target[keep] = t
-                plots.cell[keep] = c
-                plots.born[keep] = plots.born[p]
-                plots.matures_at[keep] = plots.matures_at[p]
-                plots.tipped[keep] = plots.tipped[p]
-                plots.warned[keep] = plots.warned[p]
-                plots.ignored_by[keep] = plots.ignored_by[p]
-                for a in range(n_actors):
-                    plots.own[keep, a] = plots.own[p, a]
-                    plots.knowledge[keep, a] = plots.knowledge[p, a]
-                    plots.source[keep, a] = plots.source[p, a]
             cells.plotting[c] = True
-            keep += 1
+            live += 1
             continue
+        plots.cell[p] = RESOLVED
         outcome = INTERDICTION_AGE if who >= 0 else ATTACK
         abroad = 0 if iw.country_of[o] == iw.country_of[t] else 1
         tallies.plot_ages[outcome, abroad, 0] += week - plots.born[p]
@@ -674,4 +670,29 @@ def intel_week(
                     tallies.severity_ccdf[e] += 1
         if plots.ignored_by[p] >= 0:
             tallies.new_bad[plots.ignored_by[p], iw.jurisdiction[t]] += 1.0
+    return live
+
+
+@njit(cache=True)
+def compact_plots(plots: PlotState, n_rows: int) -> int:
+    """Move the live plots of rows ``0..n_rows`` to the first rows, in order; return their count."""
+    keep = 0
+    for p in range(n_rows):
+        if plots.cell[p] == RESOLVED:
+            continue
+        if keep != p:
+            plots.key[keep] = plots.key[p]
+            plots.origin[keep] = plots.origin[p]
+            plots.target[keep] = plots.target[p]
+            plots.cell[keep] = plots.cell[p]
+            plots.born[keep] = plots.born[p]
+            plots.matures_at[keep] = plots.matures_at[p]
+            plots.tipped[keep] = plots.tipped[p]
+            plots.warned[keep] = plots.warned[p]
+            plots.ignored_by[keep] = plots.ignored_by[p]
+            for a in range(plots.own.shape[1]):
+                plots.own[keep, a] = plots.own[p, a]
+                plots.knowledge[keep, a] = plots.knowledge[p, a]
+                plots.source[keep, a] = plots.source[p, a]
+        keep += 1
     return keep
