@@ -165,7 +165,7 @@ def normal(key: np.uint64, process: int) -> float:
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def poisson(key: np.uint64, process: int, lam: float) -> int:
     """Poisson variate with mean ``lam`` >= 0, by inversion of one keyed uniform.
 
@@ -189,7 +189,7 @@ def poisson(key: np.uint64, process: int, lam: float) -> int:
     return x
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def binomial(key: np.uint64, process: int, n: int, p: float) -> int:
     """Binomial variate: successes in ``n`` trials of probability ``p`` (inversion)."""
     if n <= 0 or p <= 0.0:
@@ -548,9 +548,9 @@ def intel_week(
                 seen = iw.coverage[a, o] * h
             else:
                 seen = 1.0 - (1.0 - iw.coverage[a, o] * h) * (1.0 - iw.coverage[a, t] * h)
-            # Branch-free until a detection: the draw is a pure hash, and a draw below
-            # ``seen * evade`` implies it is positive.
-            new[a] = (draw(k, COLLECTION, a) < seen * evade) & (not plots.own[p, a])
+            # No hash for an actor that already knows; no test of ``seen * evade > 0``
+            # before the draw (a draw below it implies it): fewer unpredictable branches.
+            new[a] = False if plots.own[p, a] else draw(k, COLLECTION, a) < seen * evade
             if new[a]:
                 plots.own[p, a] = True
                 plots.knowledge[p, a] = 1.0
