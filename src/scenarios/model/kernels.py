@@ -488,7 +488,7 @@ def place_plots(
 # ----------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def intel_week(
     week: int,
     n_rows: int,
@@ -513,7 +513,8 @@ def intel_week(
 
     One loop body, without calls that take records: in numba each such call costs a
     reference-count update of every array in every record passed, about ten times the
-    work of the call itself.
+    work of the call itself. Inlined into the compiled week: as a function of its own,
+    the week loaded from numba's cache ran 13% slower than freshly compiled.
     """
     n_actors = iw.coverage.shape[0]
     reach_p = iw.reach_p
