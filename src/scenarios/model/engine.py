@@ -41,9 +41,11 @@ from scenarios.model import intel, kernels
 from scenarios.model.outcomes import ACTOR_OUTCOMES, PAIR_OUTCOMES, SCALAR_OUTCOMES
 
 # ``World.counters``: the week, the phase reached within it, table sizes, a count that
-# passed a limit.
-WEEK, PHASE, N_PLOTS, N_CELLS, N_LIVE, NEW_PLOTS, OVER_LIMIT = range(7)
-N_COUNTERS = 7
+# passed a limit, and the plot rows in use (``N_ROWS``: inside :func:`advance`, rows
+# ``0..N_ROWS`` hold the ``N_PLOTS`` live plots and resolved ones not yet compacted away;
+# outside it the rows are compact, ``N_ROWS == N_PLOTS``).
+WEEK, PHASE, N_PLOTS, N_CELLS, N_LIVE, NEW_PLOTS, OVER_LIMIT, N_ROWS = range(8)
+N_COUNTERS = 8
 # ``World.flows``: the decaying count of recent successful attacks, plots started.
 PROPAGANDA, PLOTS_STARTED = range(2)
 # Phases of a week (``World.counters[PHASE]``).
@@ -358,7 +360,7 @@ def place_phase(
     geo: Geo,
 ) -> None:
     """Append this week's new plots (the table has room): targets, lifetimes, fresh rows."""
-    start = world.counters[N_PLOTS]
+    start = world.counters[N_ROWS]
     reset_plot_rows(plots, start, start + world.counters[NEW_PLOTS])
     birth = kernels.PlotBirth(
         world.target_cdf,
@@ -368,9 +370,10 @@ def place_phase(
         prm.lifetime_shape,
     )
     n_live = world.counters[N_LIVE]
-    world.counters[N_PLOTS] = kernels.place_plots(
+    world.counters[N_ROWS] = kernels.place_plots(
         week, cells.live[:n_live], cells.new_plots, cells, birth, start, plots
     )
+    world.counters[N_PLOTS] += world.counters[NEW_PLOTS]
 
 
 @njit(cache=True, inline="always")
@@ -436,9 +439,15 @@ def intel_phase(
     )
     cells.plotting[:] = False
     world.counters[N_PLOTS] = kernels.intel_week(
-        week, world.counters[N_PLOTS], plots, cells, iw, world.coverage_health, tallies
+        week, world.counters[N_ROWS], plots, cells, iw, world.coverage_health, tallies
     )
     world.flows[PROPAGANDA] += tallies.counts[kernels.SUCCESSFUL]
+
+
+@njit(cache=True, inline="always")
+def compact_plots(world: World, plots: kernels.PlotState) -> None:
+    """Drop the rows of resolved plots: rows ``0..N_PLOTS`` are the live plots, in order."""
+    world.counters[N_ROWS] = kernels.compact_plots(plots, world.counters[N_ROWS])
 
 
 @njit(cache=True, inline="always")
@@ -570,6 +579,62 @@ def record(
 # ----------------------------------------------------------------------------------------
 
 
+@njit(cache=True, inline="always")
+def run_weeks(
+    stop: int,
+    world: World,
+    cells: kernels.CellState,
+    plots: kernels.PlotState,
+    prm: Params,
+    geo: Geo,
+    spin_up: kernels.Tallies,
+    recorded: kernels.Tallies,
+    out: Records,
+    max_plots: int,
+    max_cells: int,
+) -> int:
+    """The weeks of :func:`advance`; plot rows may hold resolved plots when it returns.
+
+    Resolved plots are compacted away when they fill half the rows in use, or when the
+    table would otherwise need to grow.
+    """
+    c = world.counters
+    while c[WEEK] < stop:
+        week = c[WEEK]
+        tallies = recorded if week >= 0 else spin_up
+        if c[PHASE] == BEGIN:
+            update_crackdown(world, prm, geo)
+            threat_phase(week, world, cells, prm, geo)
+            c[PHASE] = PLOTS
+        if c[PHASE] == PLOTS:
+            need = c[N_PLOTS] + c[NEW_PLOTS]
+            if c[NEW_PLOTS] > 0 and need > max_plots:
+                c[OVER_LIMIT] = need
+                return LIMIT_PLOTS
+            if c[N_ROWS] + c[NEW_PLOTS] > len(plots.key):
+                compact_plots(world, plots)
+                if need > len(plots.key):
+                    return GROW_PLOTS
+            place_phase(week, world, cells, plots, prm, geo)
+            intel_phase(week, world, cells, plots, prm, geo, tallies)
+            if c[N_ROWS] >= 2 * c[N_PLOTS]:
+                compact_plots(world, plots)
+            c[PHASE] = CELLS
+        live, splitting = cells_after_split(world, cells, prm)
+        if live > max_cells:
+            c[OVER_LIMIT] = live
+            return LIMIT_CELLS
+        if c[N_CELLS] + splitting > len(cells.key):
+            return GROW_CELLS
+        split_and_remove(world, cells, prm)
+        trust_phase(world, prm)
+        if week >= 0:
+            record(week, world, cells, geo, tallies, out)
+        c[PHASE] = BEGIN
+        c[WEEK] += 1
+    return DONE
+
+
 @njit(cache=True)
 def advance(
     stop: int,
@@ -601,34 +666,9 @@ def advance(
     spin_up = borrow(spin_up)
     recorded = borrow(recorded)
     out = borrow(out)
-    c = world.counters
-    while c[WEEK] < stop:
-        week = c[WEEK]
-        tallies = recorded if week >= 0 else spin_up
-        if c[PHASE] == BEGIN:
-            update_crackdown(world, prm, geo)
-            threat_phase(week, world, cells, prm, geo)
-            c[PHASE] = PLOTS
-        if c[PHASE] == PLOTS:
-            need = c[N_PLOTS] + c[NEW_PLOTS]
-            if c[NEW_PLOTS] > 0 and need > max_plots:
-                c[OVER_LIMIT] = need
-                return LIMIT_PLOTS
-            if need > len(plots.key):
-                return GROW_PLOTS
-            place_phase(week, world, cells, plots, prm, geo)
-            intel_phase(week, world, cells, plots, prm, geo, tallies)
-            c[PHASE] = CELLS
-        live, splitting = cells_after_split(world, cells, prm)
-        if live > max_cells:
-            c[OVER_LIMIT] = live
-            return LIMIT_CELLS
-        if c[N_CELLS] + splitting > len(cells.key):
-            return GROW_CELLS
-        split_and_remove(world, cells, prm)
-        trust_phase(world, prm)
-        if week >= 0:
-            record(week, world, cells, geo, tallies, out)
-        c[PHASE] = BEGIN
-        c[WEEK] += 1
-    return DONE
+    world.counters[N_ROWS] = world.counters[N_PLOTS]  # compact between calls
+    status = run_weeks(
+        stop, world, cells, plots, prm, geo, spin_up, recorded, out, max_plots, max_cells
+    )
+    compact_plots(world, plots)
+    return status

@@ -469,12 +469,14 @@ class ScenarioModel(mesa.Model):
         params = self._params()
         engine.threat_phase(self.week, self.world, self.cells.arrays(), params, self.geo)
         self.plots.grow(self.plots.n + int(self.world.counters[engine.NEW_PLOTS]))
+        self.world.counters[engine.N_ROWS] = self.plots.n
         engine.place_phase(
             self.week, self.world, self.cells.arrays(), self.plots.arrays, params, self.geo
         )
 
     def _intel_week(self) -> None:
         """Collection, sharing, misuse, warnings, interdiction versus maturation."""
+        self.world.counters[engine.N_ROWS] = self.plots.n
         engine.intel_phase(
             self.week,
             self.world,
@@ -484,6 +486,7 @@ class ScenarioModel(mesa.Model):
             self.geo,
             self.tallies,
         )
+        engine.compact_plots(self.world, self.plots.arrays)
 
     def _update_trust(self) -> None:
         """Beta reputation with forgetting; burned coverage recovers; propaganda fades."""
