@@ -143,6 +143,8 @@ def test_the_compiled_modules_load_under_their_keyed_cache_whatever_is_imported_
     code = (
         "import sys\n"
         "import scenarios.experiment.sweep, scenarios.experiment.executor\n"
+        "from scenarios.model.outcomes import summary_columns\n"
+        "summary_columns(3, ['home', 'abroad'], ['us'], 'home')\n"
         "assert 'numba' not in sys.modules and 'mesa' not in sys.modules\n"
         "from scenarios.model.{first} import {name}\n"
         "from scenarios.model import engine\n"

@@ -1,11 +1,12 @@
 """Numba's on-disk cache, keyed by the content of every compiled source of the model.
 
 Numba checks a cached function against its own file only. The compiled week
-(``engine.advance``) inlines and links functions from ``kernels`` and ``intel``, so an
-edit of those files would leave a stale ``advance`` in the cache: the model would run old
-code without a word. Caching the three files together in a directory named after a
-digest of all of them closes that gap; a change of any one starts a fresh cache (and the
-stale directories beside it are removed).
+(``engine.advance``) inlines and links functions from ``kernels`` and ``intel``, and
+bakes in row numbers computed from the outcome names of ``outcomes``, so an edit of
+those files would leave a stale ``advance`` in the cache: the model would run old code
+without a word. Caching the compiled files and ``outcomes.py`` together in a directory
+named after a digest of all of them closes that gap; a change of any one starts a fresh
+cache (and the stale directories beside it are removed).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import numba
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ("kernels.py", "intel.py", "engine.py")
+SOURCES = ("kernels.py", "intel.py", "engine.py", "outcomes.py")
 PREFIX = "numba-"
 
 

@@ -16,7 +16,7 @@ Everything travels as a few records (``NamedTuple`` s of arrays and scalars):
 - :class:`World`: the mutable state besides cells and plots (crackdown, trust, coverage,
   what this week's pressure implies, counters);
 - ``kernels.CellState`` and ``kernels.PlotState``: cells and plots as parallel arrays;
-- ``kernels.Tallies``: what happened this week; :class:`Records`: the weekly outputs.
+- ``kernels.Tallies``: what happened this week; ``outcomes.Records``: the weekly outputs.
 
 Adding a mechanism means a field in one record and a few lines in one function. The
 engine cannot grow arrays: when the cell or plot table is full, or a size limit would be
@@ -38,7 +38,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from scenarios.model import intel, kernels
-from scenarios.model.outcomes import ACTOR_OUTCOMES, PAIR_OUTCOMES, SCALAR_OUTCOMES
+from scenarios.model.outcomes import ACTOR_OUTCOMES, PAIR_OUTCOMES, SCALAR_OUTCOMES, Records
 
 # ``World.counters``: the week, the phase reached within it, table sizes, a count that
 # passed a limit, and the plot rows in use (``N_ROWS``: inside :func:`advance`, rows
@@ -172,16 +172,6 @@ class World(NamedTuple):
     new: np.ndarray  # [A] bool scratch of the intelligence week
     flows: np.ndarray  # [2] float: PROPAGANDA, PLOTS_STARTED
     counters: np.ndarray  # [N_COUNTERS] int64: WEEK, PHASE, N_PLOTS, N_CELLS, ...
-
-
-class Records(NamedTuple):
-    """Weekly outputs, one row (or column) per recorded week (see ``outcomes.Recorder``)."""
-
-    scalar: np.ndarray  # [len(SCALAR_OUTCOMES), S]
-    country: np.ndarray  # [len(COUNTRY_OUTCOMES), S, C]
-    country_level: np.ndarray  # [len(COUNTRY_LEVELS), S, C]
-    actor: np.ndarray  # [len(ACTOR_OUTCOMES), S, A]
-    pair: np.ndarray  # [len(PAIR_OUTCOMES), S, A, A] shared, interdicted with shared, trust
 
 
 @intrinsic

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,22 +56,30 @@ PAIR_OUTCOMES: tuple[str, ...] = ("shared", "interdicted_with_shared", "trust")
 LEVELS = frozenset({"strength", "cells", "live_plots", "coverage_health", "crackdown", "trust"})
 
 
+class Records(NamedTuple):
+    """Weekly outputs, one row (or column) per recorded week (see :class:`Recorder`)."""
+
+    scalar: np.ndarray  # [len(SCALAR_OUTCOMES), S]
+    country: np.ndarray  # [len(COUNTRY_OUTCOMES), S, C]
+    country_level: np.ndarray  # [len(COUNTRY_LEVELS), S, C]
+    actor: np.ndarray  # [len(ACTOR_OUTCOMES), S, A]
+    pair: np.ndarray  # [len(PAIR_OUTCOMES), S, A, A] shared, interdicted with shared, trust
+
+
 class Recorder:
     """Preallocated weekly outcome arrays for one replication.
 
-    Each family is one contiguous block (``blocks``, an ``engine.Records`` the compiled
+    Each family is one contiguous block (``blocks``, a :class:`Records` the compiled
     week writes into); the dicts ``scalar``, ``country``, ``country_level``, ``actor``
     and ``pair`` are views on it by outcome name.
     """
 
     def __init__(self, steps: int, countries: Sequence[str], actors: Sequence[str]) -> None:
-        from scenarios.model import engine  # compiled: loaded under their keyed cache
-
         self.steps = steps
         self.countries = tuple(countries)
         self.actors = tuple(actors)
         n_c, n_a = len(countries), len(actors)
-        self.blocks = engine.Records(
+        self.blocks = Records(
             scalar=np.zeros((len(SCALAR_OUTCOMES), steps)),
             country=np.zeros((len(COUNTRY_OUTCOMES), steps, n_c)),
             country_level=np.zeros((len(COUNTRY_LEVELS), steps, n_c)),
