@@ -122,3 +122,22 @@ def test_the_dashboard_server_stops_with_viz(sig: signal.Signals) -> None:
         proc.wait(timeout=20)
         assert wait_until(lambda: not serving(port), 10)
         assert wait_until(lambda: not session(proc.pid), 10), session(proc.pid)
+
+
+def test_stopped_pools_leave_no_manager_thread_for_the_exit_hook() -> None:
+    """stop_workers waits for the pool's manager thread, which shutdown() alone does not:
+    otherwise CPython's exit hook can race it closing its wake-up pipe and print a
+    "Bad file descriptor" traceback after a clean interrupt."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from scenarios.experiment.pool import worker_context
+    from scenarios.experiment.processes import stop_workers
+
+    pool = ProcessPoolExecutor(max_workers=2, mp_context=worker_context())
+    busy = [pool.submit(time.sleep, 30) for _ in range(4)]
+    assert wait_until(lambda: any(f.running() for f in busy), 30)
+    manager = pool._executor_manager_thread
+    assert manager is not None
+    assert manager.is_alive()
+    stop_workers(pool)
+    assert not manager.is_alive()

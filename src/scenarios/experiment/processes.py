@@ -73,10 +73,10 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
     # The executor keeps its workers and manager thread in private attributes; there is
     # no public way to stop a chunk in progress. Without it the workers would finish
     # their chunks first.
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         process.terminate()
     pool.shutdown(wait=False, cancel_futures=True)
-    manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None and manager.is_alive():
         manager.join(MANAGER_JOIN_TIMEOUT)
 
