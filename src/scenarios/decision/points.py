@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 import numpy as np
 from pydantic import Field
 
@@ -28,7 +25,3 @@ class PointsSpec(SweepSpec):
     def n_points(self) -> int:
         """How many points."""
         return len(self.points)
-
-    def digest(self) -> str:
-        """Identity of the sweep (a resumed one must match it)."""
-        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()
