@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,6 +89,35 @@ def synthetic_summary(attacks: dict[str, np.ndarray], seeds: list[int]) -> pd.Da
             if a != b:
                 cols[f"final_trust__{a}__{b}"] = np.linspace(0.2, 0.6, n)
     return pd.DataFrame(cols)
+
+
+def small_optimisation(
+    directory: Path, levers: int | None = None, **changes: Any
+) -> tuple[Path, dict[str, Any]]:
+    """The shipped policy search made tiny, written to ``directory/small.yaml``.
+
+    ``configs/optimise/us_exposure_budget.yaml`` around ``trilateral``: 26 weeks, 2
+    replications, 6 candidates x 2 generations, the front re-run on 3 fresh replications;
+    ``changes`` replace keys, ``levers`` keeps only the first so many levers. Returns the
+    file and its content.
+    """
+    import yaml
+
+    spec = yaml.safe_load((CONFIGS / "optimise" / "us_exposure_budget.yaml").read_text())
+    spec.update(
+        scenario=str(CONFIGS / "trilateral.yaml"),
+        steps=26,
+        replications=2,
+        population=6,
+        generations=2,
+        reevaluate=3,
+    )
+    spec.update(changes)
+    if levers is not None:
+        spec["levers"] = dict(list(spec["levers"].items())[:levers])
+    path = directory / "small.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path, spec
 
 
 def run_cli(

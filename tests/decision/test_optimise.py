@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from tests.conftest import CONFIGS, external_dask_cluster, run_cli
+from tests.conftest import external_dask_cluster, run_cli, small_optimisation
 
 from scenarios.decision.optimise import nsga2, pareto_front
 
@@ -83,17 +82,7 @@ def test_pareto_front_keeps_feasible_non_dominated_rows() -> None:
 
 @pytest.mark.slow
 def test_optimise_end_to_end(tmp_path: Path) -> None:
-    spec = yaml.safe_load((CONFIGS / "optimise" / "us_exposure_budget.yaml").read_text())
-    spec.update(
-        scenario=str(CONFIGS / "trilateral.yaml"),
-        steps=26,
-        replications=2,
-        population=6,
-        generations=2,
-        reevaluate=3,
-    )
-    path = tmp_path / "small.yaml"
-    path.write_text(yaml.safe_dump(spec))
+    path, _ = small_optimisation(tmp_path)
     out = tmp_path / "out"
     res = run_cli("optimise", path, "--workers", "2", "--out", out)
     assert res.returncode == 0, res.stderr

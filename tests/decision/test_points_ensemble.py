@@ -13,8 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from tests.conftest import CONFIGS, ROOT, cli_in_process, external_dask_cluster, run_cli
+from tests.conftest import (
+    CONFIGS,
+    ROOT,
+    cli_in_process,
+    external_dask_cluster,
+    run_cli,
+    small_optimisation,
+)
 
 from scenarios.config import ConfigError, load_config
 from scenarios.experiment.ensemble import load_posterior, plan_ensemble, points_ensemble
@@ -155,18 +161,9 @@ def test_a_sweep_refuses_an_ensemble_of_another_size(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_optimise_over_an_ensemble(tmp_path: Path) -> None:
-    spec = yaml.safe_load((CONFIGS / "optimise" / "us_exposure_budget.yaml").read_text())
-    spec.update(
-        scenario=str(CONFIGS / "trilateral.yaml"),
-        steps=8,
-        replications=4,
-        population=4,
-        generations=1,
-        reevaluate=2,
+    path, spec = small_optimisation(
+        tmp_path, levers=2, steps=8, replications=4, population=4, generations=1, reevaluate=2
     )
-    spec["levers"] = dict(list(spec["levers"].items())[:2])
-    path = tmp_path / "small.yaml"
-    path.write_text(yaml.safe_dump(spec))
     out = tmp_path / "out"
     res = run_cli("optimise", path, "--workers", "2", "--ensemble", POSTERIOR, "--out", out)
     assert res.returncode == 0, res.stderr

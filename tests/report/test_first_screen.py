@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
-from tests.conftest import CONFIGS, WORKERS, run_cli
+from tests.conftest import CONFIGS, WORKERS, run_cli, small_optimisation
 from tests.report.chromium import HEIGHT, WIDTH, FirstScreen, browser_test, first_screen
 from tests.report.test_calibration_report import make_calibration
 
@@ -99,17 +98,7 @@ def test_links_report_first_screen(tmp_path: Path) -> None:
 
 @browser_test
 def test_optimise_report_first_screen(tmp_path: Path) -> None:
-    spec = yaml.safe_load((CONFIGS / "optimise" / "us_exposure_budget.yaml").read_text())
-    spec.update(
-        scenario=str(CONFIGS / "trilateral.yaml"),
-        steps=26,
-        replications=2,
-        population=6,
-        generations=2,
-        reevaluate=3,
-    )
-    path = tmp_path / "small.yaml"
-    path.write_text(yaml.safe_dump(spec))
+    path, _ = small_optimisation(tmp_path)
     out = tmp_path / "out"
     res = run_cli("optimise", path, "--workers", WORKERS, "--out", out)
     assert res.returncode == 0, res.stderr
