@@ -35,7 +35,7 @@ from matplotlib.figure import Figure
 
 from scenarios.experiment import store
 from scenarios.experiment.errors import CompareError
-from scenarios.report.compare_report import to_html
+from scenarios.report.compare_report import write_report
 from scenarios.report.plots import _panels, legend_below, save
 
 # A parameter whose posterior 90% interval is narrower than this share of its prior's 90%
@@ -870,7 +870,4 @@ def write_calibration_report(out: Path) -> Path:
     parameters = parameter_checks(cal)
     figures = draw_figures(cal, targets, parameters, out / PLOTS)
     text = to_markdown(cal, targets, parameters, figures)
-    store.write_atomic(out / "report.md", text.encode())
-    page = out / "report.html"
-    store.write_atomic(page, to_html(text, out).encode())
-    return page
+    return write_report(out, text)

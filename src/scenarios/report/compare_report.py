@@ -260,6 +260,16 @@ def to_markdown(cmp: Comparison, figures: dict[str, str], title: str, descriptio
     return "\n".join(lines) + "\n"
 
 
+def write_report(out: Path, markdown_text: str) -> Path:
+    """Write ``out/report.md`` and its self-contained ``out/report.html``; return the latter."""
+    from scenarios.experiment import store
+
+    store.write_atomic(out / "report.md", markdown_text.encode())
+    page = out / "report.html"
+    store.write_atomic(page, to_html(markdown_text, out).encode())
+    return page
+
+
 def to_html(markdown_text: str, folder: Path) -> str:
     """A self-contained HTML page from the report's Markdown, images inlined as base64."""
     body: list[str] = []
@@ -376,8 +386,7 @@ def write_comparison(
     store.write_atomic(out / "comparison.csv", cmp.table.to_csv(index=False).encode())
     figures = compare_plots.draw_all(cmp, out / "plots")
     markdown_text = to_markdown(cmp, figures, title, description)
-    store.write_atomic(out / "report.md", markdown_text.encode())
-    store.write_atomic(out / "report.html", to_html(markdown_text, out).encode())
+    write_report(out, markdown_text)
     if manifest is not None:
         store.write_json({**manifest, "status": "complete"}, out / store.MANIFEST)
     return out

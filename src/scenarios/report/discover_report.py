@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scenarios.decision.discover import Box
-from scenarios.experiment import store
-from scenarios.report.compare_report import to_html
+from scenarios.report.compare_report import write_report
 from scenarios.report.plots import plt, save
 
 
@@ -56,6 +55,4 @@ def write_discover_report(out: Path, box: Box, sentence: str, sweep_dir: Path, w
         "",
     ]
     text = "\n".join(lines) + "\n"
-    store.write_atomic(out / "report.md", text.encode())
-    store.write_atomic(out / "report.html", to_html(text, out).encode())
-    return out / "report.html"
+    return write_report(out, text)

@@ -17,7 +17,7 @@ import pandas as pd
 from scenarios.decision.links import PARTNER_COUNTRIES, LinksSpec
 from scenarios.experiment import store
 from scenarios.labels import actor_adjective, label, place_name
-from scenarios.report.compare_report import to_html
+from scenarios.report.compare_report import write_report
 from scenarios.report.plots import grid_shape, plt, save
 
 PLOTS = "plots"
@@ -223,6 +223,4 @@ def write_links_report(
     caption = "Value of each link per outcome"
     lines += ["", f"![{caption}]({PLOTS}/link_values.png)", ""]
     text = "\n".join(lines) + "\n"
-    store.write_atomic(out / "report.md", text.encode())
-    store.write_atomic(out / "report.html", to_html(text, out).encode())
-    return out / "report.html"
+    return write_report(out, text)

@@ -15,9 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from scenarios.decision.optimise import OptimiseSpec
-from scenarios.experiment import store
 from scenarios.labels import label
-from scenarios.report.compare_report import to_html
+from scenarios.report.compare_report import write_report
 from scenarios.report.plots import plt, save
 
 
@@ -166,6 +165,4 @@ def write_optimise_report(
         "",
     ]
     text = "\n".join(lines) + "\n"
-    store.write_atomic(out / "report.md", text.encode())
-    store.write_atomic(out / "report.html", to_html(text, out).encode())
-    return out / "report.html"
+    return write_report(out, text)

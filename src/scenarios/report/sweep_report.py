@@ -388,14 +388,13 @@ def _report(
     figures: dict[str, str],
 ) -> None:
     """report.md and report.html (which embeds the figures, so they are drawn first)."""
-    from scenarios.report.compare_report import to_html
+    from scenarios.report.compare_report import write_report
 
     spec = SweepSpec.model_validate(manifest["spec"])
     noise = pd.read_csv(out / "noise.csv")  # written with indices.csv
     effects = pd.read_csv(out / "effects.csv") if (out / "effects.csv").exists() else None
     text = _markdown(spec, manifest, indices, ranked, figures, noise, effects)
-    store.write_atomic(out / "report.md", text.encode())
-    store.write_atomic(out / "report.html", to_html(text, out).encode())
+    write_report(out, text)
 
 
 # Outcomes that are harms (fewer is better): for these a negative effect means the
