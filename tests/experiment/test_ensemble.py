@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import CONFIGS, cli_in_process, config
+from tests.conftest import CONFIGS, ROOT, cli_in_process, config
 
 import scenarios
 from scenarios.config import ConfigError
@@ -338,3 +338,51 @@ def test_replications_per_draw_needs_an_ensemble() -> None:
     assert ExperimentSpec.model_validate(spec).ensemble is None
     with pytest.raises(ValueError, match="replications_per_draw"):
         ExperimentSpec.model_validate({**spec, "replications_per_draw": 3})
+
+
+# --------------------------------------------------------------------------------------
+# The shipped posterior and the experiment over it (issue 12's last "done when")
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_shipped_cooperation_options_run_over_the_shipped_posterior(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`experiments/cooperation_options_posterior.yaml`, with fewer replications, runs
+    over `experiments/posteriors/historical_2022_2024` and splits every difference's
+    spread into parameters and chance (shares summing to 1)."""
+    experiments = ROOT / "experiments"
+    text = (experiments / "cooperation_options_posterior.yaml").read_text()
+    assert "\nreplications: 200\n" in text
+    assert "ensemble: posteriors/" in text
+    text = text.replace("\nreplications: 200\n", "\nreplications: 16\n")
+    text = text.replace("../configs/", f"{CONFIGS}/")
+    text = text.replace("ensemble: posteriors/", f"ensemble: {experiments}/posteriors/")
+    spec = tmp_path / "cooperation_options_posterior.yaml"
+    spec.write_text(text)
+    posterior = load_posterior(experiments / "posteriors" / "historical_2022_2024")
+    out = tmp_path / "out"
+    code, err = cli_in_process(monkeypatch, capsys, "experiment", spec, "--out", out)
+    assert code == 0, err
+    table = pd.read_csv(out / "comparison.csv")
+    diffs = table[table.statistic == "difference"]
+    assert set(diffs.scenario) == {
+        "us_taliban",
+        "us_russia",
+        "trilateral",
+        "trilateral_compartmentalised",
+    }
+    split = diffs.dropna(subset=["parameter_share"])
+    assert len(split) >= 4 * 10  # most outcomes of every option are split
+    np.testing.assert_allclose(split.parameter_share + split.chance_share, 1.0)
+    assert ((split.parameter_share >= 0) & (split.parameter_share <= 1)).all()
+    assert int(diffs.n.max()) == 8  # 16 replications = 8 draws of 2: draws are the units
+    runs = pd.read_parquet(out / "runs" / "trilateral" / "summary.parquet")
+    assert runs.particle.between(0, posterior.particles - 1).all()
+    assert runs.groupby("draw").particle.nunique().eq(1).all()
+    report = (out / "report.md").read_text()
+    assert "## Posterior ensemble" in report
+    assert "Of the spread of this difference" in report
