@@ -320,3 +320,17 @@ def test_draw_all_writes_the_captioned_files(
     assert sorted(figures) == sorted(plots.FIGURES)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(figures)
     assert plt.get_fignums() == []  # every figure released
+
+
+def test_links_axes_of_rounding_noise_span_minus_one_to_one() -> None:
+    """A tiny links run gives Shapley values of about 1e-16: no "1e-16" axis scale."""
+    from scenarios.report.links_report import _no_rounding_noise_scale
+
+    fig, ax = plt.subplots()
+    ax.errorbar([1e-16, 2e-16], [0.0, 3.0], fmt="o")
+    _no_rounding_noise_scale(ax)
+    fig.canvas.draw()
+    assert ax.get_xlim() == (-1.0, 1.0)
+    assert ax.get_ylim()[1] > 3.0  # a real span is left alone
+    assert ax.xaxis.get_offset_text().get_text() == ""
+    plt.close(fig)

@@ -11,6 +11,7 @@ values of every outcome, as bars with intervals.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,6 +20,9 @@ from scenarios.experiment import store
 from scenarios.labels import actor_adjective, label, place_name
 from scenarios.report.compare_report import write_report
 from scenarios.report.plots import grid_shape, plt, save
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 PLOTS = "plots"
 
@@ -107,6 +111,16 @@ def headline(values: pd.DataFrame, links: list[str]) -> str:
     return f"**In short.** {text[0].upper()}{text[1:]}."
 
 
+def _no_rounding_noise_scale(ax: Axes) -> None:
+    """Axes whose values are all rounding noise around 0 (a tiny run) span [-1, 1].
+
+    Otherwise matplotlib zooms in on them and labels the axis "1e-16" and "-0.0".
+    """
+    for axis, (low, high) in (("x", ax.get_xlim()), ("y", ax.get_ylim())):
+        if max(abs(low), abs(high)) < 1e-9:
+            (ax.set_xlim if axis == "x" else ax.set_ylim)(-1.0, 1.0)
+
+
 def tradeoff_figure(values: pd.DataFrame, spec: LinksSpec, path: Path) -> bool:
     """Attacks in the receiver's country against exposure of the giver's material, per link."""
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
@@ -133,6 +147,7 @@ def tradeoff_figure(values: pd.DataFrame, spec: LinksSpec, path: Path) -> bool:
         return False
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(0, color="grey", lw=0.8)
+    _no_rounding_noise_scale(ax)
     ax.set_xlabel("Exposure of the giver's material (items per run, Shapley value)")
     ax.set_ylabel("Successful attacks in the receiver's country\n(per run, Shapley value)")
     ax.set_title("What each link buys (down) for what it exposes (right)")
