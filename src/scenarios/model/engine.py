@@ -390,11 +390,13 @@ def intel_phase(
     n_a = len(share_prob)
     for a in range(n_a):
         for b in range(n_a):
+            # A pair without a sharing policy shares nothing: policy 0 times trust^k (finite
+            # and >= 0, as trust is in [0, 1] and k > 0) is +0.0, so skip the power (a libm
+            # pow call per pair and week; most pairs have no policy).
+            policy = prm.share_policy[a, b]
             share_prob[a, b] = (
-                intel.share_probability(
-                    prm.share_policy[a, b], world.trust[a, b], prm.trust_sensitivity
-                )
-                if levers
+                intel.share_probability(policy, world.trust[a, b], prm.trust_sensitivity)
+                if levers and policy != 0.0
                 else 0.0
             )
     iw = kernels.IntelWeek(

@@ -31,6 +31,7 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+_FROM_UNIT = 9007199254740992.0  # 2**53
 _INVERSION_LIMIT = 30.0
 # Shortcuts skip a transcendental function when a bound settles the outcome: "u <= 1 - x
 # - _SURELY" implies "u <= exp(-x)" despite rounding (errors are below 1e-15 here), so the
@@ -65,6 +66,19 @@ def bits(key: np.uint64, process: int, index: int) -> np.uint64:
 def draw(key: np.uint64, process: int, index: int) -> float:
     """A uniform double in [0, 1) for decision (``process``, ``index``) of ``key``."""
     return float(bits(key, process, index) >> _S11) * _TO_UNIT
+
+
+@njit(cache=True, inline="always")
+def chance(key: np.uint64, process: int, index: int, p: float) -> bool:
+    """``draw(key, process, index) < p``, without scaling the draw to [0, 1).
+
+    Exactly the same test: the draw is ``m * 2**-53`` for an integer ``m < 2**53``, whose
+    conversion to a double is exact, and multiplying by a power of two is exact (``p`` is
+    a probability or a hazard: no overflow; NaN and infinities compare as before), so
+    ``m * 2**-53 < p`` if and only if ``m < p * 2**53``. The scaling of ``p`` does not wait
+    for the hash, which leaves one multiplication fewer on the path from hash to branch.
+    """
+    return float(bits(key, process, index) >> _S11) < p * _FROM_UNIT
 
 
 @njit(cache=True)
@@ -179,6 +193,19 @@ def poisson(key: np.uint64, process: int, lam: float) -> int:
     u = draw(key, process, 0)
     if u <= 1.0 - lam - _SURELY:
         return 0  # u <= 1 - lam <= exp(-lam): no exp needed
+    if lam < 1.0:
+        # Taylor bounds: 1 - lam + lam^2/2 - lam^3/6 <= exp(-lam) <= 1 - lam + lam^2/2.
+        # Below the lower bound the count is 0; above the upper one it is at least 1, and
+        # it is 1 below a lower bound of P(X <= 1) = exp(-lam) (1 + lam). As above, the
+        # margin _SURELY exceeds the rounding errors of the bounds and of the full
+        # computation (< 1e-15 for lam < 1), so the count is the one it computes.
+        half_square = 0.5 * lam * lam
+        upper = 1.0 - lam + half_square
+        lower = upper - half_square * lam / 3.0
+        if u <= lower - _SURELY:
+            return 0
+        if u > upper + _SURELY and u <= lower * (1.0 + lam) - _SURELY:
+            return 1
     p = math.exp(-lam)
     cdf = p
     x = 0
@@ -203,6 +230,18 @@ def binomial(key: np.uint64, process: int, n: int, p: float) -> int:
     u = draw(key, process, 0)
     if u <= 1.0 - n * p - _SURELY:
         return 0  # u <= 1 - n p <= (1 - p)^n (Bernoulli's inequality): no log or exp needed
+    if mean < 1.0:
+        # Bonferroni: with S_k = C(n, k) p^k, 1 - S1 + S2 - S3 <= (1 - p)^n <= 1 - S1 + S2,
+        # and P(X >= 2) <= S2 (a union bound over pairs of trials), so P(X <= 1) >= 1 - S2.
+        # Decided by these bounds with the margin _SURELY (rounding errors < 1e-15 for a
+        # mean below 1), the count is the one the full computation gives.
+        s2 = mean * (n - 1) * p * 0.5
+        upper = 1.0 - mean + s2
+        lower = upper - s2 * (n - 2) * p / 3.0
+        if u <= lower - _SURELY:
+            return 0
+        if u > upper + _SURELY and u <= 1.0 - s2 - _SURELY:
+            return 1
     q = 1.0 - p
     # Start from the log of q^n to stay finite for large n.
     prob = math.exp(n * math.log(q))
@@ -398,7 +437,7 @@ def threat_week(
         )
         losses = binomial(k, ATTRITION, cells.strength[s], tw.attrition[r])
         cells.strength[s] += recruits - losses
-        if cells.strength[s] > 0 and draw(k, RELOCATION, 0) < tw.relocation_rate:
+        if cells.strength[s] > 0 and chance(k, RELOCATION, 0, tw.relocation_rate):
             total = 0.0
             for j in range(n_regions):
                 w = 0.0
@@ -551,7 +590,7 @@ def intel_week(
                 seen = 1.0 - (1.0 - iw.coverage[a, o] * h) * (1.0 - iw.coverage[a, t] * h)
             # No hash for an actor that already knows; no test of ``seen * evade > 0``
             # before the draw (a draw below it implies it): fewer unpredictable branches.
-            new[a] = False if plots.own[p, a] else draw(k, COLLECTION, a) < seen * evade
+            new[a] = False if plots.own[p, a] else chance(k, COLLECTION, a, seen * evade)
             if new[a]:
                 plots.own[p, a] = True
                 plots.knowledge[p, a] = 1.0
@@ -611,10 +650,10 @@ def intel_week(
         best = 0.0
         for a in range(n_actors):
             h = iw.interdiction_hazard * reach_p[a] * plots.knowledge[p, a] * tip
-            if h > best and draw(k, INTERDICTION, a) < h:
+            if h > best and chance(k, INTERDICTION, a, h):
                 who = a
                 best = h
-        if who < 0 and iw.host_security[t] > 0.0 and draw(k, UNINFORMED, 0) < iw.host_security[t]:
+        if who < 0 and iw.host_security[t] > 0.0 and chance(k, UNINFORMED, 0, iw.host_security[t]):
             who = n_actors
         if who < 0 and week < plots.matures_at[p]:
             cells.plotting[c] = True
