@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -81,6 +83,49 @@ def test_binomial_mean_and_bounds(n: int, p: float) -> None:
     assert x.max() <= n
     assert x.mean() == pytest.approx(n * p, abs=max(0.05, 0.02 * n * p))
     assert x.var() == pytest.approx(n * p * (1 - p), abs=max(0.05, 0.1 * n * p * (1 - p)))
+
+
+def _plain_poisson(u: float, lam: float) -> int:
+    """Inversion without shortcuts (what ``kernels.poisson`` computes below its limit)."""
+    p = math.exp(-lam)
+    cdf, x = p, 0
+    while u > cdf and x < 1000:
+        x += 1
+        p *= lam / x
+        cdf += p
+    return x
+
+
+def _plain_binomial(u: float, n: int, p: float) -> int:
+    """Inversion without shortcuts (what ``kernels.binomial`` computes for small means)."""
+    q = 1.0 - p
+    prob = math.exp(n * math.log(q))
+    cdf, x, ratio = prob, 0, p / q
+    while u > cdf and x < n:
+        prob *= (n - x) / (x + 1.0) * ratio
+        x += 1
+        cdf += prob
+        if prob == 0.0 and x > n * p:
+            break
+    return x
+
+
+@pytest.mark.parametrize("lam", [1e-6, 0.01, 0.2, 0.5, 0.9, 0.999, 1.0, 1.3, 3.0])
+def test_poisson_shortcuts_give_the_counts_of_plain_inversion(lam: float) -> None:
+    """The bounds that skip exp for counts of 0 and 1 decide as the full computation."""
+    for k in _keys(20_000, 12):
+        u = kernels.draw(k, kernels.PLOT_COUNT, 0)
+        assert kernels.poisson(k, kernels.PLOT_COUNT, lam) == _plain_poisson(u, lam), (u, lam)
+
+
+@pytest.mark.parametrize(
+    ("n", "p"), [(1, 0.3), (2, 0.45), (5, 0.1), (20, 0.04), (79, 0.012), (79, 0.0001), (8, 0.2)]
+)
+def test_binomial_shortcuts_give_the_counts_of_plain_inversion(n: int, p: float) -> None:
+    """Likewise for the Bonferroni bounds of the binomial (means below and near 1)."""
+    for k in _keys(20_000, 13):
+        u = kernels.draw(k, kernels.ATTRITION, 0)
+        assert kernels.binomial(k, kernels.ATTRITION, n, p) == _plain_binomial(u, n, p), (u, n, p)
 
 
 def test_plot_lifetimes_match_kaplan() -> None:
