@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 from scenarios.experiment import store
 from scenarios.experiment.errors import CompareError
 from scenarios.experiment.executor import DESIGN, PARTS, chunk_name
-from scenarios.experiment.sensitivity import is_sharing_lever, lever_ranks
+from scenarios.experiment.sensitivity import directions, is_sharing_lever, lever_ranks
 from scenarios.experiment.sweep import SweepSpec, load_sweep
 from scenarios.report.sweep_report import (
     DEPENDENCE,
@@ -246,6 +246,7 @@ def test_overview_figures_come_first_and_all_adds_each_outcomes_own(tmp_path: Pa
     # exploitation_against__us does not vary: no clear driver, not in the dependence figure
     assert list(figures) == ["sensitivity_overview.png", "dependence_overview.png"]
     assert "Not shown (no clear index): exploitation_against__us." in figures[DEPENDENCE]
+    assert "rises (\u2191) or falls (\u2193)" in figures[OVERVIEW]
     assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(figures)
     report = (out / "report.md").read_text()
     figures_section = report[report.index("## Figures") :]
@@ -282,3 +283,20 @@ def test_overview_table_orders_parameters_and_mutes_flagged_cells() -> None:
     assert clear.loc["b"].tolist() == [True, False, False]
     assert clear.loc["a"].all()
     assert colour.loc["a", "q"] == 1.0
+
+
+def test_directions_are_the_clear_signs_of_the_rank_correlations() -> None:
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame({"up": rng.uniform(size=200), "down": rng.uniform(size=200)})
+    x["flat"] = 1.0
+    x["none"] = rng.uniform(size=200)
+    y = pd.DataFrame(
+        {
+            "risk": x["up"] - 2 * x["down"] + rng.normal(0, 0.1, 200),
+            "hump": (x["up"] - 0.5) ** 2,  # rises then falls: no monotone association
+        }
+    )
+    d = directions(x, y)
+    assert d.loc["risk"].to_dict() == {"up": 1, "down": -1, "flat": 0, "none": 0}
+    assert d.loc["hump"].to_dict() == {"up": 0, "down": 0, "flat": 0, "none": 0}
+    assert (directions(x.head(3), y.head(3)) == 0).all().all()  # too few points to tell

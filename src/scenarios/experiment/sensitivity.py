@@ -407,6 +407,25 @@ def lever_ranks(indices: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def directions(x: pd.DataFrame, y: pd.DataFrame) -> pd.DataFrame:
+    """Which way each outcome (column of ``y``) moves with each parameter (column of ``x``).
+
+    +1 or -1: the sign of the Spearman rank correlation over the sample points, where its
+    Fisher-z 95% interval excludes 0; else 0 (no monotone association shown, e.g. no
+    effect, too few points, or an effect that rises then falls). Rows: outcomes.
+    """
+    n = len(x)
+    out = pd.DataFrame(0, index=y.columns, columns=x.columns)
+    if n < 4:
+        return out
+    ranks = np.column_stack([x.rank().to_numpy(float), y.rank().to_numpy(float)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.corrcoef(ranks, rowvar=False)[x.shape[1] :, : x.shape[1]]
+    clear = np.abs(np.arctanh(np.clip(rho, -0.999999, 0.999999))) > 1.96 / math.sqrt(n - 3)
+    out[:] = np.where(clear & np.isfinite(rho), np.sign(rho), 0).astype(int)
+    return out
+
+
 def partial_dependence(x: np.ndarray, y: np.ndarray, bins: int = 8) -> pd.DataFrame:
     """Mean outcome (and its standard error) in equal-count bins of one parameter."""
     frame = pd.DataFrame({"x": x, "y": y})

@@ -304,12 +304,18 @@ def overview_table(
 
 
 def sensitivity_overview(
-    indices: pd.DataFrame, method: str, outcomes: list[str], path: Path
+    indices: pd.DataFrame,
+    method: str,
+    outcomes: list[str],
+    path: Path,
+    direction: pd.DataFrame | None = None,
 ) -> None:
     """Heatmap: outcomes (rows) x parameters (columns, most important first), annotated.
 
     Cells whose index is flagged (noise, interval includes 0, negative, undefined) are
-    grey with grey text: not distinguishable from no effect at this sweep's size.
+    grey with grey text: not distinguishable from no effect at this sweep's size. With
+    ``direction`` (:func:`~scenarios.experiment.sensitivity.directions`), a clear cell's
+    value has an arrow: the outcome rises (up) or falls (down) with the parameter.
     """
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
@@ -332,10 +338,14 @@ def sensitivity_overview(
         if abs(v) < 0.005:
             continue
         strong = clear.iat[i, j] and colour.iat[i, j] > 0.5
+        text = f"{v:.2f}".replace("0.", ".", 1) if abs(v) < 1 else f"{v:.1f}"
+        if direction is not None and clear.iat[i, j]:
+            sign = direction.at[value.index[i], value.columns[j]]
+            text = {1: "\u2191", -1: "\u2193"}.get(int(sign), "") + text
         ax.text(
             j,
             i,
-            f"{v:.2f}".replace("0.", ".", 1) if abs(v) < 1 else f"{v:.1f}",
+            text,
             ha="center",
             va="center",
             fontsize=7,
@@ -350,8 +360,10 @@ def sensitivity_overview(
             label.set_color("#9a9a9a")
     ax.tick_params(length=0)
     name = {"sobol": "Sobol' total index ST", "morris": "Morris mu* / largest mu* of the outcome"}
+    arrows = "; \u2191/\u2193: rises/falls with the parameter" if direction is not None else ""
     ax.set_title(
-        f"{name.get(method, 'Spearman rank correlation')}; grey: flagged (noise, CI includes 0)",
+        f"{name.get(method, 'Spearman rank correlation')}{arrows}; grey: flagged "
+        "(noise, CI includes 0)",
         fontsize=9,
         loc="left",
     )
@@ -429,14 +441,17 @@ def _analyse(
         indices, ranked, captions, drawings = _indices(out, manifest, figures)
         for draw, args in drawings:
             draw(*args)
-        _report(out, manifest, indices, ranked, captions)
+        _write_report(out, _report_text(out, manifest, indices, ranked, captions))
         return indices, captions
     # The indices take a fraction of a second (sobol_fast): one worker computes them all
-    # from one read of the parts; then the figures on all workers, then the report.
+    # from one read of the parts. Then the figures on all workers and, beside them, the
+    # report's text; the HTML, which embeds the figures, last.
     indices, ranked, captions, drawings = pool.submit(_indices, out, manifest, figures).result()
-    for future in [pool.submit(draw, *args) for draw, args in drawings]:
+    drawn = [pool.submit(draw, *args) for draw, args in drawings]
+    text = pool.submit(_report_text, out, manifest, indices, ranked, captions)
+    for future in drawn:
         future.result()
-    pool.submit(_report, out, manifest, indices, ranked, captions).result()
+    pool.submit(_write_report, out, text.result()).result()
     return indices, captions
 
 
@@ -484,7 +499,7 @@ def _indices(
 
     The figures' captions are in the report's order: the overview heatmap first.
     """
-    from scenarios.experiment.sensitivity import flag_noise, importance, noise_table
+    from scenarios.experiment.sensitivity import directions, flag_noise, importance, noise_table
 
     spec = SweepSpec.model_validate(manifest["spec"])
     design, results, means = _read(out, manifest)
@@ -508,9 +523,22 @@ def _indices(
         "overall first). Grey cells are flagged (noise, interval includes 0, negative or "
         "undefined): not distinguishable from no effect at this sweep's size; a grey "
         "outcome has no clear index at all."
+        + (
+            " An arrow: the outcome rises (\u2191) or falls (\u2193) as the parameter rises "
+            "(the sign of their Spearman rank correlation over the sample points, where its "
+            "95% interval excludes 0; no arrow: no monotone association shown)."
+            if spec.method in KEY
+            else ""
+        )
     }
+    # LHS and grid show Spearman rho itself, signed; the others get arrows for its sign.
+    params = design[[f"param:{n}" for n in spec.parameters]].set_axis(spec.parameters, axis=1)
+    direction = directions(params, means[spec.outcomes]) if spec.method in KEY else None
     drawings: list[Drawing] = [
-        (sensitivity_overview, (indices, spec.method, spec.outcomes, plots / OVERVIEW))
+        (
+            sensitivity_overview,
+            (indices, spec.method, spec.outcomes, plots / OVERVIEW, direction),
+        )
     ]
     clear = [o for o in spec.outcomes if _has_clear_driver(ranked, o)]
     if clear:
@@ -520,7 +548,10 @@ def _indices(
             "that parameter: mean outcome in eight equal-count bins of it, with 95% intervals."
             + (f" Not shown (no clear index): {hidden}." if hidden else "")
         )
-        drawings.append((dependence_overview, (design, means, ranked, clear, plots / DEPENDENCE)))
+        # the longest drawing first: the other workers take the rest meanwhile
+        drawings.insert(
+            0, (dependence_overview, (design, means, ranked, clear, plots / DEPENDENCE))
+        )
     for outcome in spec.outcomes if figures == "all" else []:
         stem = file_stem(outcome)  # effect:x -> effect__x: no ':' in file names
         if spec.method == "sobol":
@@ -549,20 +580,24 @@ def _has_clear_driver(ranked: pd.DataFrame, outcome: str) -> bool:
     return bool(len(top)) and top["flag"].iloc[0] == "" and float(top["score"].iloc[0]) > 0
 
 
-def _report(
+def _report_text(
     out: Path,
     manifest: dict,
     indices: pd.DataFrame,
     ranked: pd.DataFrame,
     figures: dict[str, str],
-) -> None:
-    """report.md and report.html (which embeds the figures, so they are drawn first)."""
-    from scenarios.report.compare_report import write_report
-
+) -> str:
+    """The report's Markdown (it names the figures; it does not need them drawn)."""
     spec = SweepSpec.model_validate(manifest["spec"])
     noise = pd.read_csv(out / "noise.csv")  # written with indices.csv
     effects = pd.read_csv(out / "effects.csv") if (out / "effects.csv").exists() else None
-    text = _markdown(spec, manifest, indices, ranked, figures, noise, effects)
+    return _markdown(spec, manifest, indices, ranked, figures, noise, effects)
+
+
+def _write_report(out: Path, text: str) -> None:
+    """report.md and report.html (which embeds the figures, so they are drawn first)."""
+    from scenarios.report.compare_report import write_report
+
     write_report(out, text)
 
 
