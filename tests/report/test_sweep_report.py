@@ -300,3 +300,11 @@ def test_directions_are_the_clear_signs_of_the_rank_correlations() -> None:
     assert d.loc["risk"].to_dict() == {"up": 1, "down": -1, "flat": 0, "none": 0}
     assert d.loc["hump"].to_dict() == {"up": 0, "down": 0, "flat": 0, "none": 0}
     assert (directions(x.head(3), y.head(3)) == 0).all().all()  # too few points to tell
+
+
+def test_a_damaged_part_is_refused_with_one_message(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    synthetic_sweep(out)
+    (out / PARTS / chunk_name(0)).write_bytes(b"PAR1 not parquet")
+    with pytest.raises(CompareError, match=r"cannot be read .*--resume"):
+        analyse_sweep(out)
