@@ -327,7 +327,8 @@ def sensitivity_overview(
     muted = np.array([0.93, 0.93, 0.93, 1.0])
     rgba[~clear.to_numpy()] = muted
     cell, left, right, bottom, top = 0.5, 2.3, 0.9, 1.35, 0.45
-    width, height = left + cell * cols + right, top + cell * 0.62 * rows + bottom
+    # at least as wide as the title (a small sweep's few columns would cut it off)
+    width, height = max(left + cell * cols + right, 7.5), top + cell * 0.62 * rows + bottom
     fig = plt.figure(figsize=(width, height))
     ax = fig.add_axes(
         (left / width, bottom / height, cell * cols / width, cell * 0.62 * rows / height)
@@ -361,14 +362,20 @@ def sensitivity_overview(
     ax.tick_params(length=0)
     name = {"sobol": "Sobol' total index ST", "morris": "Morris mu* / largest mu* of the outcome"}
     arrows = "; \u2191/\u2193: rises/falls with the parameter" if direction is not None else ""
-    ax.set_title(
+    fig.text(
+        0.1 / width,
+        1 - 0.3 / height,
         f"{name.get(method, 'Spearman rank correlation')}{arrows}; grey: flagged "
         "(noise, CI includes 0)",
         fontsize=9,
-        loc="left",
     )
-    cax = fig.add_axes(
-        ((width - 0.75) / width, bottom / height, 0.12 / width, 0.8 * cell * 0.62 * rows / height)
+    cax = fig.add_axes(  # beside the cells
+        (
+            (left + cell * cols + 0.25) / width,
+            bottom / height,
+            0.12 / width,
+            0.8 * cell * 0.62 * rows / height,
+        )
     )
     bar = fig.colorbar(ScalarMappable(cmap=colormaps["Blues"]), cax=cax)
     bar.ax.tick_params(labelsize=7)
@@ -546,7 +553,7 @@ def _indices(
             "(the sign of their Spearman rank correlation over the sample points, where its "
             "95% interval excludes 0; no arrow: no monotone association shown)."
             if spec.method in KEY
-            else ""
+            else " Negative: the outcome falls as the parameter rises."
         )
     }
     # LHS and grid show Spearman rho itself, signed; the others get arrows for its sign.
