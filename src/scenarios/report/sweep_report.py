@@ -31,7 +31,7 @@ DEPENDENCE = "dependence_overview.png"
 DPI = 110
 # The sweep's own figures in plots/ (older analyses' leftovers among them are removed).
 OWN_FIGURES = ("sensitivity_overview", "dependence_", "sobol_", "morris_")
-# Ranking index and its name, by method (lhs and grid rank by |Spearman rho|).
+# The index each method ranks parameters by (lhs and grid: |Spearman rho|).
 KEY = {"sobol": "ST", "morris": "mu_star"}
 # Index symbols as the report prints them.
 SYMBOL = {"ST": "ST", "S1": "S1", "mu_star": "mu*", "spearman": "Spearman rho"}
@@ -483,7 +483,7 @@ def _read(out: Path, manifest: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
 
 
 def _read_results(out: Path, columns: list[str]) -> pd.DataFrame:
-    """``read_results(out, columns)``, read as one Parquet dataset (threaded: about 3x faster).
+    """``read_results(out, columns)`` read as one Parquet dataset (threaded; 1.5-3x faster).
 
     Any part that does not read that way (damaged, or without one of ``columns``) sends it
     to :func:`read_results`, which reads part by part and says which columns are missing.
@@ -779,7 +779,7 @@ def _markdown(
     noise: pd.DataFrame,
     effects: pd.DataFrame | None = None,
 ) -> str:
-    key = {"sobol": "ST", "morris": "mu_star"}.get(spec.method, "spearman")
+    key = KEY.get(spec.method, "spearman")
     name = base_name(manifest)
     base = f"`{name}` (`{spec.base}`)" if name else f"`{spec.base}`"
     lines = [
