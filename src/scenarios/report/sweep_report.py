@@ -450,9 +450,10 @@ def _analyse(
             draw(*args)
         _write_report(out, _report_text(out, manifest, indices, ranked, captions))
         return indices, captions
-    # The indices take a fraction of a second (sobol_fast): one worker computes them all
-    # from one read of the parts. Then the figures on all workers and, beside them, the
-    # report's text; the HTML, which embeds the figures, last.
+    # The indices take a fraction of a second (SALib: 0.27 s of CPU for the 14 outcomes of
+    # the shipped Sobol' sweep at N=64): one worker computes them all from one read of the
+    # parts. Then the figures on all workers and, beside them, the report's text; the
+    # HTML, which embeds the figures, last.
     indices, ranked, captions, drawings = pool.submit(_indices, out, manifest, figures).result()
     drawn = [pool.submit(draw, *args) for draw, args in drawings]
     text = pool.submit(_report_text, out, manifest, indices, ranked, captions)
