@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import traceback
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -214,6 +215,24 @@ YES_HELP = (
     f"{MAX_SWEEP_POINTS:,} sweep sample points."
 )
 Yes = Annotated[bool, typer.Option("--yes", help=YES_HELP)]
+
+
+class FigureSet(StrEnum):
+    """The sweep analysis's figures (sweep_report.FIGURES; not imported here: start-up)."""
+
+    OVERVIEW = "overview"
+    ALL = "all"
+
+
+Figures = Annotated[
+    FigureSet,
+    typer.Option(
+        "--figures",
+        help="Figures of the analysis: 'overview' (a heatmap of every outcome's sensitivity "
+        "to every parameter, and each outcome against its most influential parameter) or "
+        "'all' (also every outcome's own index and partial-dependence figures; slower).",
+    ),
+]
 EnsembleDir = Annotated[
     Path | None,
     typer.Option(
@@ -624,6 +643,7 @@ def sweep(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Sweep directory (default results/sweeps/<name>).")
     ] = None,
+    figures: Figures = FigureSet.OVERVIEW,
     yes: Yes = False,
 ) -> None:
     """Run a sensitivity sweep (streamed to disk, resumable), then analyse it.
@@ -647,7 +667,7 @@ def sweep(
     target = out_dir or Path("results") / "sweeps" / spec.name
     check_writable(target.parent)
     with output_lock(target):
-        _sweep(spec_path, spec, raw_base, target, workers, scheduler, resume)
+        _sweep(spec_path, spec, raw_base, target, workers, scheduler, resume, figures)
 
 
 def _where(workers: int, scheduler: str | None) -> str:
@@ -663,6 +683,7 @@ def _sweep(
     workers: int,
     scheduler: str | None,
     resume: bool,
+    figures: FigureSet = FigureSet.OVERVIEW,
 ) -> None:
     from scenarios.experiment.executor import execute_sweep
 
@@ -701,7 +722,7 @@ def _sweep(
         from scenarios.report.sweep_report import analyse_sweep  # loaded during the runs
 
         bar.stop()
-        analyse_sweep(target, pool, workers)
+        analyse_sweep(target, pool, figures.value)
 
     try:
         execute_sweep(
@@ -1167,11 +1188,12 @@ def discover(
 @app.command()
 def analyse(
     sweep_dir: Annotated[Path, typer.Argument(help="A finished sweep directory.")],
+    figures: Figures = FigureSet.OVERVIEW,
 ) -> None:
     """(Re)compute sensitivity indices, plots and report of a finished sweep."""
     from scenarios.report.sweep_report import analyse_sweep
 
-    analyse_sweep(sweep_dir)
+    analyse_sweep(sweep_dir, figures=figures.value)
     _print_indices(sweep_dir)
     out.print(f"Report: [bold]{sweep_dir / 'report.html'}[/]", highlight=False, soft_wrap=True)
 

@@ -184,11 +184,14 @@ def test_contrast_runs_are_paired_and_independent_of_workers_and_resume(tmp_path
 def test_contrast_sweep_end_to_end_with_report_discover_and_dask(tmp_path: Path) -> None:
     path = sweep_file(tmp_path, method="morris", samples=3, levels=4, replications=2)
     out = tmp_path / "local"
-    res = run_cli("sweep", path, "--workers", "2", "--out", out)
+    # every figure: the per-outcome ones are named after the effect (no ':' in file names)
+    res = run_cli("sweep", path, "--workers", "2", "--out", out, "--figures", "all")
     assert res.returncode == 0, res.stderr
     indices = pd.read_csv(out / "indices.csv")
     assert "effect:attack_risk__russia" in set(indices.outcome)
+    assert (out / "plots" / "sensitivity_overview.png").exists()
     assert (out / "plots" / "morris_effect__ci_exposure__us.png").exists()
+    assert (out / "plots" / "dependence_effect__ci_exposure__us.png").exists()
     assert not list((out / "plots").glob("*:*"))
     effects = pd.read_csv(out / "effects.csv")
     means = read_results(out).groupby("point")["effect:ci_exposure__us"].mean()

@@ -267,7 +267,11 @@ def test_sweep_writes_parts_indices_and_report(reference: tuple[Path, Path]) -> 
     indices = pd.read_csv(out / "indices.csv")
     assert set(indices.parameter) == {"threat.plot_rate", "interdiction.hazard"}
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 2  # one dependence plot per outcome
+    # the overview heatmap, and the dependence overview of the outcomes with a clear driver
+    figures = {p.name for p in (out / "plots").glob("*.png")}
+    assert "sensitivity_overview.png" in figures
+    assert figures <= {"sensitivity_overview.png", "dependence_overview.png"}
+    assert html.count("data:image/png;base64,") == len(figures)
     report = (out / "report.md").read_text()
     assert "- Base scenario: `baseline` (" in report  # the base's name, then its path
     assert "No parameter of this sweep is a sharing lever" in report

@@ -12,10 +12,17 @@ import pytest
 from tests.conftest import ROOT
 
 from scenarios.experiment import store
+from scenarios.experiment.errors import CompareError
 from scenarios.experiment.executor import DESIGN, PARTS, chunk_name
-from scenarios.experiment.sensitivity import is_sharing_lever, lever_ranks
+from scenarios.experiment.sensitivity import directions, is_sharing_lever, lever_ranks
 from scenarios.experiment.sweep import SweepSpec, load_sweep
-from scenarios.report.sweep_report import analyse_sweep, ordinal
+from scenarios.report.sweep_report import (
+    DEPENDENCE,
+    OVERVIEW,
+    analyse_sweep,
+    ordinal,
+    overview_table,
+)
 
 SWEEPS = ROOT / "configs" / "sweeps"
 PARTNER_RISK = ("attack_risk__afghanistan", "attack_risk__russia", "attack_risk__west")
@@ -215,17 +222,89 @@ def test_report_without_a_base_name_shows_the_path(tmp_path: Path) -> None:
 
 
 def test_analysis_on_a_pool_writes_the_files_of_the_serial_analysis(tmp_path: Path) -> None:
-    """Indices split over the pool's workers by outcome, figures drawn there: same files."""
+    """Indices on one of the pool's workers, figures drawn on all of them: same files."""
     from scenarios.experiment.executor import local_pool
 
     serial, pooled = tmp_path / "serial", tmp_path / "pooled"
     synthetic_sweep(serial)
     synthetic_sweep(pooled)
-    analyse_sweep(serial)
+    analyse_sweep(serial, figures="all")
     with local_pool(2) as pool:
-        analyse_sweep(pooled, pool, workers=3)  # more shares than workers: still in order
+        analyse_sweep(pooled, pool, figures="all")
     for name in ("indices.csv", "noise.csv", "report.md"):
         assert (pooled / name).read_bytes() == (serial / name).read_bytes(), name
     assert sorted(p.name for p in (pooled / "plots").iterdir()) == sorted(
         p.name for p in (serial / "plots").iterdir()
     )
+
+
+def test_overview_figures_come_first_and_all_adds_each_outcomes_own(tmp_path: Path) -> None:
+    """By default a heatmap and one partial-dependence figure; "all" adds per-outcome ones."""
+    out = tmp_path / "sweep"
+    synthetic_sweep(out)
+    _, figures = analyse_sweep(out)
+    # exploitation_against__us does not vary: no clear driver, not in the dependence figure
+    assert list(figures) == ["sensitivity_overview.png", "dependence_overview.png"]
+    assert "Not shown (no clear index): exploitation_against__us." in figures[DEPENDENCE]
+    assert "rises (\u2191) or falls (\u2193)" in figures[OVERVIEW]
+    assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(figures)
+    report = (out / "report.md").read_text()
+    figures_section = report[report.index("## Figures") :]
+    assert figures_section.index(OVERVIEW) < figures_section.index(DEPENDENCE)
+    assert "`scenarios analyse DIR --figures all`" in figures_section
+
+    _, figures = analyse_sweep(out, figures="all")
+    assert list(figures)[:2] == [OVERVIEW, DEPENDENCE]
+    assert {"morris_attacks_successful.png", "dependence_attack_risk__russia.png"} < set(figures)
+    assert len(figures) == 2 + 2 * len(EFFECTS)
+    assert "--figures all" not in (out / "report.md").read_text()
+    # back to the overview: the per-outcome figures of the earlier analysis are removed
+    _, figures = analyse_sweep(out)
+    assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(figures)
+    with pytest.raises(CompareError, match="figures: 'some'"):
+        analyse_sweep(out, figures="some")
+
+
+def test_overview_table_orders_parameters_and_mutes_flagged_cells() -> None:
+    indices = pd.concat(
+        [
+            morris_indices("a", {"p": 1.0, "q": 4.0, "r": 0.0}),
+            morris_indices("b", {"p": 3.0, "q": 0.0, "r": math.nan}),
+        ]
+    )
+    indices.loc[(indices.outcome == "b") & (indices.parameter == "q"), "flag"] = "noise"
+    indices.loc[(indices.outcome == "b") & (indices.parameter == "r"), "flag"] = "undefined"
+    value, colour, clear = overview_table(indices, "morris", ["b", "a"])
+    assert list(value.index) == ["b", "a"]
+    # mu* over the outcome's largest: p (1/4 and 1) before q (1 and 0), r last
+    assert list(value.columns) == ["p", "q", "r"]
+    assert value.loc["a"].tolist() == [0.25, 1.0, 0.0]
+    assert value.loc["b", "p"] == 1.0
+    assert clear.loc["b"].tolist() == [True, False, False]
+    assert clear.loc["a"].all()
+    assert colour.loc["a", "q"] == 1.0
+
+
+def test_directions_are_the_clear_signs_of_the_rank_correlations() -> None:
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame({"up": rng.uniform(size=200), "down": rng.uniform(size=200)})
+    x["flat"] = 1.0
+    x["none"] = rng.uniform(size=200)
+    y = pd.DataFrame(
+        {
+            "risk": x["up"] - 2 * x["down"] + rng.normal(0, 0.1, 200),
+            "hump": (x["up"] - 0.5) ** 2,  # rises then falls: no monotone association
+        }
+    )
+    d = directions(x, y)
+    assert d.loc["risk"].to_dict() == {"up": 1, "down": -1, "flat": 0, "none": 0}
+    assert d.loc["hump"].to_dict() == {"up": 0, "down": 0, "flat": 0, "none": 0}
+    assert (directions(x.head(3), y.head(3)) == 0).all().all()  # too few points to tell
+
+
+def test_a_damaged_part_is_refused_with_one_message(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    synthetic_sweep(out)
+    (out / PARTS / chunk_name(0)).write_bytes(b"PAR1 not parquet")
+    with pytest.raises(CompareError, match=r"cannot be read .*--resume"):
+        analyse_sweep(out)

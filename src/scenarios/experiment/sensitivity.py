@@ -155,12 +155,21 @@ def _row(outcome: str, parameter: str, index: str, value: float, conf: float) ->
     }
 
 
+# Bootstrap resamples of the Sobol' and Morris confidence intervals.
+RESAMPLES = 1000
+
+
 def sobol_indices(
     problem: dict[str, Any], y: np.ndarray, outcome: str, second_order: bool, seed: int
 ) -> list[dict]:
     """S1 and ST (and S2) of one outcome from a Saltelli design's outputs."""
     res = sobol_analyze.analyze(
-        problem, y, calc_second_order=second_order, num_resamples=1000, conf_level=0.95, seed=seed
+        problem,
+        y,
+        calc_second_order=second_order,
+        num_resamples=RESAMPLES,
+        conf_level=0.95,
+        seed=seed,
     )
     rows = []
     for j, name in enumerate(problem["names"]):
@@ -187,7 +196,7 @@ def morris_indices(
 ) -> list[dict]:
     """mu* (with its bootstrap interval), mu and sigma of one outcome."""
     res = morris_analyze.analyze(
-        problem, x, y, num_resamples=1000, conf_level=0.95, num_levels=levels, seed=seed
+        problem, x, y, num_resamples=RESAMPLES, conf_level=0.95, num_levels=levels, seed=seed
     )
     rows = []
     for j, name in enumerate(problem["names"]):
@@ -323,6 +332,25 @@ def lever_ranks(indices: pd.DataFrame) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=columns)
+
+
+def directions(x: pd.DataFrame, y: pd.DataFrame) -> pd.DataFrame:
+    """Which way each outcome (column of ``y``) moves with each parameter (column of ``x``).
+
+    +1 or -1: the sign of the Spearman rank correlation over the sample points, where its
+    Fisher-z 95% interval excludes 0; else 0 (no monotone association shown, e.g. no
+    effect, too few points, or an effect that rises then falls). Rows: outcomes.
+    """
+    n = len(x)
+    out = pd.DataFrame(0, index=y.columns, columns=x.columns)
+    if n < 4:
+        return out
+    ranks = np.column_stack([x.rank().to_numpy(float), y.rank().to_numpy(float)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.corrcoef(ranks, rowvar=False)[x.shape[1] :, : x.shape[1]]
+    clear = np.abs(np.arctanh(np.clip(rho, -0.999999, 0.999999))) > 1.96 / math.sqrt(n - 3)
+    out[:] = np.where(clear & np.isfinite(rho), np.sign(rho), 0).astype(int)
+    return out
 
 
 def partial_dependence(x: np.ndarray, y: np.ndarray, bins: int = 8) -> pd.DataFrame:
