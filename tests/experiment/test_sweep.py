@@ -475,7 +475,11 @@ def test_the_fork_servers_warm_up_runs() -> None:
 
 
 def test_the_sweep_driver_does_not_load_the_analysis_or_matplotlib() -> None:
-    """`scenarios sweep` and its report module leave SALib, SciPy and matplotlib to the workers."""
+    """`scenarios sweep` and its report module import neither SALib, SciPy nor matplotlib.
+
+    The driver loads SALib and SciPy only to draw the design (while the workers' fork
+    server loads the model), then computes the indices with them; matplotlib never.
+    """
     code = (
         "import sys, scenarios.cli, scenarios.report.sweep_report, scenarios.experiment.executor\n"
         "print(sorted(m for m in ('matplotlib', 'SALib', 'scipy.stats', 'dask') "
@@ -485,6 +489,22 @@ def test_the_sweep_driver_does_not_load_the_analysis_or_matplotlib() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert res.stdout.strip() == "[]", res.stdout
+
+
+def test_the_workers_preload_leaves_salib_and_scipy_to_the_driver() -> None:
+    """The fork server's preload (the workers' start-up) and the figure helpers the
+    workers run load matplotlib but not SALib or SciPy's statistics (half a second)."""
+    code = (
+        "import sys\n"
+        "from scenarios.experiment import workers\n"
+        "for name in workers.WARM_MODULES: __import__(name)\n"
+        "from scenarios.experiment.sensitivity import lever_ranks, partial_dependence\n"
+        "print(sorted(m for m in ('matplotlib', 'SALib', 'scipy.stats') if m in sys.modules))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert res.stdout.strip() == "['matplotlib']", res.stdout
 
 
 @pytest.mark.slow

@@ -34,10 +34,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analyze
-from SALib.analyze import sobol as sobol_analyze
-from scipy import stats
 
+# SALib and SciPy are imported where the indices are computed: a sweep's workers use this
+# module's figure helpers (partial dependence, lever ranks) and never load them (0.5 s).
 COLUMNS = ["outcome", "parameter", "index", "value", "ci_low", "ci_high", "flag"]
 
 # The sharing levers: the parameters a policy on intelligence sharing sets or depends on
@@ -163,6 +162,8 @@ def sobol_indices(
     problem: dict[str, Any], y: np.ndarray, outcome: str, second_order: bool, seed: int
 ) -> list[dict]:
     """S1 and ST (and S2) of one outcome from a Saltelli design's outputs."""
+    from SALib.analyze import sobol as sobol_analyze
+
     res = sobol_analyze.analyze(
         problem,
         y,
@@ -195,6 +196,8 @@ def morris_indices(
     problem: dict[str, Any], x: np.ndarray, y: np.ndarray, outcome: str, levels: int, seed: int
 ) -> list[dict]:
     """mu* (with its bootstrap interval), mu and sigma of one outcome."""
+    from SALib.analyze import morris as morris_analyze
+
     res = morris_analyze.analyze(
         problem, x, y, num_resamples=RESAMPLES, conf_level=0.95, num_levels=levels, seed=seed
     )
@@ -223,6 +226,8 @@ def rank_correlations(
     problem: dict[str, Any], x: np.ndarray, y: np.ndarray, outcome: str
 ) -> list[dict]:
     """Spearman correlation of the outcome with each parameter, Fisher-z 95% interval."""
+    from scipy import stats
+
     rows = []
     n = len(y)
     for j, name in enumerate(problem["names"]):

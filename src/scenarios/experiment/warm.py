@@ -45,8 +45,11 @@ def warm_up() -> None:
 
 
 def warm_figures() -> None:
-    """Load the sweep report's analysis and matplotlib (which it loads only to draw)."""
-    from scenarios.experiment import sensitivity  # noqa: F401
+    """Load matplotlib, which the sweep report loads only to draw (its workers draw).
+
+    Not SALib or SciPy: the driver computes the indices (it has loaded both to draw the
+    design), so the workers, which start once this server has loaded, never need them.
+    """
     from scenarios.report.sweep_report import pyplot
 
     pyplot()

@@ -31,7 +31,7 @@ DASK_PRELOAD = (
     "lz4",
 )
 # The model and its compiled code (a warm-up replication), and the sweep report whose
-# figures and analysis the workers compute (``warm`` also loads its matplotlib).
+# figures the workers draw (``warm`` also loads its matplotlib).
 WARM_MODULES = ("scenarios.experiment.warm", "scenarios.report.sweep_report")
 
 

@@ -17,9 +17,10 @@ from scenarios.experiment.errors import CompareError
 from scenarios.experiment.executor import DESIGN, read_results
 from scenarios.experiment.sweep import EFFECT, SweepManifest, SweepSpec, file_stem
 
-# The analysis (SALib, SciPy), the figures (matplotlib) and the HTML report are imported
-# where they are used: with a pool, `scenarios sweep` computes all of them on its workers,
-# whose fork server has loaded them, and its driver never loads them.
+# The analysis (SALib, SciPy) and the figures (matplotlib) are imported where they are
+# used. With a pool, `scenarios sweep` computes the indices and writes the report in its
+# driver, which has loaded SALib and SciPy to draw the design, and its workers draw the
+# figures with the matplotlib their fork server loaded: neither loads what the other uses.
 
 TOP = 4
 # Which figures a sweep's analysis draws: "overview" (the sensitivity heatmap and one
@@ -415,10 +416,10 @@ def analyse_sweep(
 
     ``figures`` (:data:`FIGURES`): "overview" draws the sensitivity heatmap and one
     partial-dependence figure over the outcomes; "all" also each outcome's own figures.
-    ``pool`` (a ``concurrent.futures`` executor whose processes see ``out``) computes the
-    indices on a worker, draws the figures on its workers in parallel and writes the
-    report; `scenarios sweep` passes its local workers, which have the analysis loaded,
-    so that its driver need not load it. The files are the same either way.
+    ``pool`` (a ``concurrent.futures`` executor whose processes see ``out``) draws the
+    figures in parallel while this process writes the report's text; `scenarios sweep`
+    passes its local workers, which have matplotlib loaded, so that its driver need not
+    load it. The files are the same either way.
     """
     if figures not in FIGURES:
         raise CompareError(f"figures: {figures!r} is not one of {', '.join(FIGURES)}")
@@ -451,15 +452,15 @@ def _analyse(
         _write_report(out, _report_text(out, manifest, indices, ranked, captions))
         return indices, captions
     # The indices take a fraction of a second (SALib: 0.27 s of CPU for the 14 outcomes of
-    # the shipped Sobol' sweep at N=64): one worker computes them all from one read of the
-    # parts. Then the figures on all workers and, beside them, the report's text; the
-    # HTML, which embeds the figures, last.
-    indices, ranked, captions, drawings = pool.submit(_indices, out, manifest, figures).result()
+    # the shipped Sobol' sweep at N=64), here, from one read of the parts; then the
+    # figures on the workers while the report's text is written here; the HTML, which
+    # embeds the figures, last.
+    indices, ranked, captions, drawings = _indices(out, manifest, figures)
     drawn = [pool.submit(draw, *args) for draw, args in drawings]
-    text = pool.submit(_report_text, out, manifest, indices, ranked, captions)
+    text = _report_text(out, manifest, indices, ranked, captions)
     for future in drawn:
         future.result()
-    pool.submit(_write_report, out, text.result()).result()
+    _write_report(out, text)
     return indices, captions
 
 
