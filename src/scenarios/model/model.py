@@ -694,4 +694,5 @@ def run_replication(
     simulation = Simulation(config, seed, geometry=geometry, parameters=parameters)
     simulation._advance(config.run.steps)
     recorder = simulation.recorder
-    return recorder.columns(), summarise(recorder, config.threat.home_country)
+    matrix = recorder.matrix()
+    return recorder.columns(matrix), summarise(recorder, config.threat.home_country, matrix)
