@@ -105,18 +105,19 @@ class Recorder:
         b = self.blocks
         steps = self.steps
         n_c, n_a = len(self.countries), len(self.actors)
-        n_pairs = n_a * (n_a - 1)
-        out = np.empty((len(_column_names(self.countries, self.actors)), steps))
-        sizes = [len(COUNTRY_OUTCOMES), len(SCALAR_OUTCOMES), len(COUNTRY_OUTCOMES) * n_c]
-        sizes += [len(COUNTRY_LEVELS) * n_c, len(ACTOR_OUTCOMES) * n_a]
-        rows = iter(np.split(out, np.cumsum(sizes)))
-        np.sum(b.country, axis=2, out=next(rows))
-        next(rows)[:] = b.scalar
-        for block, width in ((b.country, n_c), (b.country_level, n_c), (b.actor, n_a)):
-            next(rows).reshape(len(block), width, steps)[:] = block.transpose(0, 2, 1)
-        off_diagonal = _off_diagonal(n_a)
-        pairs = b.pair.reshape(len(PAIR_OUTCOMES), steps, n_a * n_a)[:, :, off_diagonal]
-        next(rows).reshape(len(PAIR_OUTCOMES), n_pairs, steps)[:] = pairs.transpose(0, 2, 1)
+        totals, scalar, by_country, country_level, actor, pair = _matrix_rows(n_c, n_a)
+        out = np.empty((pair.stop, steps))
+        weeks_last = out[by_country].reshape(len(COUNTRY_OUTCOMES), n_c, steps)
+        weeks_last[:] = b.country.transpose(0, 2, 1)
+        # All-country totals: counts, so summing countries week by week is exact.
+        np.sum(weeks_last, axis=1, out=out[totals])
+        out[scalar] = b.scalar
+        out[country_level].reshape(len(COUNTRY_LEVELS), n_c, steps)[:] = b.country_level.transpose(
+            0, 2, 1
+        )
+        out[actor].reshape(len(ACTOR_OUTCOMES), n_a, steps)[:] = b.actor.transpose(0, 2, 1)
+        pairs = b.pair.reshape(len(PAIR_OUTCOMES), steps, n_a * n_a)[:, :, _off_diagonal(n_a)]
+        out[pair].reshape(len(PAIR_OUTCOMES), -1, steps)[:] = pairs.transpose(0, 2, 1)
         return out
 
     def columns(self, matrix: NDArray[np.float64] | None = None) -> dict[str, NDArray[np.float64]]:
@@ -198,6 +199,19 @@ def summarise(
                 (n - float(home[window].sum())) / n if n else float("nan")
             )
     return out
+
+
+@functools.cache
+def _matrix_rows(n_countries: int, n_actors: int) -> tuple[slice, ...]:
+    """Rows of each family in :meth:`Recorder.matrix`, in ``_column_names`` order.
+
+    All-country totals, scalars, per country, country levels, per actor, per pair.
+    """
+    sizes = [len(COUNTRY_OUTCOMES), len(SCALAR_OUTCOMES), len(COUNTRY_OUTCOMES) * n_countries]
+    sizes += [len(COUNTRY_LEVELS) * n_countries, len(ACTOR_OUTCOMES) * n_actors]
+    sizes += [len(PAIR_OUTCOMES) * n_actors * (n_actors - 1)]
+    stops = np.cumsum(sizes).tolist()
+    return tuple(slice(a, b) for a, b in zip([0, *stops[:-1]], stops, strict=True))
 
 
 @functools.cache
