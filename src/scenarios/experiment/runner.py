@@ -404,16 +404,21 @@ class TimeseriesWriter:
         self._schema: Any = None
         self._fixed: dict[str, Any] = {}  # step and date arrays, the same in every block
         self._names: list[str] = []
-        self._buffer: list[Any] = []
+        self._first: Any = None  # replication 0's table, until its row group is written
+        self._pending: list[int] = []  # replications in ``_values``, not yet written
+        # [weekly column, row]: the weekly values of ``_pending``, steps rows each (float64
+        # columns only; a column of another type keeps its arrays in ``_other``).
+        self._values: np.ndarray | None = None
+        self._other: dict[str, list[np.ndarray]] = {}
         self._buffered_rows = 0
         self._closed = False
 
     def add(self, i: int, columns: dict[str, np.ndarray]) -> None:
         """Append replication ``i`` (replications must come in order 0, 1, 2, ...).
 
-        The weekly arrays are kept as they are until the row group is written; then each
-        column becomes one Arrow array for the whole group (one conversion per column and
-        row group, not per replication: a tenth of the cost).
+        Its weekly values are copied into the rows of the current row group (one
+        preallocated ``[column, row]`` array, reused by every row group); when the group
+        is full each column becomes one Arrow array on its row, without another copy.
         """
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -430,28 +435,57 @@ class TimeseriesWriter:
             self._writer = pq.ParquetWriter(
                 self.tmp, self._schema, compression="zstd", use_dictionary=DICTIONARY_COLUMNS
             )
-            self._buffer.append(table)
+            self._first = table
         else:
             if list(columns) != self._names:
                 raise ValueError(f"replication {i} has other weekly columns than replication 0")
-            self._buffer.append((i, columns))
+            self._keep(i, columns)
         self._buffered_rows += self.steps
         self.next_replication += 1
         if self._buffered_rows >= self.row_group_rows:
             self._flush()
 
-    def _pending_table(self, pending: list[tuple[int, dict[str, np.ndarray]]]) -> Any:
-        """One table of replications not yet converted, column by column."""
+    def _keep(self, i: int, columns: dict[str, np.ndarray]) -> None:
+        """Copy replication ``i``'s weekly values into the current row group's rows."""
+        if self._values is None:
+            capacity = -(-self.row_group_rows // self.steps) * self.steps
+            self._values = np.empty((len(self._names), capacity))
+        start = len(self._pending) * self.steps
+        rows = slice(start, start + self.steps)
+        values = self._values
+        for k, (name, array) in enumerate(columns.items()):
+            if array.dtype == np.float64 and name not in self._other:
+                values[k, rows] = array
+            else:  # not float64: this column's values are kept as arrays from now on
+                if name not in self._other:  # those of earlier replications of the group
+                    self._other[name] = [
+                        values[k, j : j + self.steps].copy() for j in range(0, start, self.steps)
+                    ]
+                self._other[name].append(array)
+        self._pending.append(i)
+
+    def _pending_table(self) -> Any:
+        """One table of the replications of ``_values``, column by column."""
         import pyarrow as pa
 
-        ids = np.repeat(np.array([i for i, _ in pending], dtype=np.int64), self.steps)
+        pending = self._pending
+        ids = np.repeat(np.array(pending, dtype=np.int64), self.steps)
         arrays = [pa.array(ids)]
         for name in ("step", "date"):
             fixed = self._fixed[name]
             arrays.append(pa.chunked_array([chunk for _ in pending for chunk in fixed.chunks]))
-        for name in self._names:
-            values = np.concatenate([columns[name] for _, columns in pending])
-            arrays.append(pa.array(values, type=self._schema.field(name).type, from_pandas=True))
+        n_rows = len(pending) * self.steps
+        for k, name in enumerate(self._names):
+            type_ = self._schema.field(name).type
+            if name in self._other:
+                values = np.concatenate(self._other[name])
+                arrays.append(pa.array(values, type=type_, from_pandas=True))
+                continue
+            values = self._values[k, :n_rows] if self._values is not None else np.empty(0)
+            # NaN is stored as null (as pandas converts it); a column without NaN needs
+            # no mask, and becomes an Arrow array on the same memory
+            masked = type_ != pa.float64() or bool(np.isnan(values).any())
+            arrays.append(pa.array(values, type=type_, from_pandas=masked))
         return pa.Table.from_arrays(
             [a if isinstance(a, pa.ChunkedArray) else pa.chunked_array([a]) for a in arrays],
             schema=self._schema,
@@ -460,20 +494,20 @@ class TimeseriesWriter:
     def _flush(self) -> None:
         import pyarrow as pa
 
-        if not self._buffer:
+        tables = []
+        if self._first is not None:
+            tables.append(self._first)  # the first replication, converted through pandas
+            self._first = None
+        if self._pending:
+            tables.append(self._pending_table())
+        if not tables:
             return
-        tables, pending = [], []
-        for item in self._buffer:
-            if isinstance(item, tuple):
-                pending.append(item)
-            else:
-                tables.append(item)  # the first replication, converted through pandas
-        if pending:
-            tables.append(self._pending_table(pending))
         table = pa.concat_tables(tables)
-        self._buffer.clear()
-        self._buffered_rows = 0
         self._writer.write_table(table, row_group_size=table.num_rows)
+        del table, tables
+        self._pending.clear()
+        self._other.clear()
+        self._buffered_rows = 0
 
     def close(self) -> None:
         """Write the last row group, close the file and rename it into place."""
@@ -491,6 +525,8 @@ class TimeseriesWriter:
         if self._writer is not None:
             with suppress(Exception):  # the file is deleted anyway
                 self._writer.close()
-        self._buffer.clear()
+        self._first = None
+        self._values = None
+        self._other.clear()
         self.tmp.unlink(missing_ok=True)
         self._closed = True

@@ -124,25 +124,110 @@ class Epoch:
     active: tuple[int, ...]
 
 
-class ScenarioModel(mesa.Model):
-    """ISIS-K, the Taliban, the US and Russia (and any other configured actors), weekly.
+class Prepared:
+    """What every replication of one config shares, built once (see :func:`prepare`).
 
-    The weekly processes run in compiled code (``engine``); this class owns their state,
-    switches parameters when interventions start or end, and keeps the Mesa agents (cells
-    on the region network, state actors) in sync with the state after every ``step()``
-    and at the end of ``run()``.
+    The engine's region structure (``geo``), the regions' share of the initial cells,
+    the epochs of interventions, and the compiled parameters of each set of active
+    interventions with their engine records: all read-only in a replication.
+    """
 
-    Args:
-        config: a validated scenario.
-        seed: a ``numpy.random.SeedSequence`` for this replication (or an int); its
-            children seed Mesa's own ``rng``, the set-up draws, and the root key of every
-            keyed draw of the weekly processes (see ``kernels``).
-        geometry: precomputed region structure (optional, saves set-up time in loops).
-        parameters: precompiled arrays for ``config`` (optional, likewise).
-        cell_agents: give every cell a Mesa agent on the region network (default). A
-            headless model (``False``, what ``run_replication`` builds: nothing looks at
-            the agents of a replication run to its end) keeps cells in the table only,
-            which saves about a tenth of a replication's time. Outputs are the same.
+    def __init__(
+        self, config: ScenarioConfig, geometry: RegionGeometry, parameters: Parameters
+    ) -> None:
+        self.config = config
+        self.geometry = geometry
+        self.parameters = parameters
+        n_a, n_r = len(config.actors), len(geometry.ids)
+        self.geo = engine.Geo(
+            jurisdiction=geometry.jurisdiction,
+            jurisdiction_or_0=geometry.jurisdiction_or_0,
+            has_jurisdiction=geometry.has_jurisdiction,
+            country_of=geometry.country_of,
+            same_country=geometry.same_country,
+            adjacency=geometry.adjacency,
+            home=geometry.jurisdiction[None, :] == np.arange(n_a)[:, None],
+            uniform_cdf=np.arange(1, n_r + 1)[None, :] / n_r,
+            severity_edges=np.array(SEVERITY_EDGES, dtype=np.int64),
+        )
+        t = config.threat
+        weights = np.array([t.initial_distribution.get(r, 0.0) for r in geometry.ids])
+        if weights.sum() == 0:
+            weights = np.ones(n_r)
+        self.initial_region_p = weights / weights.sum()  # [R] share of the initial cells
+        self.epochs = _plan_epochs(config)
+        self.compiled: dict[tuple[int, ...], Parameters] = {(): parameters}
+        self.engine_params: dict[int, engine.Params] = {}
+
+    def parameters_for(self, active: tuple[int, ...]) -> Parameters:
+        """Compiled parameters with the given interventions applied (cached)."""
+        if active not in self.compiled:
+            raw = self.config.model_dump(mode="python")
+            for i in active:
+                for path, value in self.config.interventions[i].set.items():
+                    set_dotted(raw, path, value)
+            changed = ScenarioConfig.model_validate(raw)
+            self.compiled[active] = compile_parameters(changed, self.geometry)
+        return self.compiled[active]
+
+    def params(self, p: Parameters) -> engine.Params:
+        """The engine's record of ``p`` (one of :attr:`compiled`), cached."""
+        key = id(p)
+        if key not in self.engine_params:
+            self.engine_params[key] = engine_params(p)
+        return self.engine_params[key]
+
+
+def _plan_epochs(config: ScenarioConfig) -> tuple[Epoch, ...]:
+    """Weeks at which the set of active interventions changes."""
+    ivs = config.interventions
+    bounds = {0} | {max(0, config.step_of(iv.start)) for iv in ivs}
+    bounds |= {max(0, config.step_of(iv.end)) for iv in ivs if iv.end is not None}
+    epochs = []
+    for start in sorted(bounds):
+        active = tuple(
+            i
+            for i, iv in enumerate(ivs)
+            if config.step_of(iv.start) <= start
+            and (iv.end is None or start < config.step_of(iv.end))
+        )
+        epochs.append(Epoch(start, active))
+    return tuple(epochs)
+
+
+# The last config prepared from a given geometry and parameters (a loop of replications
+# passes the same objects every time).
+_last_prepared: list[Prepared] = []
+
+
+def prepare(
+    config: ScenarioConfig,
+    geometry: RegionGeometry | None = None,
+    parameters: Parameters | None = None,
+) -> Prepared:
+    """What the replications of ``config`` share; reused while the same objects come back.
+
+    With ``geometry`` and ``parameters`` given (as in a loop of replications), the last
+    result is kept and returned again for the same three objects.
+    """
+    if geometry is None or parameters is None:
+        geometry = geometry or build_geometry(config)
+        return Prepared(config, geometry, parameters or compile_parameters(config, geometry))
+    if _last_prepared:
+        last = _last_prepared[0]
+        if last.config is config and last.geometry is geometry and last.parameters is parameters:
+            return last
+    prepared = Prepared(config, geometry, parameters)
+    _last_prepared[:] = [prepared]
+    return prepared
+
+
+class Simulation:
+    """The state of one replication and its compiled weeks, without Mesa.
+
+    :class:`ScenarioModel` is this and a Mesa model; :func:`run_replication` runs one of
+    these alone, as nothing observes its weeks (no Mesa model, agents or network). The
+    outputs are the same either way. Arguments as :class:`ScenarioModel`'s.
     """
 
     def __init__(
@@ -152,39 +237,35 @@ class ScenarioModel(mesa.Model):
         *,
         geometry: RegionGeometry | None = None,
         parameters: Parameters | None = None,
-        cell_agents: bool = True,
     ) -> None:
         seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        mesa_seq, setup_seq, process_seq = seq.spawn(3)
-        super().__init__(rng=mesa_seq)
+        _, setup_seq, process_seq = seq.spawn(3)  # the first seeds a Mesa model's rng
+        self._build(config, setup_seq, process_seq, prepare(config, geometry, parameters))
+
+    def _build(
+        self,
+        config: ScenarioConfig,
+        setup_seq: np.random.SeedSequence,
+        process_seq: np.random.SeedSequence,
+        prepared: Prepared,
+    ) -> None:
+        """Set up the world, cells and records of week ``-burn_in``."""
         self.setup_rng = np.random.default_rng(setup_seq)
         # Root of every keyed draw of the weekly processes (see ``kernels``).
         self.root_key = process_seq.generate_state(1, np.uint64)[0]
         self.config = config
-        self.geometry = geometry or build_geometry(config)
-        self.base_parameters = parameters or compile_parameters(config, self.geometry)
+        self.prepared = prepared
+        self.geometry = prepared.geometry
+        self.base_parameters = prepared.parameters
         # ``self.p`` holds the parameters in force this week (interventions applied); read
         # behaviour from ``self.p.config`` and structure from ``self.config``.
         self.p = self.base_parameters
         self.actor_ids = tuple(config.actors)
-        self.cell_agents = cell_agents
         n_a = len(self.actor_ids)
         n_r = len(self.geometry.ids)
-        self._epochs = self._plan_epochs()
+        self._epochs = prepared.epochs
         self._epoch = -1
-        self._compiled: dict[tuple[int, ...], Parameters] = {(): self.base_parameters}
-        self._engine_params: dict[int, engine.Params] = {}
-        self.geo = engine.Geo(
-            jurisdiction=self.geometry.jurisdiction,
-            jurisdiction_or_0=self.geometry.jurisdiction_or_0,
-            has_jurisdiction=self.geometry.has_jurisdiction,
-            country_of=self.geometry.country_of,
-            same_country=self.geometry.same_country,
-            adjacency=self.geometry.adjacency,
-            home=self.geometry.jurisdiction[None, :] == np.arange(n_a)[:, None],
-            uniform_cdf=np.arange(1, n_r + 1)[None, :] / n_r,
-            severity_edges=np.array(SEVERITY_EDGES, dtype=np.int64),
-        )
+        self.geo = prepared.geo
         self.world = engine.World(
             crackdown_level=self.p.crackdown_intensity.copy(),
             coverage_health=np.ones(n_a),
@@ -209,7 +290,7 @@ class ScenarioModel(mesa.Model):
         self.week = -config.run.burn_in  # current week index; recording starts at 0
 
         # State actors, and ISIS-K cells.
-        self.actors_list = [StateActor(self, a, i) for i, a in enumerate(self.actor_ids)]
+        self._add_actors()
         self.cells = CellTable(max(64, 2 * config.threat.cells), self.world.counters)
         self.plots = PlotTable(n_a, self.world.counters)
         self._place_initial_cells()
@@ -235,24 +316,15 @@ class ScenarioModel(mesa.Model):
         )
         engine.derive_pressure(self.world, self._params(), self.geo)
 
+    def _add_actors(self) -> None:
+        """Hook: a Mesa model adds its state-actor agents here (none without Mesa)."""
+
+    def _sync_agents(self) -> None:
+        """Hook: a Mesa model syncs its cell agents with the table here (none without Mesa)."""
+
     # ----------------------------------------------------------------------------------
     # State, as Python sees it (views on the engine's arrays)
     # ----------------------------------------------------------------------------------
-
-    @functools.cached_property
-    def space(self) -> Network:
-        """The regions as nodes of a Mesa network (built when first used).
-
-        A headless replication (``cell_agents=False``) never needs it.
-        """
-        return Network(
-            self.geometry.graph, random=self.random, layout=dict(self.geometry.positions)
-        )
-
-    @functools.cached_property
-    def region_cells(self) -> list[mesa.discrete_space.Cell]:
-        """The network's cell of each region, in region order."""
-        return [self.space[rid] for rid in self.geometry.ids]
 
     @property
     def week(self) -> int:
@@ -297,10 +369,7 @@ class ScenarioModel(mesa.Model):
         t = self.config.threat
         rng = self.setup_rng
         n_r = len(self.geometry.ids)
-        weights = np.array([t.initial_distribution.get(r, 0.0) for r in self.geometry.ids])
-        if weights.sum() == 0:
-            weights = np.ones(n_r)
-        regions = rng.choice(n_r, size=t.cells, p=weights / weights.sum())
+        regions = rng.choice(n_r, size=t.cells, p=self.prepared.initial_region_p)
         shares = rng.dirichlet(np.full(t.cells, 4.0))
         sizes = 1 + rng.multinomial(t.fighters - t.cells, shares)
         capability = np.clip(rng.normal(t.capability, 0.1, t.cells), 0.0, 1.0)
@@ -310,62 +379,17 @@ class ScenarioModel(mesa.Model):
         )
         self._sync_agents()
 
-    def _plan_epochs(self) -> list[Epoch]:
-        """Weeks at which the set of active interventions changes."""
-        ivs = self.config.interventions
-        bounds = {0} | {max(0, self.config.step_of(iv.start)) for iv in ivs}
-        bounds |= {max(0, self.config.step_of(iv.end)) for iv in ivs if iv.end is not None}
-        epochs = []
-        for start in sorted(bounds):
-            active = tuple(
-                i
-                for i, iv in enumerate(ivs)
-                if self.config.step_of(iv.start) <= start
-                and (iv.end is None or start < self.config.step_of(iv.end))
-            )
-            epochs.append(Epoch(start, active))
-        return epochs
-
     def _parameters_for(self, active: tuple[int, ...]) -> Parameters:
         """Compiled parameters with the given interventions applied (cached)."""
-        if active not in self._compiled:
-            raw = self.config.model_dump(mode="python")
-            for i in active:
-                for path, value in self.config.interventions[i].set.items():
-                    set_dotted(raw, path, value)
-            changed = ScenarioConfig.model_validate(raw)
-            self._compiled[active] = compile_parameters(changed, self.geometry)
-        return self._compiled[active]
+        return self.prepared.parameters_for(active)
 
     def _params(self) -> engine.Params:
         """The engine's record of the parameters in force (``self.p``), cached."""
-        key = id(self.p)
-        if key not in self._engine_params:
-            self._engine_params[key] = engine_params(self.p)
-        return self._engine_params[key]
+        return self.prepared.params(self.p)
 
     # ----------------------------------------------------------------------------------
     # Weeks
     # ----------------------------------------------------------------------------------
-
-    def step(self) -> None:
-        """Advance the world one week (the compiled week), then sync the Mesa agents."""
-        self._advance(self.week + 1)
-        self._sync_agents()
-
-    def run(self) -> dict[str, NDArray[np.float64]]:
-        """Spin up, run the recorded weeks and return the weekly outcome columns.
-
-        The weeks between changes of the active interventions run in one compiled call
-        each; Mesa's clock (``steps``, ``time``) advances by the weeks run, and the agents
-        are synced at the end.
-        """
-        weeks = self.config.run.steps - self.week
-        self._advance(self.config.run.steps)
-        self.steps += weeks
-        self.time += weeks
-        self._sync_agents()
-        return self.recorder.columns()
 
     def _advance(self, stop: int) -> None:
         """Run the compiled week until week ``stop``, switching epochs on the way."""
@@ -444,24 +468,6 @@ class ScenarioModel(mesa.Model):
         w.trust[:] = self.p.trust_prior
         w.coverage_health[:] = 1.0
 
-    def _sync_agents(self) -> None:
-        """Mesa agents follow the cell table: new cells join, moved ones move, dead ones go."""
-        if not self.cell_agents:
-            return
-        cells = self.cells
-        agents = cells.agents
-        agents.extend([None] * (cells.size - len(agents)))
-        for slot in range(cells.size):
-            agent = agents[slot]
-            if cells.alive[slot]:
-                if agent is None:
-                    ThreatCell(self, slot)
-                elif agent.cell is not self.region_cells[int(cells.region[slot])]:
-                    agent.relocate(int(cells.region[slot]))
-            elif agent is not None:
-                agent.remove()
-                agents[slot] = None
-
     # One phase of the week at a time, for tests and inspection (``step`` runs them all).
 
     def _threat_week(self) -> None:
@@ -518,6 +524,97 @@ class ScenarioModel(mesa.Model):
     def strength(self) -> int:
         """Current ISIS-K strength (fighters)."""
         return int(self.cells.strength[self.cells.live_slots()].sum())
+
+
+class ScenarioModel(Simulation, mesa.Model):
+    """ISIS-K, the Taliban, the US and Russia (and any other configured actors), weekly.
+
+    The weekly processes run in compiled code (``engine``); :class:`Simulation` owns
+    their state and switches parameters when interventions start or end; this Mesa model
+    keeps its agents (cells on the region network, state actors) in sync with the state
+    after every ``step()`` and at the end of ``run()``.
+
+    Args:
+        config: a validated scenario.
+        seed: a ``numpy.random.SeedSequence`` for this replication (or an int); its
+            children seed Mesa's own ``rng``, the set-up draws, and the root key of every
+            keyed draw of the weekly processes (see ``kernels``).
+        geometry: precomputed region structure (optional, saves set-up time in loops).
+        parameters: precompiled arrays for ``config`` (optional, likewise).
+        cell_agents: give every cell a Mesa agent on the region network (default), or
+            keep cells in the table only (``False``). Outputs are the same.
+    """
+
+    def __init__(
+        self,
+        config: ScenarioConfig,
+        seed: np.random.SeedSequence | int = 0,
+        *,
+        geometry: RegionGeometry | None = None,
+        parameters: Parameters | None = None,
+        cell_agents: bool = True,
+    ) -> None:
+        seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        mesa_seq, setup_seq, process_seq = seq.spawn(3)
+        mesa.Model.__init__(self, rng=mesa_seq)
+        self.cell_agents = cell_agents
+        self._build(config, setup_seq, process_seq, prepare(config, geometry, parameters))
+
+    def _add_actors(self) -> None:
+        """The state actors, one Mesa agent each."""
+        self.actors_list = [StateActor(self, a, i) for i, a in enumerate(self.actor_ids)]
+
+    @functools.cached_property
+    def space(self) -> Network:
+        """The regions as nodes of a Mesa network (built when first used).
+
+        A headless replication (``cell_agents=False``) never needs it.
+        """
+        return Network(
+            self.geometry.graph, random=self.random, layout=dict(self.geometry.positions)
+        )
+
+    @functools.cached_property
+    def region_cells(self) -> list[mesa.discrete_space.Cell]:
+        """The network's cell of each region, in region order."""
+        return [self.space[rid] for rid in self.geometry.ids]
+
+    def step(self) -> None:
+        """Advance the world one week (the compiled week), then sync the Mesa agents."""
+        self._advance(self.week + 1)
+        self._sync_agents()
+
+    def run(self) -> dict[str, NDArray[np.float64]]:
+        """Spin up, run the recorded weeks and return the weekly outcome columns.
+
+        The weeks between changes of the active interventions run in one compiled call
+        each; Mesa's clock (``steps``, ``time``) advances by the weeks run, and the agents
+        are synced at the end.
+        """
+        weeks = self.config.run.steps - self.week
+        self._advance(self.config.run.steps)
+        self.steps += weeks
+        self.time += weeks
+        self._sync_agents()
+        return self.recorder.columns()
+
+    def _sync_agents(self) -> None:
+        """Mesa agents follow the cell table: new cells join, moved ones move, dead ones go."""
+        if not self.cell_agents:
+            return
+        cells = self.cells
+        agents = cells.agents
+        agents.extend([None] * (cells.size - len(agents)))
+        for slot in range(cells.size):
+            agent = agents[slot]
+            if cells.alive[slot]:
+                if agent is None:
+                    ThreatCell(self, slot)
+                elif agent.cell is not self.region_cells[int(cells.region[slot])]:
+                    agent.relocate(int(cells.region[slot]))
+            elif agent is not None:
+                agent.remove()
+                agents[slot] = None
 
 
 def engine_params(p: Parameters) -> engine.Params:
@@ -588,9 +685,14 @@ def run_replication(
     geometry: RegionGeometry | None = None,
     parameters: Parameters | None = None,
 ) -> tuple[dict[str, NDArray[np.float64]], dict[str, float]]:
-    """Run one replication; return (weekly columns, summary row)."""
-    model = ScenarioModel(config, seed, geometry=geometry, parameters=parameters, cell_agents=False)
-    columns = model.run()
-    summary = summarise(model.recorder, config.threat.home_country)
-    model.remove_all_agents()
-    return columns, summary
+    """Run one replication; return (weekly columns, summary row).
+
+    Nothing observes its weeks, so it runs as a :class:`Simulation` (no Mesa model, agents
+    or network), spin-up and recorded weeks in one compiled call per epoch of
+    interventions; the outputs are those of ``ScenarioModel(config, seed).run()``.
+    """
+    simulation = Simulation(config, seed, geometry=geometry, parameters=parameters)
+    simulation._advance(config.run.steps)
+    recorder = simulation.recorder
+    matrix = recorder.matrix()
+    return recorder.columns(matrix), summarise(recorder, config.threat.home_country, matrix)

@@ -96,32 +96,43 @@ class Recorder:
         # Whole run: [attack, interdiction] x [domestic, abroad] x [sum of ages, count].
         self.plot_ages = np.zeros((2, 2, 2))
 
-    def columns(self) -> dict[str, NDArray[np.float64]]:
-        """Flat ``{column: weekly array}`` in a stable order (``_column_names``).
+    def matrix(self) -> NDArray[np.float64]:
+        """Every weekly column as one ``[column, week]`` array, rows in ``_column_names`` order.
 
-        Per-country, per-actor and per-pair columns are rows of contiguous copies of their
-        blocks (weeks last), not strided views: one copy per block, and contiguous
-        columns are cheaper for every consumer.
+        One contiguous array filled block by block (a few numpy calls, whatever the number
+        of countries and actors).
         """
         b = self.blocks
-        n_a = len(self.actors)
+        steps = self.steps
+        n_c, n_a = len(self.countries), len(self.actors)
+        totals, scalar, by_country, country_level, actor, pair = _matrix_rows(n_c, n_a)
+        out = np.empty((pair.stop, steps))
+        weeks_last = out[by_country].reshape(len(COUNTRY_OUTCOMES), n_c, steps)
+        weeks_last[:] = b.country.transpose(0, 2, 1)
+        # All-country totals: counts, so summing countries week by week is exact.
+        np.sum(weeks_last, axis=1, out=out[totals])
+        out[scalar] = b.scalar
+        out[country_level].reshape(len(COUNTRY_LEVELS), n_c, steps)[:] = b.country_level.transpose(
+            0, 2, 1
+        )
+        out[actor].reshape(len(ACTOR_OUTCOMES), n_a, steps)[:] = b.actor.transpose(0, 2, 1)
+        pairs = b.pair.reshape(len(PAIR_OUTCOMES), steps, n_a * n_a)[:, :, _off_diagonal(n_a)]
+        out[pair].reshape(len(PAIR_OUTCOMES), -1, steps)[:] = pairs.transpose(0, 2, 1)
+        return out
 
-        def weeks_last(block: NDArray[np.float64]) -> NDArray[np.float64]:
-            return np.ascontiguousarray(np.moveaxis(block, 1, -1)).reshape(-1, self.steps)
+    def columns(self, matrix: NDArray[np.float64] | None = None) -> dict[str, NDArray[np.float64]]:
+        """Flat ``{column: weekly array}`` in a stable order (``_column_names``).
 
-        pairs = np.moveaxis(b.pair, 1, -1)[:, ~np.eye(n_a, dtype=np.bool_)]
-        arrays = [
-            *b.country.sum(axis=2),
-            *b.scalar,
-            *weeks_last(b.country),
-            *weeks_last(b.country_level),
-            *weeks_last(b.actor),
-            *pairs.reshape(-1, self.steps),
-        ]
-        return dict(zip(_column_names(self.countries, self.actors), arrays, strict=True))
+        The arrays are the rows of :meth:`matrix` (contiguous, weeks last), or of
+        ``matrix`` when given (that of this recorder, already built).
+        """
+        matrix = self.matrix() if matrix is None else matrix
+        return dict(zip(_column_names(self.countries, self.actors), matrix, strict=True))
 
 
-def summarise(recorder: Recorder, home_country: str) -> dict[str, float]:
+def summarise(
+    recorder: Recorder, home_country: str, matrix: NDArray[np.float64] | None = None
+) -> dict[str, float]:
     """Per-replication outcomes analysts compare, from a finished replication's records.
 
     One entry per weekly column (:meth:`Recorder.columns`, same order): its sum over the
@@ -132,36 +143,28 @@ def summarise(recorder: Recorder, home_country: str) -> dict[str, float]:
     replications it estimates the annual probability of such an attack.
     ``plot_age_at_attack_mean`` and ``plot_age_at_interdiction_mean`` (weeks, also
     ``__domestic`` and ``__abroad``: target in the origin's country or not) come from the
-    run's ``plot_ages`` sums and counts.
+    run's ``plot_ages`` sums and counts. ``matrix``: the recorder's :meth:`Recorder.matrix`
+    if already built.
 
-    Sums are taken over whole blocks of the records at once (a few numpy calls, not one
-    per column); every summed outcome is a count, so the order of summation cannot change
-    a bit of it.
+    Sums are taken over the rows of :meth:`Recorder.matrix` at once (a few numpy calls,
+    not one per column); every summed outcome is a count, so the order of summation cannot
+    change a bit of it.
     """
-    b = recorder.blocks
     countries, actors = recorder.countries, recorder.actors
     steps = recorder.steps
-    by_country = b.country.sum(axis=1)  # [outcome, country]
-    values: list[float] = by_country.sum(axis=1).tolist()
-    levels = np.array([name in LEVELS for name in SCALAR_OUTCOMES])
-    values += np.where(levels, b.scalar[:, -1], b.scalar.sum(axis=1)).tolist()
-    values += by_country.ravel().tolist()
-    values += b.country_level[:, -1].ravel().tolist()
-    actor_levels = np.array([name in LEVELS for name in ACTOR_OUTCOMES])[:, None]
-    values += np.where(actor_levels, b.actor[:, -1], b.actor.sum(axis=1)).ravel().tolist()
-    pair_levels = np.array([name in LEVELS for name in PAIR_OUTCOMES])[:, None, None]
-    pairs = np.where(pair_levels, b.pair[:, -1], b.pair.sum(axis=1))
-    values += pairs[:, ~np.eye(len(actors), dtype=np.bool_)].ravel().tolist()
+    m = recorder.matrix() if matrix is None else matrix
+    values: list[float] = np.where(_level_rows(countries, actors), m[:, -1], m.sum(axis=1)).tolist()
     out = dict(zip(_summary_names(countries, actors), values, strict=True))
 
-    for edge, count in zip(SEVERITY_EDGES, recorder.severity_ccdf, strict=True):
-        out[f"attacks_with_fatalities_ge__{edge}"] = float(count)
-    plot_ages = recorder.plot_ages
-    for label, row in (("attack", 0), ("interdiction", 1)):
-        sums, n = plot_ages[row, :, 0], plot_ages[row, :, 1]
-        out[f"plot_age_at_{label}_mean"] = _ratio(sums.sum(), n.sum())
-        out[f"plot_age_at_{label}_mean__domestic"] = _ratio(sums[0], n[0])
-        out[f"plot_age_at_{label}_mean__abroad"] = _ratio(sums[1], n[1])
+    for edge, count in zip(SEVERITY_EDGES, recorder.severity_ccdf.tolist(), strict=True):
+        out[f"attacks_with_fatalities_ge__{edge}"] = count
+    ages = recorder.plot_ages.tolist()  # [attack, interdiction][domestic, abroad][sum, n]
+    for label, ((home_sum, home_n), (abroad_sum, abroad_n)) in zip(
+        ("attack", "interdiction"), ages, strict=True
+    ):
+        out[f"plot_age_at_{label}_mean"] = _ratio(home_sum + abroad_sum, home_n + abroad_n)
+        out[f"plot_age_at_{label}_mean__domestic"] = _ratio(home_sum, home_n)
+        out[f"plot_age_at_{label}_mean__abroad"] = _ratio(abroad_sum, abroad_n)
     strength = recorder.scalar["strength"]
     out["min_strength"] = float(strength.min())
     out["max_strength"] = float(strength.max())
@@ -172,15 +175,15 @@ def summarise(recorder: Recorder, home_country: str) -> dict[str, float]:
     mass = recorder.country["mass_casualty_attacks"][: n_years * block]
     years_hit = (mass.reshape(n_years, block, len(countries)).sum(axis=1) > 0).sum(axis=0)
     successes = recorder.country["attacks_successful"]
-    first = successes[:HALF_YEAR].sum(axis=0)
-    last = successes[-HALF_YEAR:].sum(axis=0)
+    first = successes[:HALF_YEAR].sum(axis=0).tolist()
+    last = successes[-HALF_YEAR:].sum(axis=0).tolist()
     out["years"] = float(n_years)
-    for j, c in enumerate(countries):
-        out[f"mass_casualty_years__{c}"] = float(years_hit[j])
-        out[f"attack_risk__{c}"] = float(years_hit[j]) / n_years
+    for j, (c, hit) in enumerate(zip(countries, years_hit.tolist(), strict=True)):
+        out[f"mass_casualty_years__{c}"] = float(hit)
+        out[f"attack_risk__{c}"] = float(hit) / n_years
         if steps >= 2 * HALF_YEAR:
             out[f"attack_change__{c}"] = (
-                float((last[j] - first[j]) / first[j]) if first[j] else float("nan")
+                (last[j] - first[j]) / first[j] if first[j] else float("nan")
             )
     for a in actors:
         out[f"ci_exposure__{a}"] = out[f"exploitation_against__{a}"] + out[f"leaks_of__{a}"]
@@ -191,11 +194,36 @@ def summarise(recorder: Recorder, home_country: str) -> dict[str, float]:
             ("first", slice(0, WEEKS_PER_YEAR)),
             ("last", slice(-WEEKS_PER_YEAR, None)),
         ):
-            n = total[window].sum()
+            n = float(total[window].sum())
             out[f"share_abroad_{label}_year"] = (
-                float((n - home[window].sum()) / n) if n else float("nan")
+                (n - float(home[window].sum())) / n if n else float("nan")
             )
     return out
+
+
+@functools.cache
+def _matrix_rows(n_countries: int, n_actors: int) -> tuple[slice, ...]:
+    """Rows of each family in :meth:`Recorder.matrix`, in ``_column_names`` order.
+
+    All-country totals, scalars, per country, country levels, per actor, per pair.
+    """
+    sizes = [len(COUNTRY_OUTCOMES), len(SCALAR_OUTCOMES), len(COUNTRY_OUTCOMES) * n_countries]
+    sizes += [len(COUNTRY_LEVELS) * n_countries, len(ACTOR_OUTCOMES) * n_actors]
+    sizes += [len(PAIR_OUTCOMES) * n_actors * (n_actors - 1)]
+    stops = np.cumsum(sizes).tolist()
+    return tuple(slice(a, b) for a, b in zip([0, *stops[:-1]], stops, strict=True))
+
+
+@functools.cache
+def _off_diagonal(n_actors: int) -> NDArray[np.intp]:
+    """Flat indices of the ``[A, A]`` pairs other than (a, a), truster first."""
+    return np.flatnonzero(~np.eye(n_actors, dtype=np.bool_))
+
+
+@functools.cache
+def _level_rows(countries: tuple[str, ...], actors: tuple[str, ...]) -> NDArray[np.bool_]:
+    """Which weekly columns are levels (summarised by their last week, not summed)."""
+    return np.array([name.split("__", 1)[0] in LEVELS for name in _column_names(countries, actors)])
 
 
 @functools.cache
@@ -236,4 +264,4 @@ def summary_columns(
 
 
 def _ratio(numerator: float, denominator: float) -> float:
-    return float(numerator / denominator) if denominator else float("nan")
+    return numerator / denominator if denominator else float("nan")
