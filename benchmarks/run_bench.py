@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from scenarios.config import ScenarioConfig, load_config
-from scenarios.model.model import run_replication
 from scenarios.model.params import compile_parameters
 from scenarios.model.regions import build_geometry
+from scenarios.model.simulation import run_replication
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.yaml"

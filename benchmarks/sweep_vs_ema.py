@@ -77,9 +77,9 @@ def point_costs(samples: int) -> dict[str, float]:
     from scenarios.experiment.executor import _geometry
     from scenarios.experiment.seeds import replication_sequence
     from scenarios.experiment.sweep import PointConfigs, load_sweep, point_config
-    from scenarios.model.model import run_replication
     from scenarios.model.params import compile_parameters
     from scenarios.model.regions import build_geometry
+    from scenarios.model.simulation import run_replication
 
     spec, raw = load_sweep(SWEEP)
     spec = spec.model_copy(update={"samples": samples, "replications": REPLICATIONS})
@@ -251,7 +251,7 @@ def ema_sweep(samples: int) -> tuple[Any, Any]:
 def ema_model(seed: int, **x: float) -> dict[str, float]:
     """The EMA model function: one replication of one sample point, its outcomes."""
     from scenarios.experiment.seeds import replication_sequence
-    from scenarios.model.model import run_replication
+    from scenarios.model.simulation import run_replication
 
     ((spec, points),) = _EMA.values()
     values = np.array([x[f"x{j}"] for j in range(len(spec.parameters))])
@@ -365,7 +365,7 @@ def main() -> None:
 def replications_child(n: int) -> None:
     """Time ``n`` replications of the trilateral base in this process (after a warm-up)."""
     from scenarios.config import load_config
-    from scenarios.model.model import run_replication
+    from scenarios.model.simulation import run_replication
 
     config = load_config(ROOT / "configs" / "trilateral.yaml", [("run.steps", 156)])
     run_replication(config, 0)

@@ -10,9 +10,9 @@ import yaml
 
 from scenarios.config import load_config
 from scenarios.experiment.seeds import replication_seeds, replication_sequence
-from scenarios.model.model import run_replication
 from scenarios.model.params import compile_parameters
 from scenarios.model.regions import build_geometry
+from scenarios.model.simulation import run_replication
 
 ROOT = Path(__file__).resolve().parents[2]
 TRUE_PLOT_RATE = 2.2  # the known parameter value the synthetic targets come from

@@ -76,7 +76,7 @@ def test_links_over_an_ensemble_are_paired_use_the_draws_and_add_up(tmp_path: Pa
 
     # a run is the model run of its coalition with its draw's parameters set
     from scenarios.experiment.seeds import replication_sequence
-    from scenarios.model.model import run_replication
+    from scenarios.model.simulation import run_replication
 
     posterior = ensemble.posterior
     run = results[(results.point == 3) & (results.replication == 4)].iloc[0]

@@ -153,7 +153,7 @@ def test_contrast_runs_are_paired_and_independent_of_workers_and_resume(tmp_path
     pd.testing.assert_frame_equal(one[base_columns], plain)
 
     # The effect is the contrast arm's run (same seed) minus the base arm's.
-    from scenarios.model.model import run_replication
+    from scenarios.model.simulation import run_replication
 
     spec, raw_base = load_sweep(path)
     arm = contrast_base(spec, raw_base)

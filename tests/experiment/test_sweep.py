@@ -206,7 +206,7 @@ def test_misspelt_outcome_is_refused_with_suggestions(tmp_path: Path) -> None:
 def test_outcome_columns_are_those_of_a_run(steps: int) -> None:
     from scenarios.config import load_config
     from scenarios.experiment.experiment import outcome_columns
-    from scenarios.model.model import run_replication
+    from scenarios.model.simulation import run_replication
 
     config = load_config(CONFIGS / "trilateral.yaml", [("run.steps", steps)])
     _, summary = run_replication(config, 1)
@@ -493,18 +493,20 @@ def test_the_sweep_driver_does_not_load_the_analysis_or_matplotlib() -> None:
 
 def test_the_workers_preload_leaves_salib_and_scipy_to_the_driver() -> None:
     """The fork server's preload (the workers' start-up) and the figure helpers the
-    workers run load matplotlib but not SALib or SciPy's statistics (half a second)."""
+    workers run load matplotlib but not SALib or SciPy's statistics (half a second), nor
+    Mesa: replications run as a Simulation (0.2 s)."""
     code = (
         "import sys\n"
         "from scenarios.experiment import workers\n"
         "for name in workers.WARM_MODULES: __import__(name)\n"
         "from scenarios.experiment.sensitivity import lever_ranks, partial_dependence\n"
-        "print(sorted(m for m in ('matplotlib', 'SALib', 'scipy.stats') if m in sys.modules))"
+        "print(sorted(m for m in ('matplotlib', 'SALib', 'scipy.stats', 'mesa', 'numba') "
+        "if m in sys.modules))"
     )
     res = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
-    assert res.stdout.strip() == "['matplotlib']", res.stdout
+    assert res.stdout.strip() == "['matplotlib', 'numba']", res.stdout
 
 
 @pytest.mark.slow

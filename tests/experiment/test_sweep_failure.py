@@ -59,7 +59,7 @@ def one_message(message: str, *fragments: str) -> str:
 def test_a_run_failing_in_a_worker_fails_the_sweep_cleanly_and_resume_finishes_it(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    import scenarios.model.model as model_module
+    import scenarios.model.simulation as model_module
 
     monkeypatch.setattr(executor, "local_pool", threaded_pool)
     spec = tmp_path / "sweep.yaml"

@@ -141,9 +141,9 @@ def test_points_do_not_share_mutable_state_with_the_base() -> None:
 
 def test_run_chunk_rows_equal_those_of_the_plain_path(tmp_path: Path) -> None:
     """run_chunk (quick configs, cached geometry) writes the rows of the plain path."""
-    from scenarios.model.model import run_replication
     from scenarios.model.params import compile_parameters
     from scenarios.model.regions import build_geometry
+    from scenarios.model.simulation import run_replication
 
     spec, raw = load_sweep(ROOT / "configs" / "sweeps" / "sharing_trust_sobol.yaml")
     raw = {**raw, "run": {**raw["run"], "steps": 12, "burn_in": 4}}

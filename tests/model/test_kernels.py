@@ -141,7 +141,7 @@ def test_plot_lifetimes_match_kaplan() -> None:
 
 def _plot_counts(rate: float, weeks: int, n_cells: int, seed: int) -> np.ndarray:
     """[weeks, cells] plots started by ``n_cells`` cells of 100 fighters at ``rate`` per week."""
-    from scenarios.model.agents import CellTable
+    from scenarios.model.tables import CellTable
 
     counters = np.zeros(8, dtype=np.int64)
     table = CellTable(n_cells, counters)

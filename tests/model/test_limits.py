@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import run_cli
 
 from scenarios.config import ModelLimitError, load_config
-from scenarios.model import model as model_module
+from scenarios.model import simulation as model_module
 from scenarios.model.model import MAX_LIVE_CELLS, MAX_LIVE_PLOTS, ScenarioModel
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -99,8 +99,8 @@ class Simulator:
     def __call__(self, values: np.ndarray, seed: int) -> dict[str, float]:
         """The statistics of one replication with seed ``seed`` at parameter ``values``."""
         from scenarios.experiment.seeds import replication_sequence
-        from scenarios.model.model import run_replication
         from scenarios.model.params import compile_parameters
+        from scenarios.model.simulation import run_replication
 
         points, geometry, statistics = self._prepared()
         config = points.config(values)

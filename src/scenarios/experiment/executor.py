@@ -148,7 +148,7 @@ def run_chunk(
     r also sets the parameters of its posterior draw (the same in every point, so points
     stay paired), and rows record its ``draw`` and ``particle``.
     """
-    from scenarios.model.model import run_replication
+    from scenarios.model.simulation import run_replication
 
     extra: tuple[str, ...] = () if ensemble is None else ensemble.posterior.parameters
     varying = None if ensemble is None else ensemble.parameters()

@@ -40,9 +40,9 @@ from scenarios.experiment import store
 from scenarios.experiment.pool import worker_context
 from scenarios.experiment.processes import stop_workers, watch_driver
 from scenarios.experiment.seeds import replication_seeds, replication_sequence
-from scenarios.model.model import run_replication
 from scenarios.model.params import compile_parameters
 from scenarios.model.regions import build_geometry
+from scenarios.model.simulation import run_replication
 
 Progress = Callable[[int], None]
 # One replication: (index, weekly columns, summary row).

@@ -39,7 +39,7 @@ TINY: dict[str, Any] = {
 def warm_up() -> None:
     """Run one tiny replication (imports the model, loads its compiled code)."""
     from scenarios.config import ScenarioConfig
-    from scenarios.model.model import run_replication
+    from scenarios.model.simulation import run_replication
 
     run_replication(ScenarioConfig.model_validate(TINY), 0)
 
