@@ -35,7 +35,11 @@ import numpy as np
 from scenarios.config import ScenarioConfig, load_config
 from scenarios.model.params import compile_parameters
 from scenarios.model.regions import build_geometry
-from scenarios.model.simulation import run_replication
+
+try:
+    from scenarios.model.simulation import run_replication
+except ImportError:  # a --before revision older than model/simulation.py
+    from scenarios.model.model import run_replication  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.yaml"
