@@ -63,6 +63,13 @@ def seconds_per_replication(cfg: ScenarioConfig, replications: int, repeats: int
     return out
 
 
+def plot_weeks(cfg: ScenarioConfig, replications: int = 5) -> float:
+    """Live plots summed over the weeks of a replication, averaged over a few."""
+    return float(
+        np.mean([run_replication(cfg, seed)[0]["live_plots"].sum() for seed in range(replications)])
+    )
+
+
 def child_seconds(tree: Path, replications: int) -> float:
     """Seconds per baseline replication of the model in source tree ``tree`` (a child)."""
     code = (
@@ -168,12 +175,18 @@ def main() -> None:
     )
 
     print("time vs steps (seconds per replication; ratio to 1x; linear = 2.0 and 4.0):")
-    ref = None
+    print("  (and per live plot-week: the baseline's live plots grow over a long run, by 12%")
+    print("  on average over 20 years against the first 5, so time per week grows with them)")
+    ref = ref_work = None
     for k in (1, 2, 4):
         cfg = load_config(BASELINE, [f"run.steps={k * base.run.steps}", "run.burn_in=0"])
         t = statistics.median(seconds_per_replication(cfg, max(5, reps // k), repeats))
-        ref = ref or t
-        print(f"  steps x{k} ({k * base.run.steps:5d}): {t * 1000:7.1f} ms   ratio {t / ref:4.2f}")
+        work = plot_weeks(cfg)
+        ref, ref_work = ref or t, ref_work or t / work
+        print(
+            f"  steps x{k} ({k * base.run.steps:5d}): {t * 1000:7.1f} ms   ratio {t / ref:4.2f}"
+            f"   per live plot-week {t / work * 1e9:6.0f} ns, ratio {t / work / ref_work:4.2f}"
+        )
 
     print("time vs initial strength (fighters, cells and carrying capacity scaled together):")
     ref = None
