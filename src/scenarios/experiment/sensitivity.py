@@ -154,6 +154,20 @@ def _row(outcome: str, parameter: str, index: str, value: float, conf: float) ->
     }
 
 
+def load_analysis(method: str) -> None:
+    """Import what computing ``method``'s indices needs (SALib's analysis or SciPy).
+
+    Call it before computing indices on several threads: two threads importing the same
+    module at once can see it half-initialised.
+    """
+    if method == "sobol":
+        from SALib.analyze import sobol  # noqa: F401
+    elif method == "morris":
+        from SALib.analyze import morris  # noqa: F401
+    else:
+        from scipy import stats  # noqa: F401
+
+
 # Bootstrap resamples of the Sobol' and Morris confidence intervals.
 RESAMPLES = 1000
 

@@ -20,8 +20,8 @@ from scenarios.experiment.sweep import EFFECT, SweepManifest, SweepSpec, file_st
 
 # The analysis (SALib, SciPy) and the figures (matplotlib) are imported where they are
 # used. With a pool, `scenarios sweep` computes the indices and writes the report in its
-# driver, which has loaded SALib and SciPy to draw the design, and its workers draw the
-# figures with the matplotlib their fork server loaded: neither loads what the other uses.
+# driver, which has loaded SciPy (and SALib's sampling) to draw the design, and its
+# workers draw the figures with the matplotlib their fork server loaded.
 
 TOP = 4
 # Which figures a sweep's analysis draws: "overview" (the sensitivity heatmap and one
@@ -385,10 +385,11 @@ def sensitivity_overview(
 
 
 def dependence_overview(
-    design: pd.DataFrame, means: pd.DataFrame, ranked: pd.DataFrame, outcomes: list[str], path: Path
+    design: pd.DataFrame, means: pd.DataFrame, drivers: dict[str, str], path: Path
 ) -> None:
-    """Partial dependence of each of ``outcomes`` on its most influential parameter."""
+    """Partial dependence of each outcome on its driver (``drivers``: outcome -> parameter)."""
     plt = pyplot()
+    outcomes = list(drivers)
     ncols = min(4, len(outcomes))
     nrows = -(-len(outcomes) // ncols)
     width, height = 3.0 * ncols, 2.35 * nrows + 0.5
@@ -397,7 +398,7 @@ def dependence_overview(
         fig, width, height, left=0.6, right=0.15, bottom=0.45, top=0.5, wspace=0.35, hspace=0.6
     )
     for ax, outcome in zip(axes.flat, outcomes, strict=False):
-        name = ranked[ranked.outcome == outcome]["parameter"].iloc[0]
+        name = drivers[outcome]
         _pdp(ax, design[f"param:{name}"].to_numpy(), means[outcome].to_numpy())
         ax.set_title(short(outcome), fontsize=8)
         ax.set_xlabel(short(name), fontsize=7)
@@ -488,16 +489,21 @@ def _read(out: Path, manifest: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
 def _read_results(out: Path, columns: list[str]) -> pd.DataFrame:
     """``read_results(out, columns)`` read as one Parquet dataset (threaded; 1.5-3x faster).
 
-    Any part that does not read that way (damaged, or without one of ``columns``) sends it
-    to :func:`read_results`, which reads part by part and says which columns are missing.
+    Any part that does not read that way (damaged, or without one of ``columns``: a
+    dataset would read the missing column as nulls) sends it to :func:`read_results`,
+    which reads part by part and says which columns are missing.
     """
     import pyarrow.dataset as ds
 
     from scenarios.experiment.executor import PARTS
 
     parts = sorted((out / PARTS).glob("chunk-*.parquet"))
+    wanted = {"run", *columns}
     try:
-        table = ds.dataset(parts, format="parquet").to_table(columns=["run", *columns])
+        dataset = ds.dataset(parts, format="parquet")
+        if not all(wanted <= set(f.physical_schema.names) for f in dataset.get_fragments()):
+            return read_results(out, columns)
+        table = dataset.to_table(columns=["run", *columns])
     except (OSError, ValueError, pa.ArrowException):
         return read_results(out, columns)
     return table.to_pandas().sort_values("run", ignore_index=True)
@@ -514,8 +520,9 @@ def _compute_indices(
     shipped sweep's 14 outcomes: 1.4 s); threads allocate from arenas of their own and
     run side by side where numpy releases the GIL (0.24 s on 2 cores). Same numbers.
     """
-    from scenarios.experiment.sensitivity import analyse
+    from scenarios.experiment.sensitivity import analyse, load_analysis
 
+    load_analysis(spec.method)  # imported here, not by two threads at once
     x = design[[f"param:{n}" for n in spec.parameters]].to_numpy()
 
     def one(outcome: str) -> pd.DataFrame:
@@ -529,7 +536,7 @@ def _compute_indices(
             seed=spec.seed,
         )
 
-    with ThreadPoolExecutor(max(1, min(len(outcomes), os.cpu_count() or 1))) as threads:
+    with ThreadPoolExecutor(max(1, min(len(outcomes), len(os.sched_getaffinity(0))))) as threads:
         return pd.concat(list(threads.map(one, outcomes)), ignore_index=True)
 
 
@@ -581,18 +588,16 @@ def _indices(
             (indices, spec.method, spec.outcomes, plots / OVERVIEW, direction),
         )
     ]
-    clear = [o for o in spec.outcomes if _has_clear_driver(ranked, o)]
-    if clear:
-        hidden = ", ".join(o for o in spec.outcomes if o not in clear)
+    drivers = {o: p for o in spec.outcomes if (p := _clear_driver(ranked, o)) is not None}
+    if drivers:
+        hidden = ", ".join(o for o in spec.outcomes if o not in drivers)
         captions[DEPENDENCE] = (
-            "Partial dependence of each outcome with a clear most influential parameter on "
-            "that parameter: mean outcome in eight equal-count bins of it, with 95% intervals."
-            + (f" Not shown (no clear index): {hidden}." if hidden else "")
+            "Partial dependence of each outcome with a clear index on its most influential "
+            "parameter with one: mean outcome in eight equal-count bins of it, with 95% "
+            "intervals." + (f" Not shown (no clear index): {hidden}." if hidden else "")
         )
         # the longest drawing first: the other workers take the rest meanwhile
-        drawings.insert(
-            0, (dependence_overview, (design, means, ranked, clear, plots / DEPENDENCE))
-        )
+        drawings.insert(0, (dependence_overview, (design, means, drivers, plots / DEPENDENCE)))
     for outcome in spec.outcomes if figures == "all" else []:
         stem = file_stem(outcome)  # effect:x -> effect__x: no ':' in file names
         if spec.method == "sobol":
@@ -615,10 +620,14 @@ def _indices(
     return indices, ranked, captions, drawings
 
 
-def _has_clear_driver(ranked: pd.DataFrame, outcome: str) -> bool:
-    """Whether the outcome's most influential parameter has an unflagged, positive index."""
-    top = ranked[ranked.outcome == outcome].head(1)
-    return bool(len(top)) and top["flag"].iloc[0] == "" and float(top["score"].iloc[0]) > 0
+def _clear_driver(ranked: pd.DataFrame, outcome: str) -> str | None:
+    """The outcome's most influential parameter with an unflagged, positive index, if any.
+
+    The same cells the overview heatmap shows as clear: a top-ranked parameter flagged
+    as noise does not hide a clear one ranked below it.
+    """
+    rows = ranked[(ranked.outcome == outcome) & (ranked["flag"] == "") & (ranked["score"] > 0)]
+    return str(rows["parameter"].iloc[0]) if len(rows) else None
 
 
 def _report_text(
