@@ -450,3 +450,23 @@ def test_an_interdiction_disrupts_plotting_which_recovers_smoothly() -> None:
     add_plots(model, 0, 0, n=3)
     intel_week(model)
     assert model.cells.disruption[0] == 3.0
+
+
+def test_prepare_keeps_alternating_configs_and_never_mixes_them() -> None:
+    """A contrast sweep alternates two arms: both stay prepared (same objects back), and
+    equal but distinct objects are not taken for each other."""
+    from scenarios.model.params import compile_parameters
+    from scenarios.model.regions import build_geometry
+    from scenarios.model.simulation import prepare
+
+    arms = []
+    for rate in (1.0, 2.0):
+        cfg = config("baseline", f"threat.plot_rate={rate}")
+        geometry = build_geometry(cfg)
+        arms.append((cfg, geometry, compile_parameters(cfg, geometry)))
+    first = [prepare(*arm) for arm in arms]
+    assert [prepare(*arm) for arm in arms] == first
+    assert all(prepare(*arm) is p for arm, p in zip(arms, first, strict=True))
+    cfg, geometry, parameters = arms[0]
+    copy = cfg.model_copy(deep=True)
+    assert prepare(copy, geometry, parameters) is not first[0]

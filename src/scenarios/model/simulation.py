@@ -123,9 +123,11 @@ def _plan_epochs(config: ScenarioConfig) -> tuple[Epoch, ...]:
     return tuple(epochs)
 
 
-# The last config prepared from a given geometry and parameters (a loop of replications
-# passes the same objects every time).
-_last_prepared: list[Prepared] = []
+# The configs last prepared from given geometry and parameters objects, newest last (a
+# loop of replications passes the same objects every time; a contrast sweep alternates
+# two arms, a few coalitions or candidates may alternate likewise).
+_recent_prepared: list[Prepared] = []
+RECENT_PREPARED = 4
 
 
 def prepare(
@@ -136,17 +138,22 @@ def prepare(
     """What the replications of ``config`` share; reused while the same objects come back.
 
     With ``geometry`` and ``parameters`` given (as in a loop of replications), the last
-    result is kept and returned again for the same three objects.
+    :data:`RECENT_PREPARED` results are kept and returned again for the same three objects
+    (the same objects, not equal ones: the cache holds them, so none is reused for another).
     """
     if geometry is None or parameters is None:
         geometry = geometry or build_geometry(config)
         return Prepared(config, geometry, parameters or compile_parameters(config, geometry))
-    if _last_prepared:
-        last = _last_prepared[0]
-        if last.config is config and last.geometry is geometry and last.parameters is parameters:
-            return last
+    for prepared in _recent_prepared:
+        if (
+            prepared.config is config
+            and prepared.geometry is geometry
+            and prepared.parameters is parameters
+        ):
+            return prepared
     prepared = Prepared(config, geometry, parameters)
-    _last_prepared[:] = [prepared]
+    _recent_prepared.append(prepared)
+    del _recent_prepared[:-RECENT_PREPARED]
     return prepared
 
 
