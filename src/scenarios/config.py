@@ -102,7 +102,7 @@ class ConfigError(ValueError):
 class ModelLimitError(ValueError):
     """A run whose parameters drive the model past a size it is built for (exit code 2).
 
-    Raised by ``scenarios.model.model`` (see ``MAX_LIVE_PLOTS``, ``MAX_LIVE_CELLS``
+    Raised by ``scenarios.model.simulation`` (see ``MAX_LIVE_PLOTS``, ``MAX_LIVE_CELLS``
     there); the message names the limit and the parameters that drive it. Defined here,
     with the other bad-input error, so that the CLI can catch it without importing the
     model.

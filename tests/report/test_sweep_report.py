@@ -308,3 +308,60 @@ def test_a_damaged_part_is_refused_with_one_message(tmp_path: Path) -> None:
     (out / PARTS / chunk_name(0)).write_bytes(b"PAR1 not parquet")
     with pytest.raises(CompareError, match=r"cannot be read .*--resume"):
         analyse_sweep(out)
+
+
+def test_a_part_without_an_outcome_column_is_not_read_as_missing_values(tmp_path: Path) -> None:
+    """A Parquet dataset takes its schema from the first part and would fill a later
+    part's missing column with nulls; the read falls back to one part at a time, which
+    refuses it."""
+    from scenarios.report.sweep_report import _read_results
+
+    parts = tmp_path / PARTS
+    parts.mkdir()
+    pd.DataFrame({"run": [0, 1], "point": [0, 0], "x": [1.0, 2.0]}).to_parquet(
+        parts / "chunk-000000.parquet"
+    )
+    pd.DataFrame({"run": [2, 3], "point": [1, 1]}).to_parquet(parts / "chunk-000001.parquet")
+    with pytest.raises((KeyError, ValueError)):
+        _read_results(tmp_path, ["point", "x"])
+    whole = _read_results(tmp_path, ["point"])  # the columns every part has still read
+    assert whole.run.tolist() == [0, 1, 2, 3]
+
+
+def test_the_clear_driver_skips_a_flagged_top_parameter() -> None:
+    """The dependence overview shows an outcome whose top parameter is noise but whose
+    second is clear (as its heatmap row does), against that second parameter."""
+    from scenarios.report.sweep_report import _clear_driver
+
+    ranked = pd.DataFrame(
+        {
+            "outcome": ["y", "y", "z"],
+            "parameter": ["a", "b", "a"],
+            "score": [0.5, 0.3, 0.4],
+            "flag": ["noise", "", "ci includes 0"],
+        }
+    )
+    assert _clear_driver(ranked, "y") == "b"
+    assert _clear_driver(ranked, "z") is None
+
+
+def test_the_clis_figure_sets_are_the_reports() -> None:
+    """`--figures` choices (cli.FigureSet, kept apart for start-up) match sweep_report's."""
+    from scenarios.cli import FigureSet
+    from scenarios.report.sweep_report import FIGURES
+
+    assert {f.value for f in FigureSet} == set(FIGURES)
+
+
+def test_a_sweep_needs_an_outcome() -> None:
+    with pytest.raises(ValueError, match="outcomes"):
+        SweepSpec.model_validate(
+            {
+                "name": "s",
+                "base": "configs/baseline.yaml",
+                "method": "lhs",
+                "samples": 4,
+                "parameters": {"threat.plot_rate": {"bounds": [0.5, 1.5]}},
+                "outcomes": [],
+            }
+        )

@@ -516,6 +516,7 @@ class TimeseriesWriter:
         self._flush()
         self._writer.close()
         self._closed = True
+        self._values = None  # the row-group buffer
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:

@@ -136,6 +136,7 @@ class SweepSpec(BaseModel):
     )
     outcomes: list[OutcomeName] = Field(
         default_factory=lambda: ["attacks_successful", "fatalities", "mass_casualty_attacks"],
+        min_length=1,
         description="summary.parquet columns to analyse (averaged over replications), or with "
         "a contrast their paired effects (effect:<column>); they name plot files, so each is "
         "a plain name (effect:x is drawn as effect__x).",
