@@ -4,9 +4,9 @@
 replication, and runs the compiled week (``engine``) between changes of the active
 interventions. :func:`run_replication` runs one to its end: nothing observes its weeks,
 so it needs no Mesa model, agents or network, and a process that only runs replications
-(a sweep's or a run's workers) never imports Mesa. :class:`scenarios.model.model.
-ScenarioModel` is a Simulation and a Mesa model, for stepping, the dashboard and
-``mesa.batch_run``; the outputs are the same either way.
+(a sweep's or a run's workers) never imports Mesa.
+:class:`~scenarios.model.model.ScenarioModel` is a Simulation and a Mesa model, for
+stepping, the dashboard and ``mesa.batch_run``; the outputs are the same either way.
 """
 
 from __future__ import annotations
