@@ -535,3 +535,30 @@ def test_sweep_workers_die_when_the_driver_is_killed(tmp_path: Path) -> None:
         assert wait_until(lambda: not session(proc.pid), 15), session(proc.pid)
     finally:
         kill_group(proc)
+
+
+@pytest.mark.parametrize("second_order", [False, True])
+def test_independent_rows_of_a_saltelli_design_are_its_base_rows(second_order: bool) -> None:
+    """Between two base rows A and B, every row copies A but for one (or two) values."""
+    from scenarios.experiment.sensitivity import independent_rows
+
+    x = designs.sobol(ISHIGAMI, 16, 2, second_order=second_order)
+    rows = independent_rows("sobol", len(x), 3, second_order)
+    step = 8 if second_order else 5
+    assert rows.tolist() == sorted([*range(0, len(x), step), *range(step - 1, len(x), step)])
+    for a in range(0, len(x), step):
+        for between in range(a + 1, a + step - 1):
+            assert 1 <= int((x[between] != x[a]).sum()) <= 3
+        assert int((x[a + step - 1] != x[a]).sum()) == 3  # B: a draw of its own
+
+
+def test_independent_rows_of_morris_are_the_trajectory_starts() -> None:
+    from scenarios.experiment.sensitivity import independent_rows
+
+    x = designs.morris_design(ISHIGAMI, 10, 3)
+    rows = independent_rows("morris", len(x), 3)
+    assert rows.tolist() == list(range(0, len(x), 4))
+    for start in rows:  # within a trajectory each step moves one parameter
+        for k in range(start + 1, start + 4):
+            assert int((x[k] != x[k - 1]).sum()) == 1
+    assert independent_rows("lhs", 7, 3).tolist() == list(range(7))

@@ -353,12 +353,32 @@ def lever_ranks(indices: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def independent_rows(
+    method: str, n_rows: int, n_parameters: int, second_order: bool = False
+) -> np.ndarray:
+    """Rows of a design that are separate draws, for tests that assume independent points.
+
+    Sobol' (Saltelli): the A and B base rows of each block of D + 2 (2D + 2 with S2) rows;
+    the rows between them copy all but one or two of their values. Morris: the first row
+    of each trajectory of D + 1 rows (each next row moves one parameter). LHS and grid:
+    every row.
+    """
+    rows = np.arange(n_rows)
+    if method == "sobol":
+        step = (2 if second_order else 1) * n_parameters + 2
+        return rows[(rows % step == 0) | (rows % step == step - 1)]
+    if method == "morris":
+        return rows[rows % (n_parameters + 1) == 0]
+    return rows
+
+
 def directions(x: pd.DataFrame, y: pd.DataFrame) -> pd.DataFrame:
     """Which way each outcome (column of ``y``) moves with each parameter (column of ``x``).
 
     +1 or -1: the sign of the Spearman rank correlation over the sample points, where its
     Fisher-z 95% interval excludes 0; else 0 (no monotone association shown, e.g. no
-    effect, too few points, or an effect that rises then falls). Rows: outcomes.
+    effect, too few points, or an effect that rises then falls). Rows: outcomes. The
+    interval assumes independent points: pass a design's :func:`independent_rows`.
     """
     n = len(x)
     out = pd.DataFrame(0, index=y.columns, columns=x.columns)

@@ -547,7 +547,13 @@ def _indices(
 
     The figures' captions are in the report's order: the overview heatmap first.
     """
-    from scenarios.experiment.sensitivity import directions, flag_noise, importance, noise_table
+    from scenarios.experiment.sensitivity import (
+        directions,
+        flag_noise,
+        importance,
+        independent_rows,
+        noise_table,
+    )
 
     spec = SweepSpec.model_validate(manifest["spec"])
     design, results, means = _read(out, manifest)
@@ -573,15 +579,22 @@ def _indices(
         "outcome has no clear index at all."
         + (
             " An arrow: the outcome rises (\u2191) or falls (\u2193) as the parameter rises "
-            "(the sign of their Spearman rank correlation over the sample points, where its "
-            "95% interval excludes 0; no arrow: no monotone association shown)."
+            "(the sign of their Spearman rank correlation over the design's independent "
+            "points, Saltelli's base rows or the trajectories' starts, where its 95% "
+            "interval excludes 0; no arrow: no monotone association shown)."
             if spec.method in KEY
             else " Negative: the outcome falls as the parameter rises."
         )
     }
-    # LHS and grid show Spearman rho itself, signed; the others get arrows for its sign.
+    # LHS and grid show Spearman rho itself, signed; the others get arrows for its sign,
+    # over the design's independent rows (Saltelli's A and B, Morris' trajectory starts).
     params = design[[f"param:{n}" for n in spec.parameters]].set_axis(spec.parameters, axis=1)
-    direction = directions(params, means[spec.outcomes]) if spec.method in KEY else None
+    rows = independent_rows(spec.method, len(params), len(spec.parameters), spec.second_order)
+    direction = (
+        directions(params.iloc[rows], means[spec.outcomes].iloc[rows])
+        if spec.method in KEY
+        else None
+    )
     drawings: list[Drawing] = [
         (
             sensitivity_overview,
