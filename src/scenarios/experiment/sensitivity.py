@@ -184,7 +184,9 @@ def sobol_indices(
         calc_second_order=second_order,
         num_resamples=RESAMPLES,
         conf_level=0.95,
-        seed=seed,
+        # SALib draws from numpy's global generator for a seed of 0 (``if seed:``): a
+        # generator of the seed is reproducible for 0 too, and the same stream otherwise.
+        seed=np.random.default_rng(seed),
     )
     rows = []
     for j, name in enumerate(problem["names"]):
