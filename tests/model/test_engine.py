@@ -162,3 +162,12 @@ def test_the_compiled_modules_load_under_their_keyed_cache_whatever_is_imported_
             check=True,
         )
         assert f"{_numba_cache.PREFIX}{_numba_cache.sources_digest()}" in done.stdout, first
+
+
+def test_levels_per_country_are_summarised_by_their_last_week() -> None:
+    """`summarise` takes the last week of a column whose family is in LEVELS and sums the
+    rest; the per-country levels (strength in a country) must be among them, as they were
+    when their last week was taken unconditionally."""
+    from scenarios.model.outcomes import COUNTRY_LEVELS, LEVELS
+
+    assert set(COUNTRY_LEVELS) <= LEVELS
