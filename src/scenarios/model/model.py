@@ -29,6 +29,7 @@ from scenarios.model.simulation import (
     Simulation,
     prepare,
     run_replication,
+    seed_streams,
 )
 
 __all__ = [
@@ -68,8 +69,7 @@ class ScenarioModel(Simulation, mesa.Model):
         parameters: Parameters | None = None,
         cell_agents: bool = True,
     ) -> None:
-        seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        mesa_seq, setup_seq, process_seq = seq.spawn(3)
+        mesa_seq, setup_seq, process_seq = seed_streams(seed)
         mesa.Model.__init__(self, rng=mesa_seq)
         self.cell_agents = cell_agents
         self._build(config, setup_seq, process_seq, prepare(config, geometry, parameters))

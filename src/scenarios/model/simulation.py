@@ -157,6 +157,19 @@ def prepare(
     return prepared
 
 
+def seed_streams(
+    seed: np.random.SeedSequence | int,
+) -> tuple[np.random.SeedSequence, np.random.SeedSequence, np.random.SeedSequence]:
+    """A replication's three seed streams: a Mesa model's ``rng``, set-up draws, processes.
+
+    The same for a :class:`Simulation` and a ``ScenarioModel`` of the same seed, which is
+    why their outputs are the same.
+    """
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    mesa_seq, setup_seq, process_seq = seq.spawn(3)
+    return mesa_seq, setup_seq, process_seq
+
+
 class Simulation:
     """The state of one replication and its compiled weeks, without Mesa.
 
@@ -173,8 +186,7 @@ class Simulation:
         geometry: RegionGeometry | None = None,
         parameters: Parameters | None = None,
     ) -> None:
-        seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        _, setup_seq, process_seq = seq.spawn(3)  # the first seeds a Mesa model's rng
+        _, setup_seq, process_seq = seed_streams(seed)  # the first seeds a Mesa model's rng
         self._build(config, setup_seq, process_seq, prepare(config, geometry, parameters))
 
     def _build(
