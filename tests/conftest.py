@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import signal
@@ -245,3 +246,12 @@ def external_dask_cluster(workers: int = 2) -> Iterator[str]:
     finally:
         for proc in reversed(procs):
             kill_group(proc)
+
+
+def modules_loaded(imports: str, candidates: tuple[str, ...]) -> list[str]:
+    """Which of ``candidates`` a fresh interpreter has loaded after running ``imports``."""
+    code = f"import sys\n{imports}\nprint(sorted(m for m in {candidates!r} if m in sys.modules))"
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return ast.literal_eval(res.stdout.strip())

@@ -15,7 +15,14 @@ import pandas as pd
 import pytest
 from SALib.sample import latin, morris, sobol
 from SALib.test_functions import Ishigami
-from tests.conftest import CONFIGS, ROOT, external_dask_cluster, free_port, kill_group
+from tests.conftest import (
+    CONFIGS,
+    ROOT,
+    external_dask_cluster,
+    free_port,
+    kill_group,
+    modules_loaded,
+)
 
 from scenarios.config import ConfigError
 from scenarios.experiment import designs
@@ -480,33 +487,24 @@ def test_the_sweep_driver_does_not_load_the_analysis_or_matplotlib() -> None:
     The driver loads SALib and SciPy only to draw the design (while the workers' fork
     server loads the model), then computes the indices with them; matplotlib never.
     """
-    code = (
-        "import sys, scenarios.cli, scenarios.report.sweep_report, scenarios.experiment.executor\n"
-        "print(sorted(m for m in ('matplotlib', 'SALib', 'scipy.stats', 'dask') "
-        "if m in sys.modules))"
+    loaded = modules_loaded(
+        "import scenarios.cli, scenarios.report.sweep_report, scenarios.experiment.executor",
+        ("matplotlib", "SALib", "scipy.stats", "dask"),
     )
-    res = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert res.stdout.strip() == "[]", res.stdout
+    assert loaded == [], loaded
 
 
 def test_the_workers_preload_leaves_salib_and_scipy_to_the_driver() -> None:
     """The fork server's preload (the workers' start-up) and the figure helpers the
     workers run load matplotlib but not SALib or SciPy's statistics (half a second), nor
     Mesa: replications run as a Simulation (0.2 s)."""
-    code = (
-        "import sys\n"
+    loaded = modules_loaded(
         "from scenarios.experiment import workers\n"
         "for name in workers.WARM_MODULES: __import__(name)\n"
-        "from scenarios.experiment.sensitivity import lever_ranks, partial_dependence\n"
-        "print(sorted(m for m in ('matplotlib', 'SALib', 'scipy.stats', 'mesa', 'numba') "
-        "if m in sys.modules))"
+        "from scenarios.experiment.sensitivity import lever_ranks, partial_dependence",
+        ("matplotlib", "SALib", "scipy.stats", "mesa", "numba"),
     )
-    res = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert res.stdout.strip() == "['matplotlib', 'numba']", res.stdout
+    assert loaded == ["matplotlib", "numba"], loaded
 
 
 @pytest.mark.slow
