@@ -154,6 +154,7 @@ def test_the_compiled_modules_load_under_their_keyed_cache_whatever_is_imported_
         ("agents", "ThreatCell"),
         ("outcomes", "Recorder"),
         ("model", "run_replication"),
+        ("simulation", "run_replication"),  # what workers import first
     ]:
         done = subprocess.run(
             [sys.executable, "-c", code.format(first=first, name=name)],
