@@ -38,7 +38,7 @@ def measure(config: Path, n: int, workers: int, extra: list[str], tmp: Path) -> 
     command = [
         sys.executable,
         "-m",
-        "scenarios.cli",
+        "scenarios",
         "run",
         str(config),
         "-n",

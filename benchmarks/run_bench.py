@@ -126,7 +126,7 @@ def cli_rate() -> None:
                 [
                     sys.executable,
                     "-m",
-                    "scenarios.cli",
+                    "scenarios",
                     "run",
                     str(BASELINE),
                     "-n",

@@ -148,7 +148,7 @@ def time_cli(spec: Path, workers: int, tmp: Path) -> dict[str, Any]:
     """``scenarios sweep SPEC --workers K`` into a fresh directory: seconds, call to return."""
     out = Path(tempfile.mkdtemp(dir=tmp)) / "sweep"
     log = out.parent / "log.txt"
-    cmd = [sys.executable, "-m", "scenarios.cli", "sweep", str(spec)]
+    cmd = [sys.executable, "-m", "scenarios", "sweep", str(spec)]
     cmd += ["--workers", str(workers), "--out", str(out)]
     with log.open("w") as sink:
         start = time.perf_counter()

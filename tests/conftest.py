@@ -128,7 +128,7 @@ def run_cli(
     extra_env: dict[str, str] | None = None,
     preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m scenarios.cli ARGS`` in a subprocess (real exit codes), output captured.
+    """``python -m scenarios ARGS`` in a subprocess (real exit codes), output captured.
 
     Debug and table-format switches of the developer's shell are dropped, so messages are
     what a user sees.
@@ -139,7 +139,7 @@ def run_cli(
         if k not in ("SCENARIOS_DEBUG", "SCENARIOS_TABLE_MARKDOWN")
     }
     return subprocess.run(
-        [sys.executable, "-m", "scenarios.cli", *(str(a) for a in args)],
+        [sys.executable, "-m", "scenarios", *(str(a) for a in args)],
         cwd=cwd or ROOT,
         env={**env, **(extra_env or {})},
         capture_output=True,

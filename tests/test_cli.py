@@ -36,7 +36,7 @@ def _env() -> dict[str, str]:
 def scenarios(
     *args: Any, cwd: Path | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess:
-    """Run ``python -m scenarios.cli ARGS`` and capture its output."""
+    """Run ``python -m scenarios ARGS`` and capture its output."""
     return run_cli(*args, cwd=cwd, timeout=timeout)
 
 
@@ -609,7 +609,7 @@ def test_interrupted_run_leaves_nothing_that_looks_complete(tmp_path: Path) -> N
         [
             sys.executable,
             "-m",
-            "scenarios.cli",
+            "scenarios",
             "run",
             str(BASELINE),
             "--replications",
@@ -724,7 +724,7 @@ def test_second_run_into_the_same_out_is_refused_and_the_first_completes(tmp_pat
     out = tmp_path / "shared"
     first = subprocess.Popen(
         [
-            *(sys.executable, "-m", "scenarios.cli", "run", str(BASELINE)),
+            *(sys.executable, "-m", "scenarios", "run", str(BASELINE)),
             # long enough (about 10 s) to still be simulating when the second has started
             *("--replications", "1000", "--out", str(out)),
         ],

@@ -62,7 +62,7 @@ def _limit_memory() -> None:
 
 
 def scenarios(*args: Any, timeout: float = 60) -> subprocess.CompletedProcess:
-    """``python -m scenarios.cli ARGS`` with a memory limit; returns the finished process."""
+    """``python -m scenarios ARGS`` with a memory limit; returns the finished process."""
     return run_cli(*args, timeout=timeout, preexec_fn=_limit_memory)
 
 

@@ -43,7 +43,7 @@ def wait_until(condition: Callable[[], object], timeout: float) -> bool:
 def started(*args: str) -> Iterator[subprocess.Popen]:
     """Start `scenarios ARGS` in its own session; kill whatever is left at the end."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scenarios.cli", *args],
+        [sys.executable, "-m", "scenarios", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

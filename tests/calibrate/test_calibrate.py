@@ -199,7 +199,7 @@ def _calibrate_command(spec: Path, out: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "scenarios.cli",
+        "scenarios",
         "calibrate",
         str(spec),
         "--out",

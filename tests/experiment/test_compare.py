@@ -23,7 +23,7 @@ SHORT = ["--replications", "12", "--steps", "30"]
 def scenarios(*args: str, cwd: Path, columns: int = 200) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": str(columns)}
     return subprocess.run(
-        [sys.executable, "-m", "scenarios.cli", *args],
+        [sys.executable, "-m", "scenarios", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

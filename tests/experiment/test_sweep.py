@@ -242,7 +242,7 @@ TINY = (
 
 def cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "scenarios.cli", *args],
+        [sys.executable, "-m", "scenarios", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -297,7 +297,7 @@ def test_sweep_killed_then_resumed_gives_identical_results(
         [
             sys.executable,
             "-m",
-            "scenarios.cli",
+            "scenarios",
             "sweep",
             str(spec),
             "--workers",
@@ -401,7 +401,7 @@ def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(
         [
             sys.executable,
             "-m",
-            "scenarios.cli",
+            "scenarios",
             "sweep",
             str(spec),
             "--workers",
@@ -519,7 +519,7 @@ def test_sweep_workers_die_when_the_driver_is_killed(tmp_path: Path) -> None:
     )
     out = tmp_path / "killed"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scenarios.cli", "sweep", str(spec), "--out", str(out)],
+        [sys.executable, "-m", "scenarios", "sweep", str(spec), "--out", str(out)],
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -119,7 +119,7 @@ def test_a_point_past_the_model_limits_fails_the_sweep_with_one_message(tmp_path
     env = {k: v for k, v in os.environ.items() if k != "SCENARIOS_DEBUG"}
     command = ["sweep", "sweep.yaml", "--workers", "1", "--out", str(out)]
     result = subprocess.run(
-        [sys.executable, "-m", "scenarios.cli", *command],
+        [sys.executable, "-m", "scenarios", *command],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -52,7 +52,7 @@ def server() -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "scenarios.cli",
+            "scenarios",
             "viz",
             str(CONFIGS / "baseline.yaml"),
             "--port",

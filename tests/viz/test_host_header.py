@@ -61,7 +61,7 @@ def port() -> Iterator[int]:
     port = free_port()
     config = str(CONFIGS / "baseline.yaml")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scenarios.cli", "viz", config, "--port", str(port)],
+        [sys.executable, "-m", "scenarios", "viz", config, "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
