@@ -15,6 +15,7 @@ from scenarios.config import (
     ConfigError,
     ScenarioConfig,
     apply_overrides,
+    components,
     load_config,
     load_raw,
     parse_override,
@@ -187,6 +188,14 @@ def test_identical_files_give_identical_digests(tmp_path: Path) -> None:
 
 # id -> (body added to a child of the baseline, substrings the message must contain)
 BAD_BODIES: dict[str, tuple[str, list[str]]] = {
+    "disconnected_regions": (
+        """
+        regions:
+          island_a: {country: west, neighbours: [island_b]}
+          island_b: {country: west}
+        """,
+        ["regions.*.neighbours", "disconnected", "island_a, island_b", "afg_east"],
+    ),
     "unknown_top_level_key": (
         "bogus: 1\n",
         ["bogus", "unknown key", "sharing", "trust"],
@@ -451,3 +460,26 @@ def test_probability_inside_unit_interval_is_accepted(path: str, value: float) -
     for part in path.split("."):
         leaf = leaf[part]
     assert math.isclose(leaf, value) or leaf == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=12).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=20),
+        )
+    )
+)
+def test_components_are_networkx_components(graph: tuple[int, list[tuple[int, int]]]) -> None:
+    import networkx as nx
+
+    n, edges = graph
+    neighbours: dict[str, list[str]] = {f"r{i}": [] for i in range(n)}
+    for a, b in edges:
+        neighbours[f"r{a}"].append(f"r{b}")
+    reference = nx.Graph()
+    reference.add_nodes_from(neighbours)
+    reference.add_edges_from((a, b) for a, others in neighbours.items() for b in others)
+    expected = [set(c) for c in nx.connected_components(reference)]
+    assert components(neighbours) == expected  # the same parts, in the same order
