@@ -67,6 +67,13 @@ def test_streamed_files_hold_what_the_in_memory_frames_hold(
     # The schema (with its pandas metadata) is the one store.write_parquet writes.
     store.write_parquet(timeseries, tmp_path / "whole.parquet")
     assert pq.read_schema(path).equals(pq.read_schema(tmp_path / "whole.parquet"), True)
+    # The weekly doubles are byte stream split in version 2 pages (runner.DATA_PAGE_VERSION):
+    # faster to write and a third smaller than plain pages.
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    weekly = group.column(list(timeseries.columns).index("attacks_successful"))
+    assert "BYTE_STREAM_SPLIT" in weekly.encodings
+    assert group.column(0).path_in_schema == "replication"
+    assert "BYTE_STREAM_SPLIT" not in group.column(0).encodings
 
 
 def test_run_scenario_still_returns_both_frames(small: tuple) -> None:

@@ -57,6 +57,13 @@ ROW_GROUP_ROWS = 32_768
 # MB with, 45.7 MB without; one row group of everything, as written before streaming: 42.8
 # MB). Encodings change the bytes of the file, never the data read back.
 DICTIONARY_COLUMNS = ["replication", "step", "date"]
+# The weekly float columns are written BYTE_STREAM_SPLIT (the bytes of the doubles
+# regrouped by position, which zstd compresses better) in version 2 data pages (levels
+# kept apart from the compressed values). On a row group of 125 replications of the
+# baseline: 0.27 instead of 0.40-0.44 ms of CPU per replication, and 0.97 instead of 1.53
+# MB. Both are in the Parquet format since 2019 (Arrow 2.0); pandas, DuckDB and Polars
+# read them.
+DATA_PAGE_VERSION = "2.0"
 # Chunks a process pool may have in flight per worker. Finished chunks wait (in memory)
 # only until the chunks before them are consumed, so at most this many per worker do.
 CHUNKS_IN_FLIGHT_PER_WORKER = 2
@@ -387,9 +394,10 @@ class TimeseriesWriter:
     The file holds what ``pd.concat`` of the replications' :func:`timeseries_block` frames
     written by :func:`scenarios.experiment.store.write_parquet` holds: the same schema
     (pandas metadata included, taken from the first block), zstd compression, and values
-    converted as pandas converts them (NaN stored as null); only the weekly outcomes are
-    not dictionary-encoded (:data:`DICTIONARY_COLUMNS`). Only the rows of the current row
-    group (:data:`ROW_GROUP_ROWS`) are in memory. It is written under a temporary name
+    converted as pandas converts them (NaN stored as null); only the encodings differ:
+    the weekly outcomes are not dictionary-encoded (:data:`DICTIONARY_COLUMNS`) but byte
+    stream split, in version 2 pages (:data:`DATA_PAGE_VERSION`). Only the rows of the
+    current row group (:data:`ROW_GROUP_ROWS`) are in memory. It is written under a temporary name
     and renamed into place by :meth:`close`.
     """
 
@@ -432,8 +440,14 @@ class TimeseriesWriter:
             self._schema = table.schema
             self._names = list(columns)
             self._fixed = {"step": table.column("step"), "date": table.column("date")}
+            floats = [f.name for f in self._schema if f.type == pa.float64()]
             self._writer = pq.ParquetWriter(
-                self.tmp, self._schema, compression="zstd", use_dictionary=DICTIONARY_COLUMNS
+                self.tmp,
+                self._schema,
+                compression="zstd",
+                use_dictionary=DICTIONARY_COLUMNS,
+                use_byte_stream_split=floats,
+                data_page_version=DATA_PAGE_VERSION,
             )
             self._first = table
         else:
