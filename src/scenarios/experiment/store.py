@@ -139,12 +139,15 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
         frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
 
 
-def write_arrow(table: Any, path: Path) -> None:
-    """A ``pyarrow.Table`` as Parquet through a temporary name (as :func:`write_parquet`)."""
+def write_arrow(table: Any, path: Path, **options: Any) -> None:
+    """A ``pyarrow.Table`` as Parquet through a temporary name (as :func:`write_parquet`).
+
+    ``options`` go to ``pyarrow.parquet.write_table`` (default: zstd compression).
+    """
     import pyarrow.parquet as pq
 
     with _through_temporary(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, **{"compression": "zstd", **options})
 
 
 def write_json(obj: Any, path: Path) -> None:
