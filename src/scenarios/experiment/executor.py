@@ -58,15 +58,17 @@ if TYPE_CHECKING:
 PARTS = "parts"
 DESIGN = "design.parquet"
 SECONDS_PER_CHUNK = 2.0
-SECONDS_PER_RUN_AT_260_WEEKS = 0.009  # measured by benchmarks/run_bench.py
+# One run of 260 weeks on one core (benchmarks/run_bench.py: 5.5 ms for the 364 of the
+# baseline; sweep_vs_ema.py: 4.2 ms for a run of the shipped sweep).
+SECONDS_PER_RUN_AT_260_WEEKS = 0.0045
 # Small sweeps get at least this many chunks per worker: while the last chunks run the
 # other workers idle, on average half a chunk each, which costs about
 # 1 / (4 x CHUNKS_PER_WORKER) of the workers' time (benchmarks/sweep_bench.py reports the
 # utilisation) ...
 CHUNKS_PER_WORKER = 16
 # ... but chunks stay at least this long, so per-chunk costs (a task round trip and a
-# Parquet part, a few milliseconds) stay negligible.
-MIN_SECONDS_PER_CHUNK = 0.5
+# Parquet part, about 6 ms) stay small.
+MIN_SECONDS_PER_CHUNK = 0.25
 # Embedded workers skip background work a sweep does not use (it has no dashboard): the
 # statistical profiler samples the task thread's stack every 10 ms, the event-loop health
 # check ticks every 20 ms, the system and memory monitors poll psutil several times a
