@@ -489,7 +489,7 @@ def test_the_sweep_driver_does_not_load_the_analysis_or_matplotlib() -> None:
     """
     loaded = modules_loaded(
         "import scenarios.cli, scenarios.report.sweep_report, scenarios.experiment.executor",
-        ("matplotlib", "SALib", "scipy.stats", "dask"),
+        ("matplotlib", "SALib", "scipy.stats", "dask", "networkx"),
     )
     assert loaded == [], loaded
 
@@ -497,12 +497,12 @@ def test_the_sweep_driver_does_not_load_the_analysis_or_matplotlib() -> None:
 def test_the_workers_preload_leaves_salib_and_scipy_to_the_driver() -> None:
     """The fork server's preload (the workers' start-up) and the figure helpers the
     workers run load matplotlib but not SALib or SciPy's statistics (half a second), nor
-    Mesa: replications run as a Simulation (0.2 s)."""
+    Mesa: replications run as a Simulation (0.2 s), nor networkx (0.1 s)."""
     loaded = modules_loaded(
         "from scenarios.experiment import workers\n"
         "for name in workers.WARM_MODULES: __import__(name)\n"
         "from scenarios.experiment.sensitivity import lever_ranks, partial_dependence",
-        ("matplotlib", "SALib", "scipy.stats", "mesa", "numba"),
+        ("matplotlib", "SALib", "scipy.stats", "mesa", "numba", "networkx"),
     )
     assert loaded == ["matplotlib", "numba"], loaded
 

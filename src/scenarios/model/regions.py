@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
 from scenarios.config import ScenarioConfig
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 @dataclass(frozen=True)
 class RegionGeometry:
-    """Structure that never changes during a run (interventions cannot alter it)."""
+    """Structure that never changes during a run (interventions cannot alter it).
+
+    The network as a networkx graph (:attr:`graph`) and the layout (:attr:`positions`) are
+    built on first use: the Mesa model and the dashboard use them, a replication does not
+    (a sweep's workers then never import networkx, a tenth of a second of their start).
+    """
 
     ids: tuple[str, ...]
     countries: tuple[str, ...]
@@ -23,30 +33,67 @@ class RegionGeometry:
     has_jurisdiction: NDArray[np.float64]  # 1.0 where a modelled actor rules, else 0.0
     hops: NDArray[np.int64]  # shortest-path hops between regions
     adjacency: NDArray[np.bool_]  # [R, R] neighbours
-    graph: nx.Graph
-    positions: dict[str, tuple[float, float]]
+    neighbours: tuple[tuple[str, ...], ...]  # each region's configured neighbours
+    configured_positions: dict[str, tuple[float, float]]  # regions' `position`, where set
 
     same_country: NDArray[np.bool_]  # [origin, target] both regions in one country
 
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The region network as an undirected networkx graph (nodes in config order)."""
+        import networkx as nx
+
+        graph = nx.Graph()
+        graph.add_nodes_from(self.ids)
+        for rid, others in zip(self.ids, self.neighbours, strict=True):
+            graph.add_edges_from((rid, n) for n in others)
+        return graph
+
+    @cached_property
+    def positions(self) -> dict[str, tuple[float, float]]:
+        """Layout for drawing: the configured positions, or a circle if any is missing."""
+        if len(self.configured_positions) == len(self.ids):
+            return dict(self.configured_positions)
+        import networkx as nx
+
+        return {k: tuple(v) for k, v in nx.circular_layout(self.graph).items()}
+
+
+def hop_matrix(ids: tuple[str, ...], neighbours: tuple[tuple[str, ...], ...]) -> NDArray[np.int64]:
+    """[R, R] shortest-path hops of a connected undirected network (breadth-first search).
+
+    ``neighbours[i]``: the regions ``ids[i]`` borders (an edge counts both ways). Config
+    validation makes the network connected.
+    """
+    index = {rid: i for i, rid in enumerate(ids)}
+    adjacent: list[set[int]] = [set() for _ in ids]
+    for i, others in enumerate(neighbours):
+        for other in others:
+            adjacent[i].add(index[other])
+            adjacent[index[other]].add(i)
+    hops = np.full((len(ids), len(ids)), -1, dtype=np.int64)
+    for start in range(len(ids)):
+        row = hops[start]
+        row[start] = 0
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            for other in adjacent[node]:
+                if row[other] < 0:
+                    row[other] = row[node] + 1
+                    queue.append(other)
+    if (hops < 0).any():
+        raise ValueError("the region network is disconnected")
+    return hops
+
 
 def build_geometry(config: ScenarioConfig) -> RegionGeometry:
-    """Graph, country and jurisdiction indices, hop distances from a validated config."""
+    """Country and jurisdiction indices, hop distances from a validated config."""
     ids = tuple(config.regions)
     countries = tuple(dict.fromkeys(r.country for r in config.regions.values()))
     actors = list(config.actors)
-    graph = nx.Graph()
-    graph.add_nodes_from(ids)
-    for rid, region in config.regions.items():
-        graph.add_edges_from((rid, n) for n in region.neighbours)
-    lengths = dict(nx.all_pairs_shortest_path_length(graph))
-    hops = np.array([[lengths[a][b] for b in ids] for a in ids], dtype=np.int64)
-    positions = {
-        rid: region.position
-        for rid, region in config.regions.items()
-        if region.position is not None
-    }
-    if len(positions) != len(ids):
-        positions = {k: tuple(v) for k, v in nx.circular_layout(graph).items()}
+    neighbours = tuple(tuple(r.neighbours) for r in config.regions.values())
+    hops = hop_matrix(ids, neighbours)
     country_of = np.array([countries.index(r.country) for r in config.regions.values()])
     jurisdiction = np.array(
         [actors.index(r.jurisdiction) if r.jurisdiction else -1 for r in config.regions.values()]
@@ -61,6 +108,10 @@ def build_geometry(config: ScenarioConfig) -> RegionGeometry:
         has_jurisdiction=(jurisdiction >= 0).astype(np.float64),
         hops=hops,
         adjacency=hops == 1,
-        graph=graph,
-        positions=positions,
+        neighbours=neighbours,
+        configured_positions={
+            rid: region.position
+            for rid, region in config.regions.items()
+            if region.position is not None
+        },
     )
