@@ -151,13 +151,30 @@ def time_cli(spec: Path, workers: int, tmp: Path) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "scenarios", "sweep", str(spec)]
     cmd += ["--workers", str(workers), "--out", str(out)]
     with log.open("w") as sink:
+        called = time.time()
         start = time.perf_counter()
         proc = subprocess.run(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env_with_src())
         seconds = time.perf_counter() - start
     if proc.returncode:
         sys.stderr.write(log.read_text())
         raise SystemExit(f"failed: {' '.join(cmd)}")
-    return {"seconds": seconds, "out": out}
+    parts = sorted(p.stat().st_mtime - called for p in (out / "parts").glob("*.parquet"))
+    return {
+        "seconds": seconds,
+        "out": out,
+        # from the files' times: the call until the first part (start-up and one chunk),
+        # the parts, and the last part until the return (analysis, report, exit)
+        "phases": (parts[0], parts[-1] - parts[0], seconds - parts[-1]),
+    }
+
+
+def phase_line(run: dict[str, Any]) -> str:
+    """Where a sweep's seconds went, from its files' times (see :func:`time_cli`)."""
+    first, runs, last = run["phases"]
+    return (
+        f"call to first part {first:.2f} s (start-up and a chunk), parts {runs:.2f} s, "
+        f"last part to return {last:.2f} s (analysis, report, exit)"
+    )
 
 
 def ensure_ema_env() -> Path:
@@ -399,11 +416,13 @@ def efficiency(tmp: Path, samples: int, repeats: int, spec: Any) -> None:
     path = sweep_file(tmp, samples)
     n_runs = spec.model_copy(update={"samples": samples}).n_points() * spec.replications
     times: dict[int, list[float]] = {1: [], 2: []}
+    runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
     machine: list[float] = []
     for r in range(repeats):
         machine.append(ceiling())
         for workers in (1, 2) if r % 2 == 0 else (2, 1):
-            times[workers].append(time_cli(path, workers, tmp)["seconds"])
+            runs[workers].append(time_cli(path, workers, tmp))
+            times[workers].append(runs[workers][-1]["seconds"])
     print(
         f"\n2. scenarios sweep (CLI) at N={samples}: {n_runs} runs, call to return "
         "(start-up, runs, analysis, shut-down), best of the repeats"
@@ -413,6 +432,7 @@ def efficiency(tmp: Path, samples: int, repeats: int, spec: Any) -> None:
             f"  --workers {workers}: {n_runs / min(ts):6.1f} runs/s ({min(ts):.1f} s; "
             f"per repeat {', '.join(f'{t:.1f}' for t in ts)} s)"
         )
+        print(f"    best: {phase_line(min(runs[workers], key=lambda run: run['seconds']))}")
     eff = [a / (2 * b) for a, b in zip(times[1], times[2], strict=True)]
     print(
         f"  parallel efficiency rate(2) / (2 rate(1)): {per_repeat(eff)}  target >= "
@@ -450,6 +470,7 @@ def against_ema(tmp: Path, python: Path, samples: int, repeats: int, spec: Any) 
         f"  scenarios sweep --workers 2 (CLI, call to return, analysis included): {best:.1f} s"
         f" ({n_runs / best:.1f} runs/s)"
     )
+    print(f"    best: {phase_line(min(ours, key=lambda run: run['seconds']))}")
     ema_best = min(t["evaluator"] for t in theirs)
     setup = min(t["setup"] for t in theirs)
     process = min(t["process"] for t in theirs)
