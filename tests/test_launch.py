@@ -59,7 +59,7 @@ print(sorted(m for m in heavy if m in sys.modules))
     assert out[1] == "[]"  # nothing heavy in the driver before the CLI itself
 
 
-def test_quick_exit_waits_for_threads_runs_atexit_and_flushes(tmp_path: Path) -> None:
+def test_quick_exit_waits_for_threads_ends_pools_runs_atexit_and_flushes(tmp_path: Path) -> None:
     code = f"""
 import atexit, sys, threading, time
 from pathlib import Path
@@ -70,6 +70,9 @@ def late():
     time.sleep(0.3)
     (out / "thread").write_text("done")
 threading.Thread(target=late).start()
+from concurrent.futures import ThreadPoolExecutor
+idle = ThreadPoolExecutor(1)  # left running: its thread waits for work until told to end
+idle.submit(lambda: None).result()
 sys.stdout.write("x" * 100000)  # more than a pipe holds: still buffered when exiting
 sys.stderr.write("to stderr")
 quick_exit(3)

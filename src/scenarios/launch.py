@@ -64,16 +64,14 @@ def exit_status(code: object) -> int:
 def quick_exit(status: int) -> NoReturn:
     """End the process like Python's exit does, minus freeing every object one by one.
 
-    In Python's order: wait for the threads that are not daemons, run the ``atexit``
-    handlers (multiprocessing stops its helpers there, ``weakref.finalize`` removes
-    temporary directories, logging flushes), flush stdout and stderr; then ``os._exit``.
-    Every file the CLI writes is closed (and renamed into place) before its command
-    returns, so nothing is left unwritten.
+    In Python's order: ``threading._shutdown`` (what the interpreter calls first: it tells
+    thread pools to finish, then waits for the threads that are not daemons), the
+    ``atexit`` handlers (multiprocessing stops its helpers there, ``weakref.finalize``
+    removes temporary directories, logging flushes), stdout and stderr flushed; then
+    ``os._exit``. Every file the CLI writes is closed (and renamed into place) before its
+    command returns, so nothing is left unwritten.
     """
-    current = threading.current_thread()
-    for thread in threading.enumerate():
-        if thread is not current and not thread.daemon:
-            thread.join()
+    threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
