@@ -103,6 +103,38 @@ def test_the_writer_refuses_replications_out_of_order(small: tuple, tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_row_group_that_fails_to_write_raises_and_leaves_nothing(
+    small: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row groups are written on a thread: its error reaches the caller, nothing is left."""
+    import threading
+
+    cfg, results, _ = small
+    calls: list[int] = []
+    real = pq.ParquetWriter.write_table
+
+    def second_fails(self: pq.ParquetWriter, table: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(self, table, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", second_fails)
+    writer = runner.TimeseriesWriter(tmp_path / "ts.parquet", cfg, row_group_rows=cfg.run.steps)
+
+    def write_all() -> None:
+        for i, columns, _ in results:  # a row group per replication
+            writer.add(i, columns)
+        writer.close()
+
+    with pytest.raises(OSError, match="No space"):
+        write_all()
+    assert len(calls) == 2  # the failure stopped the writing
+    writer.abort()
+    assert list(tmp_path.iterdir()) == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("timeseries-writer")]
+
+
 def _old_envelope(ts: pd.DataFrame, column: str, window: int = 1) -> pd.DataFrame:
     """The figures' envelope as computed from the whole frame before streaming."""
     frame = ts[["replication", "step", column]].copy()
