@@ -69,6 +69,8 @@ CHUNKS_PER_WORKER = 16
 # ... but chunks stay at least this long, so per-chunk costs (a task round trip and a
 # Parquet part, about 6 ms) stay small.
 MIN_SECONDS_PER_CHUNK = 0.25
+# The last round of chunks (one per worker) is cut in this many (see default_tail).
+TAIL_SPLIT = 4
 # Embedded workers skip background work a sweep does not use (it has no dashboard): the
 # statistical profiler samples the task thread's stack every 10 ms, the event-loop health
 # check ticks every 20 ms, the system and memory monitors poll psutil several times a
@@ -282,9 +284,31 @@ def _geometry(cfg: ScenarioConfig) -> Any:
     return geometry
 
 
-def plan_chunks(n_runs: int, chunk_size: int) -> list[range]:
-    """Consecutive run ranges of at most ``chunk_size``."""
-    return [range(s, min(n_runs, s + chunk_size)) for s in range(0, n_runs, chunk_size)]
+def plan_chunks(
+    n_runs: int, chunk_size: int, tail_runs: int = 0, tail_size: int = 0
+) -> list[range]:
+    """Consecutive run ranges of at most ``chunk_size``.
+
+    With ``tail_size``, the last ``tail_runs`` runs are in ranges of at most ``tail_size``.
+    """
+    head = n_runs - min(tail_runs, n_runs) if tail_size else n_runs
+    chunks = [range(s, min(head, s + chunk_size)) for s in range(0, head, chunk_size)]
+    chunks += [range(s, min(n_runs, s + tail_size)) for s in range(head, n_runs, tail_size or 1)]
+    return chunks
+
+
+def default_tail(spec: SweepSpec, chunk_size: int, n_runs: int, workers: int) -> dict[str, int]:
+    """The manifest's ``tail_runs`` and ``tail_size``: a finer last round of chunks.
+
+    While the last chunks run, workers that have finished theirs idle: on average half a
+    chunk each. The last round (a chunk per worker) is cut in :data:`TAIL_SPLIT`, so
+    the workers finish closer together. Not with one worker (nothing idles), nor when
+    the sweep file sets ``chunk_size``.
+    """
+    size = chunk_size // TAIL_SPLIT
+    if spec.chunk_size is not None or workers < 2 or size < 1 or n_runs <= workers * chunk_size:
+        return {"tail_runs": 0, "tail_size": 0}
+    return {"tail_runs": workers * chunk_size, "tail_size": size}
 
 
 def default_chunk_size(spec: SweepSpec, weeks: int, n_runs: int, workers: int) -> int:
@@ -527,10 +551,13 @@ def _execute_sweep(
                 "(or its draws differ); use the same --ensemble, or a new --out"
             )
         chunk_size = int(manifest["chunk_size"])
+        # sweeps started before the finer last round have neither key: one chunk size
+        tail = {key: int(manifest.get(key, 0)) for key in ("tail_runs", "tail_size")}
     else:
         if resume and not out.exists():
             raise OutputError(f"{out}: nothing to resume (directory does not exist)")
         chunk_size = default_chunk_size(spec, weeks * spec.arms(), n_runs, workers)
+        tail = default_tail(spec, chunk_size, n_runs, workers)
         manifest = {
             "kind": "sweep",
             "status": "running",
@@ -543,6 +570,7 @@ def _execute_sweep(
             "replications": reps,
             "runs": n_runs,
             "chunk_size": chunk_size,
+            **tail,
             "replication_seeds": seeds,
             "versions": store.package_versions(),
             "model_fingerprint": store.model_fingerprint(),
@@ -556,7 +584,7 @@ def _execute_sweep(
         _start_sweep_directory(out, frame, manifest)
     for stray in (out / PARTS).glob(".*.tmp"):
         store.remove_file(stray, out / PARTS)  # a chunk killed while writing
-    chunks = plan_chunks(n_runs, chunk_size)
+    chunks = plan_chunks(n_runs, chunk_size, **tail)
     finished = done_chunks(out, chunks, report)
     todo = [k for k in range(len(chunks)) if k not in finished]
     done_runs = sum(len(chunks[k]) for k in finished)

@@ -227,6 +227,9 @@ class ResumableSweepManifest(SweepManifest):
 
     spec_hash: StrictStr
     chunk_size: StrictInt = Field(ge=1)
+    # the finer last round of chunks (executor.default_tail); absent before it existed
+    tail_runs: StrictInt = Field(default=0, ge=0)
+    tail_size: StrictInt = Field(default=0, ge=0)
 
 
 def point_config(raw_base: dict[str, Any], names: list[str], values: np.ndarray) -> ScenarioConfig:
