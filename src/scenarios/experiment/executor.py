@@ -314,7 +314,8 @@ def default_tail(spec: SweepSpec, chunk_size: int, n_runs: int, workers: int) ->
 def default_chunk_size(spec: SweepSpec, weeks: int, n_runs: int, workers: int) -> int:
     """Runs per chunk: about two seconds of work.
 
-    Smaller, down to half a second, if that leaves fewer than ``CHUNKS_PER_WORKER`` chunks
+    Smaller, down to a quarter of a second (``MIN_SECONDS_PER_CHUNK``), if that leaves fewer
+    than ``CHUNKS_PER_WORKER`` chunks
     per worker; never fewer chunks than workers. ``weeks`` is what one run simulates:
     spin-up plus recorded steps.
     """
