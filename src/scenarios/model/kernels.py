@@ -364,6 +364,7 @@ class IntelWeek(NamedTuple):
     severity_cap: int
     mass_threshold: int
     severity_edges: np.ndarray  # int64
+    actors: tuple[int, ...]  # (0, ..., A - 1): A known when compiling (``engine.Geo.actors``)
     reach_p: np.ndarray  # [A] scratch: each actor's reach over the plot at hand
     new: np.ndarray  # [A] bool scratch: the actor detected the plot at hand this week
 
@@ -555,7 +556,7 @@ def intel_week(
     work of the call itself. Inlined into the compiled week: as a function of its own,
     the week loaded from numba's cache ran 13% slower than freshly compiled.
     """
-    n_actors = iw.coverage.shape[0]
+    n_actors = len(iw.actors)
     reach_p = iw.reach_p
     new = iw.new
     counts, by_pair, by_actor, by_country = (
@@ -714,8 +715,11 @@ def intel_week(
 
 
 @njit(cache=True)
-def compact_plots(plots: PlotState, n_rows: int) -> int:
-    """Move the live plots of rows ``0..n_rows`` to the first rows, in order; return their count."""
+def compact_plots(plots: PlotState, n_rows: int, actors: tuple[int, ...]) -> int:
+    """Move the live plots of rows ``0..n_rows`` to the first rows, in order; return their count.
+
+    ``actors`` is ``(0, ..., A - 1)`` (``engine.Geo.actors``): the per-actor copies unroll.
+    """
     keep = 0
     for p in range(n_rows):
         if plots.cell[p] == RESOLVED:
@@ -730,7 +734,7 @@ def compact_plots(plots: PlotState, n_rows: int) -> int:
             plots.tipped[keep] = plots.tipped[p]
             plots.warned[keep] = plots.warned[p]
             plots.ignored_by[keep] = plots.ignored_by[p]
-            for a in range(plots.own.shape[1]):
+            for a in range(len(actors)):
                 plots.own[keep, a] = plots.own[p, a]
                 plots.knowledge[keep, a] = plots.knowledge[p, a]
                 plots.source[keep, a] = plots.source[p, a]
