@@ -172,7 +172,8 @@ class World(NamedTuple):
     reach: np.ndarray  # [A, R] this week's reach (crackdown included)
     weight: np.ndarray  # [R] scratch: one origin's targeting weights
     share_prob: np.ndarray  # [A, A] this week's probability a new detection flows a -> b
-    reach_p: np.ndarray  # [A] scratch of the intelligence week
+    seen: np.ndarray  # [R, R, A] scratch of the intelligence week
+    reach_pair: np.ndarray  # [R, R, A] scratch of the intelligence week
     new: np.ndarray  # [A] bool scratch of the intelligence week
     flows: np.ndarray  # [2] float: PROPAGANDA, PLOTS_STARTED
     counters: np.ndarray  # [N_COUNTERS] int64: WEEK, PHASE, N_PLOTS, N_CELLS, ...
@@ -431,7 +432,8 @@ def intel_phase(
         prm.mass_threshold,
         geo.severity_edges,
         geo.actors,
-        world.reach_p,
+        world.seen,
+        world.reach_pair,
         world.new,
     )
     cells.plotting[:] = False
