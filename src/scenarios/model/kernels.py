@@ -291,6 +291,7 @@ class CellState(NamedTuple):
     plot_gap: np.ndarray  # cumulative intensity still to pass before its next plot (> 0)
     live: np.ndarray  # int64 scratch: this week's live slots (first ``N_LIVE`` entries)
     new_plots: np.ndarray  # int64 scratch: new plots of the i-th live slot this week
+    damping: np.ndarray  # float scratch: exp(-disruption) of the i-th live slot this week
 
 
 class ThreatWeek(NamedTuple):
@@ -434,6 +435,11 @@ def threat_week(
     weights = tw.weights
     n_moved = 0
     n_plots = 0
+    # The libm calls of exp(-disruption) in a loop of their own: in the loop below, each
+    # call would spill and reload the many values it keeps in registers.
+    damping = cells.damping
+    for i in range(len(slots)):
+        damping[i] = math.exp(-cells.disruption[slots[i]])
     for i in range(len(slots)):
         s = slots[i]
         k = week_key(cells.key[s], week)
@@ -472,12 +478,7 @@ def threat_week(
         if cells.strength[s] > 0:
             # The week's plot intensity is spent on the gaps to the next plots (unit
             # exponentials keyed by the cell's plot ordinal): Poisson(mean) plots this week.
-            budget = (
-                tw.plots_per_fighter
-                * cells.strength[s]
-                * cells.capability[s]
-                * math.exp(-cells.disruption[s])
-            )
+            budget = tw.plots_per_fighter * cells.strength[s] * cells.capability[s] * damping[i]
             while cells.plot_gap[s] <= budget:
                 budget -= cells.plot_gap[s]
                 new_plots[i] += 1
