@@ -89,6 +89,10 @@ class Geo(NamedTuple):
     home: np.ndarray  # [A, R] bool: the region is in the actor's jurisdiction
     uniform_cdf: np.ndarray  # [1, R] targeting when no region is admissible
     severity_edges: np.ndarray  # [E] int64 fatality thresholds of the severity tail
+    # ``(0, 1, ..., A - 1)``: a tuple's length is part of its numba type, so the week is
+    # compiled once per actor count and every loop over actors has a constant trip count
+    # (unrolled, its per-actor values in registers rather than scratch memory).
+    actors: tuple[int, ...]
 
 
 class Params(NamedTuple):
@@ -168,7 +172,8 @@ class World(NamedTuple):
     reach: np.ndarray  # [A, R] this week's reach (crackdown included)
     weight: np.ndarray  # [R] scratch: one origin's targeting weights
     share_prob: np.ndarray  # [A, A] this week's probability a new detection flows a -> b
-    reach_p: np.ndarray  # [A] scratch of the intelligence week
+    seen: np.ndarray  # [R, R, A] scratch of the intelligence week
+    reach_pair: np.ndarray  # [R, R, A] scratch of the intelligence week
     new: np.ndarray  # [A] bool scratch of the intelligence week
     flows: np.ndarray  # [2] float: PROPAGANDA, PLOTS_STARTED
     counters: np.ndarray  # [N_COUNTERS] int64: WEEK, PHASE, N_PLOTS, N_CELLS, ...
@@ -426,7 +431,9 @@ def intel_phase(
         prm.severity_cap,
         prm.mass_threshold,
         geo.severity_edges,
-        world.reach_p,
+        geo.actors,
+        world.seen,
+        world.reach_pair,
         world.new,
     )
     cells.plotting[:] = False
@@ -437,9 +444,9 @@ def intel_phase(
 
 
 @njit(cache=True, inline="always")
-def compact_plots(world: World, plots: kernels.PlotState) -> None:
+def compact_plots(world: World, plots: kernels.PlotState, geo: Geo) -> None:
     """Drop the rows of resolved plots: rows ``0..N_PLOTS`` are the live plots, in order."""
-    world.counters[N_ROWS] = kernels.compact_plots(plots, world.counters[N_ROWS])
+    world.counters[N_ROWS] = kernels.compact_plots(plots, world.counters[N_ROWS], geo.actors)
 
 
 @njit(cache=True, inline="always")
@@ -604,13 +611,13 @@ def run_weeks(
                 c[OVER_LIMIT] = need
                 return LIMIT_PLOTS
             if c[N_ROWS] + c[NEW_PLOTS] > len(plots.key):
-                compact_plots(world, plots)
+                compact_plots(world, plots, geo)
                 if need > len(plots.key):
                     return GROW_PLOTS
             place_phase(week, world, cells, plots, prm, geo)
             intel_phase(week, world, cells, plots, prm, geo, tallies)
             if c[N_ROWS] >= 2 * c[N_PLOTS]:
-                compact_plots(world, plots)
+                compact_plots(world, plots, geo)
             c[PHASE] = CELLS
         live, splitting = cells_after_split(world, cells, prm)
         if live > max_cells:
@@ -662,5 +669,5 @@ def advance(
     status = run_weeks(
         stop, world, cells, plots, prm, geo, spin_up, recorded, out, max_plots, max_cells
     )
-    compact_plots(world, plots)
+    compact_plots(world, plots, geo)
     return status

@@ -47,8 +47,12 @@ COLLECTION, SHARING, EXPLOITATION, LEAKAGE, NOTICE, WARNING = range(9, 15)
 INTERDICTION, UNINFORMED, SUCCESS, SEVERITY, CELL_KEY = range(15, 20)
 PLOT_GAP = 20
 
+# The helpers the weekly loops call are inlined by numba (``inline="always"``), not left
+# to LLVM: it sometimes kept ``age_key`` a call in the plot loop of the compiled week,
+# which spills every register the loop holds around each call (3% of a replication).
 
-@njit(cache=True)
+
+@njit(cache=True, inline="always")
 def mix64(z: np.uint64) -> np.uint64:
     """SplitMix64's finaliser: a bijective 64-bit hash with full avalanche."""
     z = (z ^ (z >> _S30)) * _MIX1
@@ -56,13 +60,13 @@ def mix64(z: np.uint64) -> np.uint64:
     return z ^ (z >> _S31)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def bits(key: np.uint64, process: int, index: int) -> np.uint64:
     """64 random bits for decision (``process``, ``index``) of the entity keyed ``key``."""
     return mix64(key + _GOLDEN * np.uint64(process * _PROCESS_STRIDE + index + 1))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw(key: np.uint64, process: int, index: int) -> float:
     """A uniform double in [0, 1) for decision (``process``, ``index``) of ``key``."""
     return float(bits(key, process, index) >> _S11) * _TO_UNIT
@@ -81,19 +85,19 @@ def chance(key: np.uint64, process: int, index: int, p: float) -> bool:
     return float(bits(key, process, index) >> _S11) < p * _FROM_UNIT
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def week_mix(week: int) -> np.uint64:
     """What a week (or an age, in weeks) adds to every entity's key in that week."""
     return mix64(_GOLDEN * np.uint64(week + _WEEK_OFFSET))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def keyed(key: np.uint64, mix: np.uint64) -> np.uint64:
     """The key of the entity keyed ``key`` in the week whose ``week_mix`` is ``mix``."""
     return mix64(key ^ mix)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def week_key(key: np.uint64, week: int) -> np.uint64:
     """The key of one entity in one week (``week`` may be negative: spin-up)."""
     return keyed(key, week_mix(week))
@@ -113,7 +117,7 @@ def week_mixes(n: int) -> np.ndarray:
 _AGE_MIXES = week_mixes(1024)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def age_key(key: np.uint64, age: int) -> np.uint64:
     """``week_key(key, age)`` of a plot of that age (>= 0), from the table when it is there."""
     return keyed(key, _AGE_MIXES[age] if age < len(_AGE_MIXES) else week_mix(age))
@@ -135,7 +139,7 @@ def split_key(parent: np.uint64, nth: int) -> np.uint64:
     return bits(parent, CELL_KEY, nth)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def plot_gap(cell: np.uint64, nth: int) -> float:
     """Cumulative plot intensity between a cell's ``nth`` plot and the next (unit exponential).
 
@@ -165,7 +169,7 @@ def first_plot_gaps(keys: np.ndarray) -> np.ndarray:
     return gaps
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def plot_key(cell: np.uint64, nth: int) -> np.uint64:
     """Key of the ``nth`` plot (from 0) a cell starts; independent of the week."""
     return bits(cell, PLOT_KEY, nth)
@@ -257,7 +261,7 @@ def binomial(key: np.uint64, process: int, n: int, p: float) -> int:
     return x
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def erlang(key: np.uint64, process: int, shape: int, mean: float) -> float:
     """Erlang (integer-shape gamma) variate with the given ``mean``: a sum of exponentials."""
     total = 0.0
@@ -287,6 +291,7 @@ class CellState(NamedTuple):
     plot_gap: np.ndarray  # cumulative intensity still to pass before its next plot (> 0)
     live: np.ndarray  # int64 scratch: this week's live slots (first ``N_LIVE`` entries)
     new_plots: np.ndarray  # int64 scratch: new plots of the i-th live slot this week
+    damping: np.ndarray  # float scratch: exp(-disruption) of the i-th live slot this week
 
 
 class ThreatWeek(NamedTuple):
@@ -364,7 +369,9 @@ class IntelWeek(NamedTuple):
     severity_cap: int
     mass_threshold: int
     severity_edges: np.ndarray  # int64
-    reach_p: np.ndarray  # [A] scratch: each actor's reach over the plot at hand
+    actors: tuple[int, ...]  # (0, ..., A - 1): A known when compiling (``engine.Geo.actors``)
+    seen: np.ndarray  # [R, R, A] scratch: detection probability of a plot from o against t
+    reach_pair: np.ndarray  # [R, R, A] scratch: reach over a plot from o against t
     new: np.ndarray  # [A] bool scratch: the actor detected the plot at hand this week
 
 
@@ -428,6 +435,11 @@ def threat_week(
     weights = tw.weights
     n_moved = 0
     n_plots = 0
+    # The libm calls of exp(-disruption) in a loop of their own: in the loop below, each
+    # call would spill and reload the many values it keeps in registers.
+    damping = cells.damping
+    for i in range(len(slots)):
+        damping[i] = math.exp(-cells.disruption[slots[i]])
     for i in range(len(slots)):
         s = slots[i]
         k = week_key(cells.key[s], week)
@@ -466,12 +478,7 @@ def threat_week(
         if cells.strength[s] > 0:
             # The week's plot intensity is spent on the gaps to the next plots (unit
             # exponentials keyed by the cell's plot ordinal): Poisson(mean) plots this week.
-            budget = (
-                tw.plots_per_fighter
-                * cells.strength[s]
-                * cells.capability[s]
-                * math.exp(-cells.disruption[s])
-            )
+            budget = tw.plots_per_fighter * cells.strength[s] * cells.capability[s] * damping[i]
             while cells.plot_gap[s] <= budget:
                 budget -= cells.plot_gap[s]
                 new_plots[i] += 1
@@ -528,6 +535,23 @@ def place_plots(
 
 
 @njit(cache=True, inline="always")
+def fill_seen(seen: np.ndarray, coverage: np.ndarray, health: float, a: int) -> None:
+    """Actor ``a``'s weekly detection probability of a plot from o against t, by (o, t).
+
+    Detection at the origin or at the target; a domestic plot (o == t) is one chance.
+    """
+    n_regions = coverage.shape[1]
+    for o in range(n_regions):
+        for t in range(n_regions):
+            if o == t:
+                seen[o, t, a] = coverage[a, o] * health
+            else:
+                seen[o, t, a] = 1.0 - (1.0 - coverage[a, o] * health) * (
+                    1.0 - coverage[a, t] * health
+                )
+
+
+@njit(cache=True, inline="always")
 def intel_week(
     week: int,
     n_rows: int,
@@ -555,9 +579,18 @@ def intel_week(
     work of the call itself. Inlined into the compiled week: as a function of its own,
     the week loaded from numba's cache ran 13% slower than freshly compiled.
     """
-    n_actors = iw.coverage.shape[0]
-    reach_p = iw.reach_p
+    n_actors = len(iw.actors)
     new = iw.new
+    # Per (origin, target) pair rather than per plot: a plot's detection probabilities
+    # and reach are one row of these tables (the detection one is redone for an actor
+    # whose coverage is burned during the week).
+    seen, reach_pair = iw.seen, iw.reach_pair
+    n_regions = iw.coverage.shape[1]
+    for a in range(n_actors):
+        fill_seen(seen, iw.coverage, coverage_health[a], a)
+        for o in range(n_regions):
+            for t in range(n_regions):
+                reach_pair[o, t, a] = max(iw.reach[a, o], iw.reach[a, t])
     counts, by_pair, by_actor, by_country = (
         tallies.counts,
         tallies.by_pair,
@@ -583,20 +616,14 @@ def intel_week(
         evade = 1.0 - cells.opsec[c]
         for a in range(n_actors):
             known_before |= plots.knowledge[p, a] > 0.0
-            h = coverage_health[a]
-            if o == t:
-                seen = iw.coverage[a, o] * h
-            else:
-                seen = 1.0 - (1.0 - iw.coverage[a, o] * h) * (1.0 - iw.coverage[a, t] * h)
             # No hash for an actor that already knows; no test of ``seen * evade > 0``
             # before the draw (a draw below it implies it): fewer unpredictable branches.
-            new[a] = False if plots.own[p, a] else chance(k, COLLECTION, a, seen * evade)
+            new[a] = False if plots.own[p, a] else chance(k, COLLECTION, a, seen[o, t, a] * evade)
             if new[a]:
                 plots.own[p, a] = True
                 plots.knowledge[p, a] = 1.0
                 plots.source[p, a] = -1
                 any_new = True
-            reach_p[a] = max(iw.reach[a, o], iw.reach[a, t])
         if any_new and not known_before:
             counts[DETECTED] += 1
         if any_new:
@@ -608,7 +635,7 @@ def intel_week(
                 for b in range(n_actors):
                     if b == a or iw.share_prob[a, b] <= 0.0:
                         continue
-                    if reach_p[b] <= 0.0 or plots.knowledge[p, b] >= iw.shared_value:
+                    if reach_pair[o, t, b] <= 0.0 or plots.knowledge[p, b] >= iw.shared_value:
                         continue
                     pair = a * n_actors + b
                     if draw(k, SHARING, pair) >= iw.share_prob[a, b]:
@@ -619,6 +646,7 @@ def intel_week(
                     if draw(k, EXPLOITATION, pair) < iw.exploit_ab[a, b]:
                         by_pair[EXPLOITED, a, b] += 1
                         coverage_health[a] *= 1.0 - iw.coverage_damage
+                        fill_seen(seen, iw.coverage, coverage_health[a], a)
                         if draw(k, NOTICE, 2 * pair) < iw.counter_intelligence[a]:
                             tallies.new_bad[a, b] += 1.0
                     if draw(k, LEAKAGE, pair) < iw.leak[b]:
@@ -649,7 +677,7 @@ def intel_week(
         who = -1
         best = 0.0
         for a in range(n_actors):
-            h = iw.interdiction_hazard * reach_p[a] * plots.knowledge[p, a] * tip
+            h = iw.interdiction_hazard * reach_pair[o, t, a] * plots.knowledge[p, a] * tip
             if h > best and chance(k, INTERDICTION, a, h):
                 who = a
                 best = h
@@ -714,8 +742,11 @@ def intel_week(
 
 
 @njit(cache=True)
-def compact_plots(plots: PlotState, n_rows: int) -> int:
-    """Move the live plots of rows ``0..n_rows`` to the first rows, in order; return their count."""
+def compact_plots(plots: PlotState, n_rows: int, actors: tuple[int, ...]) -> int:
+    """Move the live plots of rows ``0..n_rows`` to the first rows, in order; return their count.
+
+    ``actors`` is ``(0, ..., A - 1)`` (``engine.Geo.actors``): the per-actor copies unroll.
+    """
     keep = 0
     for p in range(n_rows):
         if plots.cell[p] == RESOLVED:
@@ -730,7 +761,7 @@ def compact_plots(plots: PlotState, n_rows: int) -> int:
             plots.tipped[keep] = plots.tipped[p]
             plots.warned[keep] = plots.warned[p]
             plots.ignored_by[keep] = plots.ignored_by[p]
-            for a in range(plots.own.shape[1]):
+            for a in range(len(actors)):
                 plots.own[keep, a] = plots.own[p, a]
                 plots.knowledge[keep, a] = plots.knowledge[p, a]
                 plots.source[keep, a] = plots.source[p, a]

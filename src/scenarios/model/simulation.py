@@ -77,6 +77,7 @@ class Prepared:
             home=geometry.jurisdiction[None, :] == np.arange(n_a)[:, None],
             uniform_cdf=np.arange(1, n_r + 1)[None, :] / n_r,
             severity_edges=np.array(SEVERITY_EDGES, dtype=np.int64),
+            actors=tuple(range(n_a)),
         )
         t = config.threat
         weights = np.array([t.initial_distribution.get(r, 0.0) for r in geometry.ids])
@@ -229,7 +230,8 @@ class Simulation:
             reach=np.zeros((n_a, n_r)),
             weight=np.zeros(n_r),
             share_prob=np.zeros((n_a, n_a)),
-            reach_p=np.zeros(n_a),
+            seen=np.zeros((n_r, n_r, n_a)),
+            reach_pair=np.zeros((n_r, n_r, n_a)),
             new=np.zeros(n_a, dtype=np.bool_),
             flows=np.zeros(2),
             counters=np.zeros(engine.N_COUNTERS, dtype=np.int64),
@@ -439,7 +441,7 @@ class Simulation:
             self.geo,
             self.tallies,
         )
-        engine.compact_plots(self.world, self.plots.arrays)
+        engine.compact_plots(self.world, self.plots.arrays, self.geo)
 
     def _update_trust(self) -> None:
         """Beta reputation with forgetting; burned coverage recovers; propaganda fades."""

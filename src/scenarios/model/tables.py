@@ -39,6 +39,7 @@ class CellTable:
         "plot_gap": np.float64,  # cumulative plot intensity before its next plot (kernels)
         "live": np.int64,  # scratch of the compiled week
         "new_plots": np.int64,  # scratch of the compiled week
+        "damping": np.float64,  # scratch of the compiled week
     }
 
     def __init__(self, capacity: int, counters: np.ndarray) -> None:
