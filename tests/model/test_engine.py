@@ -49,6 +49,30 @@ def test_headless_replication_equals_a_model_with_agents() -> None:
     assert summary["attacks_successful"] == with_agents["attacks_successful"].sum()
 
 
+def test_the_week_specialised_for_five_actors_equals_the_generic_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Other actor counts run the generic week (an array of actors): same outputs."""
+    cfg = small_historical()
+    assert len(cfg.actors) == engine.SPECIALISED_ACTORS
+    assert isinstance(engine.actor_indices(len(cfg.actors)), tuple)
+    assert isinstance(engine.actor_indices(3), np.ndarray)
+    specialised, summary = run_replication(cfg, 5)
+    monkeypatch.setattr(engine, "actor_indices", np.arange)
+    generic, generic_summary = run_replication(small_historical(), 5)  # a new config
+    for name, series in specialised.items():
+        assert np.array_equal(series, generic[name]), name
+    assert summary.keys() == generic_summary.keys()
+    np.testing.assert_array_equal(list(summary.values()), list(generic_summary.values()))
+
+
+def test_the_fork_servers_warm_up_loads_the_specialised_week() -> None:
+    from scenarios.config import ScenarioConfig
+    from scenarios.experiment.warm import TINY
+
+    assert len(ScenarioConfig.model_validate(TINY).actors) == engine.SPECIALISED_ACTORS
+
+
 def test_tables_that_fill_up_grow_and_the_week_resumes_where_it_stopped() -> None:
     cfg = load_config(ROOT / "configs" / "baseline.yaml", ["run.steps=60", "run.burn_in=10"])
     reference = ScenarioModel(cfg, 11).run()

@@ -19,9 +19,14 @@ TINY: dict[str, Any] = {
         "a": {"country": "home", "jurisdiction": "state", "neighbours": ["b"]},
         "b": {"country": "abroad"},
     },
+    # as many actors as the shipped scenarios: the compiled week specialised for that
+    # count is the one loaded (engine.SPECIALISED_ACTORS; other counts share another)
     "actors": {
         "state": {"coverage": {"a": 0.1}, "reach": {"a": 0.5}},
         "partner": {"coverage": {"b": 0.1}, "reach": {"b": 0.5}},
+        "third": {},
+        "fourth": {},
+        "fifth": {},
     },
     "threat": {
         "home_country": "home",

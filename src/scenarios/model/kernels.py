@@ -369,7 +369,7 @@ class IntelWeek(NamedTuple):
     severity_cap: int
     mass_threshold: int
     severity_edges: np.ndarray  # int64
-    actors: tuple[int, ...]  # (0, ..., A - 1): A known when compiling (``engine.Geo.actors``)
+    actors: tuple[int, ...] | np.ndarray  # 0, ..., A - 1 (``engine.Geo.actors``)
     seen: np.ndarray  # [R, R, A] scratch: detection probability of a plot from o against t
     reach_pair: np.ndarray  # [R, R, A] scratch: reach over a plot from o against t
     new: np.ndarray  # [A] bool scratch: the actor detected the plot at hand this week
@@ -742,10 +742,10 @@ def intel_week(
 
 
 @njit(cache=True)
-def compact_plots(plots: PlotState, n_rows: int, actors: tuple[int, ...]) -> int:
+def compact_plots(plots: PlotState, n_rows: int, actors: tuple[int, ...] | np.ndarray) -> int:
     """Move the live plots of rows ``0..n_rows`` to the first rows, in order; return their count.
 
-    ``actors`` is ``(0, ..., A - 1)`` (``engine.Geo.actors``): the per-actor copies unroll.
+    ``actors`` is ``engine.Geo.actors``: as a tuple, the per-actor copies unroll.
     """
     keep = 0
     for p in range(n_rows):

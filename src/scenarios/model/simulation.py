@@ -77,7 +77,7 @@ class Prepared:
             home=geometry.jurisdiction[None, :] == np.arange(n_a)[:, None],
             uniform_cdf=np.arange(1, n_r + 1)[None, :] / n_r,
             severity_edges=np.array(SEVERITY_EDGES, dtype=np.int64),
-            actors=tuple(range(n_a)),
+            actors=engine.actor_indices(n_a),
         )
         t = config.threat
         weights = np.array([t.initial_distribution.get(r, 0.0) for r in geometry.ids])
