@@ -24,6 +24,7 @@ import math
 import os
 import re
 import stat
+from collections import deque
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -133,30 +134,43 @@ def _shown(value: Any) -> str:
     return _clip(text)
 
 
-def components(neighbours: dict[str, list[str]]) -> list[set[str]]:
-    """Connected components of the undirected graph whose edges are ``neighbours``' pairs.
-
-    Validation runs for every sample point of a sweep, so a few lines here rather than
-    networkx (a tenth of a second to import; the model's geometry still uses it).
-    """
+def undirected(neighbours: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Each node's neighbours both ways: a listed pair is an edge in either direction."""
     adjacent: dict[str, set[str]] = {node: set() for node in neighbours}
     for node, others in neighbours.items():
         for other in others:
             adjacent[node].add(other)
             adjacent.setdefault(other, set()).add(node)
+    return adjacent
+
+
+def hops_from(adjacent: dict[str, set[str]], start: str) -> dict[str, int]:
+    """Shortest-path hops from ``start`` to every node it reaches (breadth-first search).
+
+    The region network's one search: connectivity here, hop distances in
+    ``model.regions``. Validation runs for every sample point of a sweep, so a few lines
+    rather than networkx (a tenth of a second to import).
+    """
+    hops = {start: 0}
+    frontier = deque([start])
+    while frontier:
+        node = frontier.popleft()
+        for other in adjacent[node]:
+            if other not in hops:
+                hops[other] = hops[node] + 1
+                frontier.append(other)
+    return hops
+
+
+def components(neighbours: dict[str, list[str]]) -> list[set[str]]:
+    """Connected components of the undirected graph whose edges are ``neighbours``' pairs."""
+    adjacent = undirected(neighbours)
     parts: list[set[str]] = []
-    unseen = set(adjacent)
+    seen: set[str] = set()
     for start in adjacent:
-        if start not in unseen:
-            continue
-        part, frontier = {start}, [start]
-        while frontier:
-            for other in adjacent[frontier.pop()]:
-                if other not in part:
-                    part.add(other)
-                    frontier.append(other)
-        unseen -= part
-        parts.append(part)
+        if start not in seen:
+            parts.append(set(hops_from(adjacent, start)))
+            seen |= parts[-1]
     return parts
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from scenarios.config import ScenarioConfig
+from scenarios.config import ScenarioConfig, hops_from, undirected
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -60,31 +59,16 @@ class RegionGeometry:
 
 
 def hop_matrix(ids: tuple[str, ...], neighbours: tuple[tuple[str, ...], ...]) -> NDArray[np.int64]:
-    """[R, R] shortest-path hops of a connected undirected network (breadth-first search).
+    """[R, R] shortest-path hops of a connected undirected network.
 
     ``neighbours[i]``: the regions ``ids[i]`` borders (an edge counts both ways). Config
     validation makes the network connected.
     """
-    index = {rid: i for i, rid in enumerate(ids)}
-    adjacent: list[set[int]] = [set() for _ in ids]
-    for i, others in enumerate(neighbours):
-        for other in others:
-            adjacent[i].add(index[other])
-            adjacent[index[other]].add(i)
-    hops = np.full((len(ids), len(ids)), -1, dtype=np.int64)
-    for start in range(len(ids)):
-        row = hops[start]
-        row[start] = 0
-        queue = deque([start])
-        while queue:
-            node = queue.popleft()
-            for other in adjacent[node]:
-                if row[other] < 0:
-                    row[other] = row[node] + 1
-                    queue.append(other)
-    if (hops < 0).any():
+    adjacent = undirected({rid: list(others) for rid, others in zip(ids, neighbours, strict=True)})
+    rows = [hops_from(adjacent, rid) for rid in ids]
+    if any(len(row) < len(ids) for row in rows):
         raise ValueError("the region network is disconnected")
-    return hops
+    return np.array([[row[other] for other in ids] for row in rows], dtype=np.int64)
 
 
 def build_geometry(config: ScenarioConfig) -> RegionGeometry:
