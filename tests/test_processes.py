@@ -141,3 +141,27 @@ def test_stopped_pools_leave_no_manager_thread_for_the_exit_hook() -> None:
     assert manager.is_alive()
     stop_workers(pool)
     assert not manager.is_alive()
+
+
+def test_interrupts_are_held_while_a_worker_launches_then_delivered() -> None:
+    """A Ctrl-C or SIGTERM during a worker's launch arrives once the child has its data."""
+    from scenarios.experiment import processes
+    from scenarios.experiment.pool import interrupts_held
+
+    previous = signal.getsignal(signal.SIGTERM)
+    processes.sigterm_as_interrupt()
+    finished = []
+
+    def launch() -> None:
+        with interrupts_held():
+            signal.raise_signal(signal.SIGTERM)
+            signal.raise_signal(signal.SIGINT)
+            finished.append(True)  # not interrupted in the block
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            launch()
+        assert finished == [True]
+        assert signal.getsignal(signal.SIGTERM) is processes._interrupt  # restored
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -29,15 +29,20 @@ Why this is safe:
 - What is lost: objects defined in ``__main__`` cannot be sent to these workers. None
   are: progress callbacks stay in the caller.
 
-:meth:`_NoMainPopen._launch` is CPython's ``popen_forkserver.Popen._launch`` (the same
-in 3.12, 3.13 and 3.14) with the one change; ``tests/test_api.py`` runs an unguarded
-script with two workers to check it.
+:meth:`_NoMainPopen._launch_child` is CPython's ``popen_forkserver.Popen._launch`` (the
+same in 3.12, 3.13 and 3.14) with the one change; ``tests/test_api.py`` runs an unguarded
+script with two workers to check it. :meth:`_NoMainPopen._launch` runs it with interrupts
+held (:func:`interrupts_held`).
 """
 
 from __future__ import annotations
 
 import io
 import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing import forkserver, popen_forkserver, spawn, util
 from multiprocessing.context import (
     ForkServerContext,
@@ -59,10 +64,39 @@ def preparation_data(name: str) -> dict[str, Any]:
     return data
 
 
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block has run, then deliver them (main thread).
+
+    A worker's launch asks the fork server for a child, then writes the child what to
+    run. An interrupt between the two left a child reading a closed pipe, which printed
+    a traceback after the driver's clean "interrupted" (seen with SIGTERM under load).
+    Held, the interrupt arrives once the child has its data, and is handled as before.
+    Elsewhere than in the main thread (which alone runs signal handlers) it does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda signum, _: held.append(signum)) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(held):
+            signal.raise_signal(sig)  # to the handler now in place
+
+
 class _NoMainPopen(popen_forkserver.Popen):
     """Starts a fork-server child that is not told about the parent's ``__main__``."""
 
     def _launch(self, process_obj: Any) -> None:
+        with interrupts_held():
+            self._launch_child(process_obj)
+
+    def _launch_child(self, process_obj: Any) -> None:
         prep_data = preparation_data(process_obj._name)  # the one change from CPython's
         buf = io.BytesIO()
         set_spawning_popen(self)
