@@ -120,7 +120,9 @@ _AGE_MIXES = week_mixes(1024)
 @njit(cache=True, inline="always")
 def age_key(key: np.uint64, age: int) -> np.uint64:
     """``week_key(key, age)`` of a plot of that age (>= 0), from the table when it is there."""
-    return keyed(key, _AGE_MIXES[age] if age < len(_AGE_MIXES) else week_mix(age))
+    # An unsigned index (the age is >= 0): numba skips the wraparound of negative ones.
+    mix = _AGE_MIXES[np.uint64(age)] if age < len(_AGE_MIXES) else week_mix(age)
+    return keyed(key, mix)
 
 
 @njit(cache=True)
@@ -324,6 +326,7 @@ class PlotState(NamedTuple):
     own: np.ndarray  # [P, A] bool: detected by the actor's own collection
     knowledge: np.ndarray  # [P, A] value of what the actor knows [0, 1]
     source: np.ndarray  # [P, A] int64: -1 own, a shared by a, A + a warned by a
+    visit: np.ndarray  # int64 scratch of ``intel_week``: the rows of the live plots, in order
 
 
 # ``PlotState.cell`` of a plot that is over (a row the engine compacts away later).
@@ -441,7 +444,7 @@ def threat_week(
     for i in range(len(slots)):
         damping[i] = math.exp(-cells.disruption[slots[i]])
     for i in range(len(slots)):
-        s = slots[i]
+        s = np.uint64(slots[i])  # unsigned: no wraparound of negative indices
         k = week_key(cells.key[s], week)
         r = cells.region[s]
         recruits = poisson(
@@ -597,13 +600,22 @@ def intel_week(
         tallies.by_actor,
         tallies.by_country,
     )
-    live = 0
+    # The rows of the live plots first, without a branch (a resolved row is overwritten by
+    # the next one): in the loop below, a test per row for resolved plots, scattered
+    # over up to half the rows, mispredicted often.
+    visit = plots.visit
+    n_visits = 0
     for p in range(n_rows):
-        c = plots.cell[p]
-        if c == RESOLVED:
-            continue
-        o = plots.origin[p]
-        t = plots.target[p]
+        visit[n_visits] = p
+        n_visits += plots.cell[p] != RESOLVED
+    live = 0
+    for i in range(n_visits):
+        # Unsigned indices: numba skips the wraparound of negative ones (three instructions
+        # per index and dimension).
+        p = np.uint64(visit[i])
+        c = np.uint64(plots.cell[p])
+        o = np.uint64(plots.origin[p])
+        t = np.uint64(plots.target[p])
         if cells.strength[c] <= 0:
             counts[ABANDONED] += 1  # the cell is gone: its plot dies with it
             plots.cell[p] = RESOLVED

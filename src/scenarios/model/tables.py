@@ -148,6 +148,7 @@ class PlotTable:
         "tipped": np.bool_,
         "warned": np.bool_,
         "ignored_by": np.int64,
+        "visit": np.int64,  # scratch of the compiled week
     }
     _PER_ACTOR: ClassVar[dict[str, type]] = {
         "own": np.bool_,
