@@ -172,6 +172,13 @@ def time_cli(spec: Path, workers: int, tmp: Path) -> dict[str, Any]:
     }
 
 
+def run_seconds(run: dict[str, Any]) -> float:
+    """Seconds of a sweep's runs, estimated from its files' times: the span from the first
+    part to the last, plus one average part for the chunk before the first."""
+    _, span, _ = run["phases"]
+    return span * run["parts"] / max(1, run["parts"] - 1)
+
+
 def phase_line(run: dict[str, Any]) -> str:
     """Where a sweep's seconds went, from its files' times (see :func:`time_cli`)."""
     first, runs, last = run["phases"]
@@ -473,10 +480,7 @@ def efficiency(tmp: Path, samples: int, repeats: int, spec: Any) -> None:
         f"Dask, no start-up): {per_repeat(machine)}; sweep efficiency / ceiling: "
         f"{per_repeat([e / c for e, c in zip(eff, machine, strict=True)])}"
     )
-    # The runs of the best 1-worker sweep: its parts' span, plus the one chunk before the
-    # first part (parts are about equal in size).
-    one = min(runs[1], key=lambda run: run["seconds"])
-    compute = one["phases"][1] * one["parts"] / max(1, one["parts"] - 1)
+    compute = run_seconds(min(runs[1], key=lambda run: run["seconds"]))
     floor = import_floor()
     per_run = compute / n_runs
     print(
@@ -529,8 +533,7 @@ def against_ema(tmp: Path, python: Path, samples: int, repeats: int, spec: Any) 
     )
     whole = [t["process"] / o["seconds"] for o, t in zip(ours, theirs, strict=True)]
     print(f"  EMA whole process / our CLI: {per_repeat(whole)}")
-    fastest = min(ours, key=lambda run: run["seconds"])
-    runs = fastest["phases"][1] * fastest["parts"] / max(1, fastest["parts"] - 1)
+    runs = run_seconds(min(ours, key=lambda run: run["seconds"]))
     floor = import_floor()
     print(
         f"  floor: our runs ({runs:.1f} s) after nothing but the driver's imports "
