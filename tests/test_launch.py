@@ -42,7 +42,7 @@ def test_exit_status_follows_python(capsys: pytest.CaptureFixture[str]) -> None:
     assert "a message" in capsys.readouterr().err
 
 
-def test_the_fork_server_starts_before_the_cli_is_imported(tmp_path: Path) -> None:
+def test_the_fork_server_starts_before_the_cli_is_imported() -> None:
     code = """
 import sys
 from multiprocessing import forkserver

@@ -58,8 +58,9 @@ if TYPE_CHECKING:
 PARTS = "parts"
 DESIGN = "design.parquet"
 SECONDS_PER_CHUNK = 2.0
-# One run of 260 weeks on one core (benchmarks/run_bench.py: 5.5 ms for the 364 of the
-# baseline; sweep_vs_ema.py: 4.2 ms for a run of the shipped sweep).
+# One run of 260 weeks on one core, with a worker's own work per run (benchmarks/
+# run_bench.py: 5.0 ms for the 364 weeks of the baseline; sweep_vs_ema.py: 4.1 ms for a
+# run of the shipped sweep, about 4.5 ms per run in a sweep's workers).
 SECONDS_PER_RUN_AT_260_WEEKS = 0.0045
 # Small sweeps get at least this many chunks per worker: while the last chunks run the
 # other workers idle, on average half a chunk each, which costs about
@@ -314,10 +315,9 @@ def default_tail(spec: SweepSpec, chunk_size: int, n_runs: int, workers: int) ->
 def default_chunk_size(spec: SweepSpec, weeks: int, n_runs: int, workers: int) -> int:
     """Runs per chunk: about two seconds of work.
 
-    Smaller, down to a quarter of a second (``MIN_SECONDS_PER_CHUNK``), if that leaves fewer
-    than ``CHUNKS_PER_WORKER`` chunks
-    per worker; never fewer chunks than workers. ``weeks`` is what one run simulates:
-    spin-up plus recorded steps.
+    Smaller, down to a quarter of a second (``MIN_SECONDS_PER_CHUNK``), if that leaves
+    fewer than ``CHUNKS_PER_WORKER`` chunks per worker; never fewer chunks than workers.
+    ``weeks`` is what one run simulates: spin-up plus recorded steps.
     """
     workers = max(1, workers)
     per_run = SECONDS_PER_RUN_AT_260_WEEKS * max(weeks, 1) / 260
